@@ -1,0 +1,52 @@
+"""Helpers for the rule tests: run one rule on one resource exactly as the pack does."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from pulumi_policy.proxy import (  # noqa: F401  (re-exported for tests)
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+    unknown_checking_proxy,
+)
+
+from policies.framework import Rule, StackResource, StackRule, run_resource_rule, run_stack_rule
+from policies.pack import all_rules
+
+
+def rule(name: str) -> Rule | StackRule:
+    """The rule called `name` from the assembled pack (fails if it is not registered)."""
+    found = [r for r in all_rules() if r.name == name]
+    assert len(found) == 1, f"rule {name!r} not registered in policies/pack.py"
+    return found[0]
+
+
+def violations(
+    name: str,
+    type_: str,
+    props: Mapping[str, Any],
+    config: Optional[Mapping[str, Any]] = None,
+    stack: str = "dev",
+    dry_run: bool = True,
+    resource_name: str = "res",
+) -> list[str]:
+    """Violation messages of rule `name` for one resource; props go through the SDK's proxy."""
+    urn = f"urn:pulumi:{stack}::appstack::{type_}::{resource_name}"
+    return run_resource_rule(
+        rule(name), type_, unknown_checking_proxy(dict(props)), urn, resource_name, config, stack, dry_run
+    )
+
+
+def stack_violations(
+    name: str, resources: list[tuple[str, str, Mapping[str, Any]]], config=None, stack="dev", dry_run=True
+) -> list[tuple[str, Optional[str]]]:
+    """Violations of stack rule `name` for ``(type, name, props)`` resources."""
+    res = [
+        StackResource(type=t, name=n, urn=f"urn:pulumi:{stack}::appstack::{t}::{n}", props=unknown_checking_proxy(dict(p)))
+        for t, n, p in resources
+    ]
+    return run_stack_rule(rule(name), res, config, stack, dry_run)
