@@ -1,0 +1,7 @@
+"""Stack config: the pydantic model tree, environment profiles and the loader."""
+
+from .loader import ConfigError, load_config, parse_config, raw_from_config_map
+from .model import StackConfig
+from .profiles import MACHINE_TYPES, PROFILES
+
+__all__ = ["ConfigError", "StackConfig", "load_config", "parse_config", "raw_from_config_map", "MACHINE_TYPES", "PROFILES"]

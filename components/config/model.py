@@ -1,0 +1,392 @@
+"""The stack config: one pydantic model tree for everything under the `appstack` namespace.
+
+Every key of a stack file (`Pulumi.<stack>.yaml`) maps to one field here; the YAML spelling is
+the camelCase alias (`appstack:compute` → `instanceCount`). Models are frozen and forbid unknown
+keys, so a typo is an error rather than a silently ignored setting. Values that depend on the
+environment come from `profiles.PROFILES`; field descriptions state every default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from .profiles import (
+    AWS_TLS_POLICIES,
+    CLOUDWATCH_RETENTION_DAYS,
+    PROFILES,
+    RETENTION_FLOOR_DAYS,
+    Cloud,
+    Environment,
+    Size,
+    deep_merge,
+)
+
+
+class ConfigProblem(ValueError):
+    """A bad value with its fix; `key` (dotted, camelCase) is set for cross-field checks."""
+
+    def __init__(self, problem: str, fix: str, key: Optional[str] = None, value: Any = None) -> None:
+        super().__init__(f"{problem}; {fix}")
+        self.problem = problem
+        self.fix = fix
+        self.key = key
+        self.value = value
+
+
+class _Model(BaseModel):
+    # Frozen: config is read once and never mutated. Forbid: a typo must not be ignored.
+    # Aliases only: the stack file has exactly one spelling for each key.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        str_strip_whitespace=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reusable value types
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise ConfigProblem(
+            f"{value!r} is not a valid CIDR", "write an address range like 203.0.113.0/24 or 2001:db8::/32"
+        ) from None
+
+
+def _is_internet(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    # Anything broader than a /8 (v4) or /16 (v6) is "the internet" for admin access purposes.
+    return net.prefixlen < (8 if net.version == 4 else 16)
+
+
+def _admin_cidr(value: str) -> str:
+    cidr = _cidr(value)
+    if _is_internet(ipaddress.ip_network(cidr)):
+        raise ConfigProblem(
+            f"{value!r} would open admin access (ssh) to the internet",
+            "use the CIDR of your admin network or VPN, e.g. 203.0.113.0/24",
+        )
+    return cidr
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ConfigProblem(f"{value!r} is not an e-mail address", "write it like ops@example.com")
+    return value
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _hostname(value: str) -> str:
+    value = value.lower().rstrip(".")
+    if not _HOSTNAME.match(value):
+        raise ConfigProblem(f"{value!r} is not a DNS name", "write a fully qualified name like app.example.com")
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+AdminCidr = Annotated[str, AfterValidator(_admin_cidr)]
+Email = Annotated[str, AfterValidator(_email)]
+Hostname = Annotated[str, AfterValidator(_hostname)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+class AppConfig(_Model):
+    """`appstack:app` — what runs on the VMs and who owns it."""
+
+    name: str = Field(
+        "appstack",
+        pattern=r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$",
+        description="Short app name used in resource names and tags (3-20 chars, a-z0-9-). Default: `appstack`.",
+    )
+    owner: str = Field(
+        min_length=1,
+        description="Owning team, tagged on every resource and named in alerts. Required: no sensible default.",
+    )
+    port: int = Field(
+        8080,
+        ge=1024,
+        le=65535,
+        description="Port the app listens on behind the load balancer; unprivileged so the app never runs as root. Default: 8080.",
+    )
+    health_check_path: str = Field(
+        "/health", pattern=r"^/[^\s]*$", description="HTTP path the load balancer probes. Default: `/health`."
+    )
+    command: Optional[str] = Field(
+        None, min_length=1, description="Command that starts the app (systemd ExecStart). Default: the built-in demo app."
+    )
+    image: Optional[str] = Field(
+        None,
+        pattern=r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$",
+        description="Container image to run instead of a command (e.g. `public.ecr.aws/nginx/nginx:1.27`). Default: none.",
+    )
+
+    @model_validator(mode="after")
+    def _one_entrypoint(self) -> "AppConfig":
+        if self.command and self.image:
+            raise ConfigProblem(
+                "both command and image are set", "set only one of appstack:app.command or appstack:app.image",
+                key="app.image", value=self.image,
+            )
+        return self
+
+
+class ComputeConfig(_Model):
+    """`appstack:compute` — the VM tier."""
+
+    instance_count: int = Field(
+        ge=1, le=20, description="Number of VMs, spread over the zones. Default: 1 (dev), 3 (prod)."
+    )
+    size: Size = Field(description="Abstract size mapped to each cloud's machine type. Default: `small` (dev), `medium` (prod).")
+    instance_type: Optional[str] = Field(
+        None,
+        min_length=2,
+        description="Explicit machine type (e.g. `c7i.large`), overriding `size`. Default: none.",
+    )
+    architecture: Literal["x86_64", "arm64"] = Field(
+        "x86_64", description="CPU architecture of the image and size mapping. Default: `x86_64`."
+    )
+    image_id: Optional[str] = Field(
+        None,
+        min_length=3,
+        description="Pinned image (AWS AMI ID, Azure image ID, GCP image). Default: latest Amazon Linux 2023 / "
+        "Ubuntu LTS looked up at plan time (running VMs are not replaced when it changes).",
+    )
+    root_volume_gb: int = Field(20, ge=8, le=1024, description="Root disk size in GiB (encrypted). Default: 20.")
+
+
+class ExistingNetwork(_Model):
+    """`appstack:network.existing` — deploy into a network you already have."""
+
+    network_id: str = Field(min_length=3, description="VPC / VNet / VPC network ID.")
+    public_subnet_ids: list[str] = Field(min_length=2, description="Subnets for the load balancer, in ≥ 2 zones.")
+    private_subnet_ids: list[str] = Field(min_length=2, description="Subnets for the VMs (no public IPs), in ≥ 2 zones.")
+
+
+class NetworkConfig(_Model):
+    """`appstack:network` — the network the stack creates (or reuses)."""
+
+    cidr: Cidr = Field("10.0.0.0/16", description="Address range of the new network (/16 to /22). Default: `10.0.0.0/16`.")
+    zone_count: int = Field(ge=2, le=6, description="Availability zones used (≥ 2 for the load balancer). Default: 2 (dev), 3 (prod).")
+    nat_per_zone: bool = Field(description="One NAT gateway per zone instead of one shared. Default: false (dev), true (prod).")
+    existing: Optional[ExistingNetwork] = Field(None, description="Reuse an existing network instead of creating one. Default: none.")
+
+    @model_validator(mode="after")
+    def _cidr_size(self) -> "NetworkConfig":
+        net = ipaddress.ip_network(self.cidr)
+        if net.version != 4 or not 16 <= net.prefixlen <= 22:
+            raise ConfigProblem(
+                f"{self.cidr!r} cannot hold the stack's subnets",
+                "use an IPv4 range from /16 to /22, e.g. 10.0.0.0/16",
+                key="network.cidr", value=self.cidr,
+            )
+        return self
+
+
+class AccessConfig(_Model):
+    """`appstack:access` — who may reach what."""
+
+    ingress_cidrs: list[Cidr] = Field(
+        ["0.0.0.0/0"],
+        min_length=1,
+        description="Sources allowed to reach the load balancer on 443 (and 80, which only redirects). Default: the internet.",
+    )
+    admin_cidrs: list[AdminCidr] = Field(
+        [], description="Admin networks allowed to SSH when `ssh` is on; never the internet. Default: none."
+    )
+    ssh: bool = Field(
+        False,
+        description="Open SSH (22) to the VMs from `adminCidrs`. Default: false — admins use the cloud's session manager.",
+    )
+    egress_cidrs: list[Cidr] = Field(
+        ["0.0.0.0/0"],
+        min_length=1,
+        description="Destinations the VMs may reach on 443 (packages, agents, cloud APIs). Default: anywhere, HTTPS only.",
+    )
+
+    @model_validator(mode="after")
+    def _ssh_needs_admins(self) -> "AccessConfig":
+        if self.ssh and not self.admin_cidrs:
+            raise ConfigProblem(
+                "ssh is on but no admin networks are listed",
+                "set appstack:access.adminCidrs (e.g. [203.0.113.0/24]) or turn ssh off",
+                key="access.ssh", value=True,
+            )
+        return self
+
+
+class DnsConfig(_Model):
+    """`appstack:dns` — the name users reach the app by."""
+
+    domain: Hostname = Field(description="FQDN of the app, e.g. `app.example.com`. Required.")
+    zone: Hostname = Field(description="DNS zone that holds `domain` and the certificate's validation records. Required.")
+
+    @model_validator(mode="after")
+    def _domain_in_zone(self) -> "DnsConfig":
+        if self.domain != self.zone and not self.domain.endswith("." + self.zone):
+            raise ConfigProblem(
+                f"domain {self.domain!r} is not inside zone {self.zone!r}",
+                "set appstack:dns.zone to a parent of the domain",
+                key="dns.domain", value=self.domain,
+            )
+        return self
+
+
+class LoadBalancerConfig(_Model):
+    """`appstack:loadBalancer` — the TLS front door."""
+
+    tls_policy: Optional[str] = Field(
+        None,
+        description="TLS policy of the HTTPS listener, from the cloud's allow-list. "
+        "Default: `ELBSecurityPolicy-TLS13-1-2-Res-2021-06` (AWS).",
+    )
+    certificate_id: Optional[str] = Field(
+        None,
+        min_length=10,
+        description="Existing certificate (AWS ACM ARN) instead of a DNS-validated managed one. Default: none.",
+    )
+    access_log_retention_days: int = Field(
+        ge=1, le=3650, description="Days load balancer access logs are kept. Default: 30 (dev), 365 (prod)."
+    )
+
+
+class LoggingConfig(_Model):
+    """`appstack:logging` — the log sink."""
+
+    retention_days: int = Field(
+        ge=1,
+        le=3653,
+        description="Days VM, app and flow logs are kept; at least 7 in dev, 365 in prod. Default: 30 (dev), 365 (prod).",
+    )
+
+
+class MonitoringConfig(_Model):
+    """`appstack:monitoring` — alert channel and alarm thresholds."""
+
+    alert_emails: list[Email] = Field(min_length=1, description="Addresses subscribed to the alert channel. Required.")
+    cpu_high_percent: int = Field(ge=1, le=100, description="Per-VM CPU alarm threshold (%). Default: 90 (dev), 80 (prod).")
+    response_time_seconds: float = Field(
+        gt=0, le=60, description="Target response time alarm threshold (s, average). Default: 2.0 (dev), 1.0 (prod)."
+    )
+    server_errors_per_period: int = Field(ge=1, description="HTTP 5xx responses per period that raise an alarm. Default: 50 (dev), 10 (prod).")
+    unhealthy_hosts: int = Field(ge=1, description="Unhealthy targets that raise an alarm. Default: 1.")
+    period_seconds: int = Field(300, ge=60, le=86400, multiple_of=60, description="Alarm evaluation period (s). Default: 300.")
+
+
+class ProtectionConfig(_Model):
+    """`appstack:protection` — guards against accidental deletion."""
+
+    deletion_protection: bool = Field(
+        description="Cloud-side deletion/termination protection on the load balancer and VMs. Default: false (dev), true (prod)."
+    )
+    protect_stateful: bool = Field(
+        description="Pulumi `protect` and `retain_on_delete` on keys, log groups and log buckets. Default: false (dev), true (prod)."
+    )
+
+
+class AwsConfig(_Model):
+    """`appstack:aws` — settings only AWS needs."""
+
+    region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", description="AWS region, e.g. `eu-west-1`. Required for AWS.")
+
+
+class AzureConfig(_Model):
+    """`appstack:azure` — settings only Azure needs."""
+
+    location: str = Field(pattern=r"^[a-z0-9]+$", description="Azure location, e.g. `westeurope`. Required for Azure.")
+
+
+class GcpConfig(_Model):
+    """`appstack:gcp` — settings only Google Cloud needs."""
+
+    project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="GCP project ID. Required for GCP.")
+    region: str = Field(pattern=r"^[a-z]+-[a-z]+\d+$", description="GCP region, e.g. `europe-west1`. Required for GCP.")
+
+
+class StackConfig(_Model):
+    """Everything under the `appstack` config namespace of one stack."""
+
+    cloud: Cloud = Field(description="Cloud to deploy to: `aws`, `azure` or `gcp`. Required.")
+    environment: Environment = Field(description="Environment profile: `dev` or `prod`; selects the defaults. Required.")
+    app: AppConfig = Field(description="What runs and who owns it.")
+    compute: ComputeConfig
+    network: NetworkConfig
+    access: AccessConfig = AccessConfig()
+    dns: DnsConfig
+    load_balancer: LoadBalancerConfig
+    logging: LoggingConfig
+    monitoring: MonitoringConfig
+    protection: ProtectionConfig
+    tags: dict[str, str] = Field({}, description="Extra tags on every resource. Default: none.")
+    aws: Optional[AwsConfig] = Field(None, description="AWS settings; required when `cloud` is aws.")
+    azure: Optional[AzureConfig] = Field(None, description="Azure settings; required when `cloud` is azure.")
+    gcp: Optional[GcpConfig] = Field(None, description="GCP settings; required when `cloud` is gcp.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_profile(cls, data: Any) -> Any:
+        # The stack file only states what differs from its environment's profile.
+        if isinstance(data, dict) and data.get("environment") in PROFILES:
+            return deep_merge(PROFILES[data["environment"]], data)
+        return data
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "StackConfig":
+        if getattr(self, self.cloud) is None:
+            example = {"aws": "region: eu-west-1", "azure": "location: westeurope", "gcp": "project: my-project, region: europe-west1"}
+            raise ConfigProblem(
+                f"cloud is {self.cloud} but appstack:{self.cloud} is missing",
+                f"add appstack:{self.cloud} with {example[self.cloud]}",
+                key=self.cloud, value=None,
+            )
+        floor = RETENTION_FLOOR_DAYS[self.environment]
+        if self.logging.retention_days < floor:
+            raise ConfigProblem(
+                f"{self.logging.retention_days} days is below the {self.environment} floor of {floor} days",
+                f"set appstack:logging.retentionDays to {floor} or more",
+                key="logging.retentionDays", value=self.logging.retention_days,
+            )
+        if self.cloud == "aws":
+            self._aws_checks()
+        return self
+
+    def _aws_checks(self) -> None:
+        days = self.logging.retention_days
+        if days not in CLOUDWATCH_RETENTION_DAYS:
+            allowed = [d for d in CLOUDWATCH_RETENTION_DAYS if d >= days][:1] or [3653]
+            raise ConfigProblem(
+                f"CloudWatch Logs does not accept {days} days",
+                f"use one of {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))} (e.g. {allowed[0]})",
+                key="logging.retentionDays", value=days,
+            )
+        policy = self.load_balancer.tls_policy
+        if policy is not None and policy not in AWS_TLS_POLICIES:
+            raise ConfigProblem(
+                f"TLS policy {policy!r} is not allowed (it must refuse TLS 1.0/1.1)",
+                f"use one of {', '.join(AWS_TLS_POLICIES)}",
+                key="loadBalancer.tlsPolicy", value=policy,
+            )
+        cert = self.load_balancer.certificate_id
+        if cert is not None and not re.match(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$", cert):
+            raise ConfigProblem(
+                f"{cert!r} is not an ACM certificate ARN",
+                "use arn:aws:acm:<region>:<account>:certificate/<uuid>, or remove it for a managed certificate",
+                key="loadBalancer.certificateId", value=cert,
+            )

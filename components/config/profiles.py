@@ -1,0 +1,93 @@
+"""Environment profiles and size maps: the defaults a stack file does not have to state.
+
+A stack file only states what differs from its environment's profile. Profile values are merged
+under the stack file's values before validation, so the model's documented defaults and the
+profiles below are the single source of truth (the README's config reference is generated from
+both).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+Environment = Literal["dev", "prod"]
+Cloud = Literal["aws", "azure", "gcp"]
+Size = Literal["small", "medium", "large"]
+
+#: Per-environment defaults, keyed like the stack file (camelCase). Why each differs:
+PROFILES: dict[str, dict[str, Any]] = {
+    "dev": {
+        # One small VM is enough to exercise the stack; cost matters more than HA in dev.
+        "compute": {"instanceCount": 1, "size": "small"},
+        # One NAT gateway for the whole VPC: an AZ outage only takes dev egress down.
+        "network": {"zoneCount": 2, "natPerZone": False},
+        "logging": {"retentionDays": 30},
+        # Dev stacks are torn down often: nothing blocks `pulumi destroy`.
+        "protection": {"deletionProtection": False, "protectStateful": False},
+        # Dev alarms are noisy by nature; page less.
+        "monitoring": {
+            "cpuHighPercent": 90,
+            "responseTimeSeconds": 2.0,
+            "serverErrorsPerPeriod": 50,
+            "unhealthyHosts": 1,
+        },
+        "loadBalancer": {"accessLogRetentionDays": 30},
+    },
+    "prod": {
+        # Survive the loss of an instance and of an AZ.
+        "compute": {"instanceCount": 3, "size": "medium"},
+        # NAT per AZ so an AZ outage does not cut every instance's egress.
+        "network": {"zoneCount": 3, "natPerZone": True},
+        # A year of logs is the usual audit floor (ISO 27001, SOC 2 evidence windows).
+        "logging": {"retentionDays": 365},
+        # Stateful and front-door resources must not disappear by accident.
+        "protection": {"deletionProtection": True, "protectStateful": True},
+        "monitoring": {
+            "cpuHighPercent": 80,
+            "responseTimeSeconds": 1.0,
+            "serverErrorsPerPeriod": 10,
+            "unhealthyHosts": 1,
+        },
+        "loadBalancer": {"accessLogRetentionDays": 365},
+    },
+}
+
+#: Minimum log retention per environment; below it the config is rejected.
+RETENTION_FLOOR_DAYS: dict[str, int] = {"dev": 7, "prod": 365}
+
+#: Abstract sizes to each cloud's machine types (x86_64). Burstable in small; general purpose above.
+MACHINE_TYPES: dict[str, dict[str, str]] = {
+    "aws": {"small": "t3.small", "medium": "m6i.large", "large": "m6i.xlarge"},
+    "azure": {"small": "Standard_B2s", "medium": "Standard_D2s_v5", "large": "Standard_D4s_v5"},
+    "gcp": {"small": "e2-small", "medium": "e2-standard-2", "large": "e2-standard-4"},
+}
+
+#: Arm64 (Graviton) equivalents on AWS, used when `compute.architecture` is arm64.
+AWS_ARM_MACHINE_TYPES: dict[str, str] = {"small": "t4g.small", "medium": "m7g.large", "large": "m7g.xlarge"}
+
+#: Retention values CloudWatch Logs accepts (any other value is rejected by the API).
+CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+
+#: ALB TLS policies allowed for the HTTPS listener: TLS 1.3 capable, no TLS 1.0/1.1.
+AWS_TLS_POLICIES: tuple[str, ...] = (
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+)
+AWS_DEFAULT_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` on top of `base`, recursing into nested mappings; neither is modified."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
