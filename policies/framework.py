@@ -158,7 +158,23 @@ def effective_config(rule: Rule | StackRule, given: Optional[Mapping[str, Any]])
     merged["exemptions"] = []
     if given:
         merged.update({k: v for k, v in given.items() if k != "enforcementLevel"})
+    for k, knob in rule.knobs.items():
+        merged[k] = _as_schema_ints(knob.schema, merged[k])
     return merged
+
+
+def _as_schema_ints(schema: Mapping[str, Any], value: Any) -> Any:
+    """Integral floats back to int where the knob's schema says integer.
+
+    Policy config travels as a protobuf Struct, where every number is a double: through the
+    CLI a ``365`` arrives as ``365.0`` and would show up as such in violation messages.
+    """
+    if schema.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    items = schema.get("items")
+    if schema.get("type") == "array" and isinstance(items, Mapping) and isinstance(value, list):
+        return [_as_schema_ints(items, v) for v in value]
+    return value
 
 
 def _today() -> _dt.date:
@@ -176,6 +192,8 @@ def find_exemption(
     today = today or _today()
     expired = None
     for ex in exemptions or ():
+        if not isinstance(ex, Mapping):
+            continue  # a malformed entry exempts nothing (fail closed)
         pattern = str(ex.get("resource", ""))
         if not pattern or not (fnmatch.fnmatchcase(urn, pattern) or fnmatch.fnmatchcase(name, pattern)):
             continue

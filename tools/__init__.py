@@ -1,0 +1,1 @@
+"""Developer tools for appstack: the offline policy gate and benchmarks."""
