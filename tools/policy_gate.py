@@ -684,10 +684,13 @@ def format_table(result: GateResult, width: int = 110) -> str:
                 lines.append(f"{a:<{rule_w}}  {b:<{res_w}}  {c}".rstrip())
     n_m, n_a = len(result.mandatory), len(result.advisory)
     lines.append("")
-    lines.append(
-        f"{n_m} mandatory, {n_a} advisory violation(s); "
-        f"pack {result.pack!r} with {len(result.policies)} policies; "
-        f"start-up {result.timings.get('startup_s', 0):.2f} s, analysis {result.timings.get('analyze_s', 0):.2f} s"
+    lines.extend(
+        textwrap.wrap(
+            f"{n_m} mandatory, {n_a} advisory violation(s); "
+            f"pack {result.pack!r} with {len(result.policies)} policies; "
+            f"start-up {result.timings.get('startup_s', 0):.2f} s, analysis {result.timings.get('analyze_s', 0):.2f} s",
+            width,
+        )
     )
     return "\n".join(lines).lstrip("\n")
 
