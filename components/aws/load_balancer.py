@@ -1,0 +1,247 @@
+"""AWS TLS load balancer: an internet-facing ALB with HTTPS only, access logs and DNS."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from ..interfaces import LoadBalancerArgs
+from .kms import account_of
+
+#: ELB log delivery in regions opened after August 2022 (older ones use the regional ELB account).
+LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+ACCESS_LOG_PREFIX = "alb"
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    """An ALB in the public subnets forwarding HTTPS to the VMs' app port.
+
+    - HTTPS listener with a TLS 1.3 policy from an allow-list; HTTP only answers 301 to HTTPS;
+    - invalid header fields dropped, defensive desync mitigation, deletion protection in prod;
+    - access logs to a private S3 bucket: SSE-S3 (ALB cannot write to SSE-KMS buckets), public
+      access blocked, TLS-only policy, ELB log-delivery grant, lifecycle expiry;
+    - certificate from ACM validated through DNS in the configured Route 53 zone (or an existing
+      one), and an alias record for the domain.
+
+    Outputs: `url`, `address` (ALB DNS name), `lb_id` and `target_group_id` (metric dimensions).
+    """
+
+    url: pulumi.Output[str]
+    address: pulumi.Output[str]
+    lb_id: pulumi.Output[str]
+    target_group_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__("appstack:aws:LoadBalancer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        account = account_of(self)
+
+        bucket_policy = self._log_bucket(name, args, account, tags)
+        lb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            ip_address_type="ipv4",
+            subnets=args.subnet_ids,
+            security_groups=[args.security_group_id],
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="defensive",
+            enable_deletion_protection=args.deletion_protection,
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(
+                bucket=bucket_policy.bucket, prefix=ACCESS_LOG_PREFIX, enabled=True
+            ),
+            tags=tags,
+            # The ALB checks on creation that it can write to the bucket: grant first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy]),
+        )
+        tg = aws.lb.TargetGroup(
+            f"{name}-tg",
+            port=args.app_port,
+            protocol="HTTP",
+            target_type="instance",
+            vpc_id=args.network_id,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True,
+                path=args.health_check_path,
+                protocol="HTTP",
+                matcher="200",
+                interval=15,
+                timeout=5,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
+            ),
+            tags=tags,
+            opts=child,
+        )
+        for i, instance_id in enumerate(args.instance_ids):
+            aws.lb.TargetGroupAttachment(
+                f"{name}-target-{i}", target_group_arn=tg.arn, target_id=instance_id, port=args.app_port, opts=child
+            )
+
+        zone = aws.route53.get_zone_output(
+            name=args.zone, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        certificate_arn = (
+            pulumi.Output.from_input(args.certificate_id)
+            if args.certificate_id
+            else self._certificate(name, args.domain, zone.zone_id, tags)
+        )
+        aws.lb.Listener(
+            f"{name}-https",
+            load_balancer_arn=lb.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=args.tls_policy,
+            certificate_arn=certificate_arn,
+            default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=tg.arn)],
+            tags=tags,
+            opts=child,
+        )
+        aws.lb.Listener(
+            f"{name}-http",
+            load_balancer_arn=lb.arn,
+            port=80,
+            protocol="HTTP",
+            # Plain HTTP never reaches the app: it only answers a permanent redirect.
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301"),
+                )
+            ],
+            tags=tags,
+            opts=child,
+        )
+        aws.route53.Record(
+            f"{name}-dns",
+            zone_id=zone.zone_id,
+            name=args.domain,
+            type="A",
+            aliases=[aws.route53.RecordAliasArgs(name=lb.dns_name, zone_id=lb.zone_id, evaluate_target_health=True)],
+            opts=child,
+        )
+
+        self.url = pulumi.Output.from_input(f"https://{args.domain}")
+        self.address = lb.dns_name
+        self.lb_id = lb.arn_suffix
+        self.target_group_id = tg.arn_suffix
+        self.register_outputs(
+            {"url": self.url, "address": self.address, "lb_id": self.lb_id, "target_group_id": self.target_group_id}
+        )
+
+    def _certificate(self, name: str, domain: str, zone_id: pulumi.Input[str], tags: dict[str, str]) -> pulumi.Output[str]:
+        child = pulumi.ResourceOptions(parent=self)
+        cert = aws.acm.Certificate(f"{name}-cert", domain_name=domain, validation_method="DNS", tags=tags, opts=child)
+        option = cert.domain_validation_options[0]
+        record = aws.route53.Record(
+            f"{name}-cert-validation",
+            zone_id=zone_id,
+            name=option.resource_record_name,
+            type=option.resource_record_type,
+            records=[option.resource_record_value],
+            ttl=60,
+            allow_overwrite=True,
+            opts=child,
+        )
+        validation = aws.acm.CertificateValidation(
+            f"{name}-cert", certificate_arn=cert.arn, validation_record_fqdns=[record.fqdn], opts=child
+        )
+        # Listeners wait for validation: an unvalidated certificate cannot be attached.
+        return validation.certificate_arn
+
+    def _log_bucket(self, name: str, args: LoadBalancerArgs, account, tags: dict[str, str]) -> aws.s3.BucketPolicy:
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
+        bucket = aws.s3.Bucket(f"{name}-logs", force_destroy=not args.protect, tags=tags, opts=stateful)
+        aws.s3.BucketOwnershipControls(
+            f"{name}-logs",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-logs",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-logs",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    # SSE-S3: ALB access log delivery does not support SSE-KMS buckets.
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-logs",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.access_log_retention_days),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self)).arn
+
+        def policy(values: list[str]) -> str:
+            bucket_arn, account_id, partition, elb_arn = values
+            logs = f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"
+            return json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                        {
+                            "Sid": "ElbAccountDelivers",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": elb_arn},
+                            "Action": "s3:PutObject",
+                            "Resource": logs,
+                        },
+                        {
+                            "Sid": "ElbServiceDelivers",
+                            "Effect": "Allow",
+                            "Principal": {"Service": LOG_DELIVERY_SERVICE},
+                            "Action": "s3:PutObject",
+                            "Resource": logs,
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                        },
+                    ],
+                }
+            )
+
+        return aws.s3.BucketPolicy(
+            f"{name}-logs",
+            bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, account.account_id, account.partition, elb_account).apply(policy),
+            # Public access block first, or the policy with a '*' principal could be judged public.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        )

@@ -1,0 +1,1 @@
+"""Boot configuration shared by every cloud."""

@@ -1,0 +1,147 @@
+"""The cloud-neutral interface of the app stack's parts.
+
+Each part is a `ComponentResource` per cloud (`appstack:<cloud>:<Part>`) constructed as
+``Part(name, args, opts=None)``. The args below are shared by every cloud: they say *what* to
+build in cloud-neutral terms; IDs of other parts are plain `Input[str]` so one part never needs
+another cloud's classes. Every implementation exposes the attributes listed in `*_OUTPUTS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+
+#: Stack outputs, identical on every cloud: export name -> AppStack attribute.
+STACK_OUTPUTS: dict[str, str] = {
+    "url": "url",
+    "loadBalancerAddress": "load_balancer_address",
+    "instanceIds": "instance_ids",
+    "logSink": "log_sink",
+    "alertChannel": "alert_channel",
+}
+
+#: Attributes each part exposes on every cloud.
+NETWORK_OUTPUTS = ("network_id", "public_subnet_ids", "private_subnet_ids")
+LOG_SINK_OUTPUTS = ("log_sink", "key_id", "log_groups")
+FIREWALL_OUTPUTS = ("lb_group_id", "vm_group_id")
+VM_OUTPUTS = ("instance_ids", "private_ips")
+LOAD_BALANCER_OUTPUTS = ("url", "address", "lb_id", "target_group_id")
+MONITORING_OUTPUTS = ("alert_channel",)
+
+Tags = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ExistingNetworkArgs:
+    """IDs of a network that already exists and is not managed by this stack."""
+
+    network_id: str
+    public_subnet_ids: Sequence[str]
+    private_subnet_ids: Sequence[str]
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    """A network with public subnets (load balancer) and private subnets (VMs) in several zones."""
+
+    cidr: str
+    """Address range of the network; subnets are carved from it."""
+    zone_count: int
+    """Zones to spread subnets over (≥ 2)."""
+    nat_per_zone: bool
+    """One NAT gateway per zone (HA egress) instead of one shared."""
+    flow_log_destination: Optional[pulumi.Input[str]]
+    """Log sink for network flow logs (AWS: log group ARN); None disables flow logs."""
+    tags: Tags
+    existing: Optional[ExistingNetworkArgs] = None
+    """Reuse this network instead of creating one."""
+
+
+@dataclass(frozen=True)
+class LogSinkArgs:
+    """Encrypted log storage for VM, app and network logs."""
+
+    prefix: str
+    """Name prefix of every log stream group, e.g. ``/appstack/appstack-dev``."""
+    streams: Sequence[str]
+    """Log groups / tables to create under the prefix (system, auth, app, flow)."""
+    retention_days: int
+    protect: bool
+    """Pulumi `protect` + `retain_on_delete` on the key and the logs."""
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class FirewallArgs:
+    """Load balancer and VM firewall rules."""
+
+    network_id: pulumi.Input[str]
+    app_port: int
+    ingress_cidrs: Sequence[str]
+    """Sources allowed to reach the load balancer on 443 and 80 (80 only redirects)."""
+    admin_cidrs: Sequence[str]
+    ssh: bool
+    """Open 22 from `admin_cidrs` to the VMs; never from the internet."""
+    egress_cidrs: Sequence[str]
+    """Destinations the VMs may reach, HTTPS only."""
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class VmArgs:
+    """N identical VMs spread over the private subnets."""
+
+    count: int
+    machine_type: str
+    architecture: str
+    image_id: Optional[str]
+    """Pinned image; None looks up the latest supported image at plan time."""
+    root_volume_gb: int
+    subnet_ids: pulumi.Input[Sequence[str]]
+    security_group_id: pulumi.Input[str]
+    user_data: str
+    """Rendered cloud-init; a plain string so it is known (and checkable) at preview."""
+    deletion_protection: bool
+    protect: bool
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    """Internet-facing TLS load balancer in front of the VMs."""
+
+    network_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    security_group_id: pulumi.Input[str]
+    instance_ids: Sequence[pulumi.Input[str]]
+    app_port: int
+    health_check_path: str
+    domain: str
+    zone: str
+    tls_policy: str
+    certificate_id: Optional[str]
+    """Existing certificate; None creates a DNS-validated managed one."""
+    deletion_protection: bool
+    access_log_retention_days: int
+    protect: bool
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    """Alert channel and the baseline alarms, each with actions."""
+
+    alert_emails: Sequence[str]
+    instance_ids: Sequence[pulumi.Input[str]]
+    lb_id: pulumi.Input[str]
+    """Load balancer metric dimension (AWS: ARN suffix)."""
+    target_group_id: pulumi.Input[str]
+    cpu_high_percent: int
+    response_time_seconds: float
+    server_errors_per_period: int
+    unhealthy_hosts: int
+    period_seconds: int
+    protect: bool
+    tags: Tags = field(default_factory=dict)
