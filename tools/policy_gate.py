@@ -659,7 +659,7 @@ def format_table(result: GateResult, width: int = 110) -> str:
     lines: list[str] = []
     if not result.violations:
         lines.append(f"No policy violations ({len(result.policies)} policies from pack {result.pack!r}).")
-    rule_w = min(max([len("rule")] + [len(v.policy) for v in result.violations]), 40)
+    rule_w = min(max([len("rule")] + [len(v.policy) for v in result.violations]), 48)
     res_w = min(max([len("resource")] + [len(_res_label(v)) for v in result.violations]), 36)
     msg_w = max(30, width - rule_w - res_w - 6)
     groups: dict[str, list[Violation]] = {}
@@ -734,6 +734,8 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     except (GateError, OSError, json.JSONDecodeError) as exc:
         print(f"policy gate error: {exc}", file=sys.stderr)
         return 2
+    for line in result.logs:
+        print(line, file=sys.stderr)
     if args.json:
         print(json.dumps([v.__dict__ for v in result.violations], indent=2))
     else:
