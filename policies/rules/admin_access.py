@@ -1,7 +1,696 @@
-"""Concern `admin-access` (policy names `access-...`): A1-A7: password and root login, SSH keys or SSM, boot configuration, OS Login, project SSH keys, serial console, secrets in boot data."""
+"""Concern `admin-access` (policy names `access-...`): A1-A7: password and root login, SSH keys or SSM, boot configuration, OS Login, project SSH keys, serial console, secrets in boot data.
+
+Boot data (AWS ``userData``/``userDataBase64``, launch template ``userData``, Azure ``customData``
+and ``userData``, GCP ``metadataStartupScript`` and the ``startup-script``/``user-data`` metadata
+keys) is read as the VM will read it: base64 is decoded (text that is not valid base64 is read as
+plain text), gzip is decompressed, MIME multi-part cloud-init is split into its parts. Secret
+values arrive in the pack as plain values; a serialized secret
+(``{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": ...}``) or a
+``pulumi_policy.secret.Secret`` is unwrapped. Messages never echo secret values.
+"""
 
 from __future__ import annotations
 
-from ..framework import Rule, StackRule
+import base64
+import binascii
+import email
+import gzip
+import io
+import re
+import zlib
+from typing import Any, Iterable, Iterator, Optional
 
-RULES: list[Rule | StackRule] = []
+import yaml
+from pulumi_policy.secret import Secret
+
+from ..framework import (
+    ADVISORY,
+    MANDATORY,
+    Context,
+    Knob,
+    Props,
+    Rule,
+    StackRule,
+    as_list,
+    dig,
+    is_map,
+    truthy,
+)
+
+CONCERN = "admin-access"
+
+AWS_INSTANCE = "aws:ec2/instance:Instance"
+AWS_SPOT = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
+AWS_LAUNCH_CONFIG = "aws:ec2/launchConfiguration:LaunchConfiguration"
+AWS_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+AZ_VM = "azure-native:compute:VirtualMachine"
+AZ_VMSS = "azure-native:compute:VirtualMachineScaleSet"
+GCP_INSTANCE = "gcp:compute/instance:Instance"
+GCP_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
+GCP_REGION_TEMPLATE = "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate"
+GCP_FROM_TEMPLATE = "gcp:compute/instanceFromTemplate:InstanceFromTemplate"
+GCP_PROJECT_METADATA = "gcp:compute/projectMetadata:ProjectMetadata"
+GCP_PROJECT_METADATA_ITEM = "gcp:compute/projectMetadataItem:ProjectMetadataItem"
+
+AWS_VMS = (AWS_INSTANCE, AWS_SPOT, AWS_LAUNCH_CONFIG, AWS_LAUNCH_TEMPLATE)
+AZURE_VMS = (AZ_VM, AZ_VMSS)
+GCP_VMS = (GCP_INSTANCE, GCP_TEMPLATE, GCP_REGION_TEMPLATE)
+GCP_PROJECT = (GCP_PROJECT_METADATA, GCP_PROJECT_METADATA_ITEM)
+BOOT_TYPES = AWS_VMS + AZURE_VMS + GCP_VMS + (GCP_FROM_TEMPLATE,)
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+_TRUE = {"true", "1", "t", "yes", "y", "on"}
+_FALSE = {"false", "0", "f", "no", "n", "off"}
+
+#: Decompressed boot data larger than this is not read further (decompression bombs).
+MAX_BOOT_BYTES = 4 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------------------------
+# Value helpers
+
+
+def plain(value: Any) -> Any:
+    """A value with secret wrappers removed (serialized secret maps and `Secret` objects)."""
+    if isinstance(value, Secret):
+        return plain(value.value)
+    if is_map(value) and SECRET_SIG_KEY in value and value[SECRET_SIG_KEY] == SECRET_SIG:
+        return plain(value.get("value"))
+    return value
+
+
+def _meta_true(value: Any) -> bool:
+    value = plain(value)
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, (str, int)) and str(value).strip().lower() in _TRUE
+
+
+def _meta_false(value: Any) -> bool:
+    value = plain(value)
+    if isinstance(value, bool):
+        return not value
+    return isinstance(value, (str, int)) and str(value).strip().lower() in _FALSE
+
+
+def _metadata(props: Props) -> Any:
+    """GCP ``metadata`` as a mapping (possibly empty); a non-object raises (fail closed)."""
+    meta = plain(props.get("metadata"))
+    if meta is None:
+        return {}
+    if not is_map(meta):
+        raise TypeError(f"metadata is {type(meta).__name__}, expected an object")
+    return meta
+
+
+def _meta_get(meta: Any, key: str) -> tuple[bool, Any]:
+    """``(present, value)`` of a metadata key, matched case-insensitively.
+
+    Only the asked-for value is read, so an unknown value under another key does not stop a rule.
+    """
+    for k in meta:
+        if str(k).lower() == key:
+            return True, plain(meta[k])
+    return False, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Boot data: where it is and how to read it
+
+
+def boot_sources(resource_type: str, props: Props) -> Iterator[tuple[str, Any, bool]]:
+    """``(label, raw value, is_base64)`` for every boot-data property that is set."""
+    if resource_type in (AWS_INSTANCE, AWS_SPOT, AWS_LAUNCH_CONFIG):
+        yield "userData", props.get("userData"), False
+        yield "userDataBase64", props.get("userDataBase64"), True
+    elif resource_type == AWS_LAUNCH_TEMPLATE:
+        yield "userData", props.get("userData"), True
+    elif resource_type == AZ_VM:
+        yield "osProfile.customData", dig(props, "osProfile", "customData"), True
+        yield "userData", props.get("userData"), True
+    elif resource_type == AZ_VMSS:
+        yield "virtualMachineProfile.osProfile.customData", dig(props, "virtualMachineProfile", "osProfile", "customData"), True
+        yield "virtualMachineProfile.userData", dig(props, "virtualMachineProfile", "userData"), True
+    elif resource_type in GCP_VMS + (GCP_FROM_TEMPLATE,):
+        yield "metadataStartupScript", props.get("metadataStartupScript"), False
+        meta = _metadata(props)
+        for key in ("startup-script", "user-data"):
+            present, value = _meta_get(meta, key)
+            if present:
+                yield f"metadata.{key}", value, False
+
+
+def _gunzip(data: bytes) -> Optional[bytes]:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            return fh.read(MAX_BOOT_BYTES)
+    except (OSError, EOFError, zlib.error):
+        return None
+
+
+def _bytes_to_text(data: bytes) -> Optional[str]:
+    if data[:2] == b"\x1f\x8b":
+        unzipped = _gunzip(data)
+        if unzipped is None:
+            return None
+        data = unzipped
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _b64_text(raw: str) -> Optional[str]:
+    compact = re.sub(r"\s+", "", raw)
+    if not compact:
+        return None
+    try:
+        data = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _bytes_to_text(data)
+
+
+def _mime_parts(text: str) -> list[str]:
+    """The text parts of a MIME multi-part cloud-init document (decoded), else []."""
+    head = text.lstrip()[:200].lower()
+    if not (head.startswith("content-type:") or head.startswith("mime-version:")):
+        return []
+    parts: list[str] = []
+    for part in email.message_from_string(text).walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            decoded = _bytes_to_text(payload)
+            if decoded is not None:
+                parts.append(decoded)
+    return parts
+
+
+def boot_texts(raw: Any, is_base64: bool) -> list[str]:
+    """Every readable text form of one boot-data value (decoded, decompressed, MIME parts).
+
+    Base64 properties that do not decode are read as plain text; plain properties are also read
+    decoded when they happen to be valid base64 text (fail closed: both are scanned).
+    """
+    raw = plain(raw)
+    if raw is None:
+        return []
+    if not isinstance(raw, str):
+        raise TypeError(f"boot data is {type(raw).__name__}, expected a string")
+    texts: list[str] = []
+    decoded = _b64_text(raw)
+    if decoded is not None:
+        texts.append(decoded)
+    if decoded is None or not is_base64:
+        texts.append(raw)
+    for text in list(texts):
+        texts.extend(_mime_parts(text))
+    return texts
+
+
+def boot_documents(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:
+    """``(label, text)`` for every boot document of a resource."""
+    for label, raw, is_b64 in boot_sources(resource_type, props):
+        for text in boot_texts(raw, is_b64):
+            yield label, text
+
+
+# ---------------------------------------------------------------------------------------------
+# A3 scanners: sshd directives and cloud-init keys (pure functions over text)
+
+_SSHD_RE = re.compile(
+    r"\b(PermitRootLogin|PasswordAuthentication|KbdInteractiveAuthentication|"
+    r"ChallengeResponseAuthentication|PermitEmptyPasswords)\b(?:\s*=\s*|\s+)[\"']?([A-Za-z-]+)",
+    re.IGNORECASE,
+)
+_SED_SUBST_RE = re.compile(r"(?<![\w])s([/|#,:@!])((?:\\.|(?!\1).)*)\1((?:\\.|(?!\1).)*)\1")
+_SED_TEXT_RE = re.compile(r"(?:(?<![\w])[aci]\\|(?<=[/$0-9])[aci]\s)\s*(.+?)(?:['\"]|$)")
+_SED_RE = re.compile(r"\bsed\b")
+_DISABLE_ROOT_RE = re.compile(r"^\s*-?\s*[\"']?disable_root[\"']?\s*:\s*[\"']?(false|no|off|0)[\"']?\s*(?:#.*)?$", re.I)
+_SSH_PWAUTH_RE = re.compile(r"^\s*-?\s*[\"']?ssh_pwauth[\"']?\s*:\s*[\"']?(true|yes|on|1)[\"']?\s*(?:#.*)?$", re.I)
+_SHELL_ROOT_PW_RE = re.compile(r"(?<![\w/.-])root:[^\s'\":]+")
+
+
+def _directive_candidates(line: str) -> list[str]:
+    """What a line writes: a `sed` line writes only its replacements / appended text."""
+    if not _SED_RE.search(line):
+        return [line]
+    out = [m.group(3) for m in _SED_SUBST_RE.finditer(line)]
+    out.extend(m.group(1) for m in _SED_TEXT_RE.finditer(line))
+    return out
+
+
+def sshd_findings(text: str, root_values: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+    """``(line number, directive, value)`` for sshd settings that allow root or password login."""
+    bad_root = {v.lower() for v in root_values}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        for candidate in _directive_candidates(stripped):
+            for m in _SSHD_RE.finditer(candidate):
+                key, value = m.group(1), m.group(2).lower()
+                bad = value in bad_root if key.lower() == "permitrootlogin" else value == "yes"
+                if bad:
+                    yield lineno, key, m.group(2)
+
+
+def _cloud_config(text: str) -> Optional[Any]:
+    """The parsed cloud-config document, None when the text is not one (or does not parse)."""
+    if not text.lstrip().lower().startswith("#cloud-config"):
+        return None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _chpasswd_root(doc: dict) -> bool:
+    ch = doc.get("chpasswd")
+    if not isinstance(ch, dict):
+        return False
+    entries = ch.get("list")
+    lines = entries.splitlines() if isinstance(entries, str) else [str(e) for e in as_list(entries)]
+    if any(line.strip().startswith("root:") for line in lines):
+        return True
+    for user in as_list(ch.get("users")):
+        if isinstance(user, dict) and str(user.get("name", "")).strip() == "root" and user.get("password"):
+            return True
+    return False
+
+
+def cloud_init_findings(text: str) -> Iterator[str]:
+    """cloud-init settings that allow root login or password login."""
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith("#"):
+            continue
+        if _DISABLE_ROOT_RE.match(line):
+            yield f"line {lineno}: cloud-init 'disable_root: false' lets root log in"
+        if _SSH_PWAUTH_RE.match(line):
+            yield f"line {lineno}: cloud-init 'ssh_pwauth: true' turns on SSH password login"
+        if "chpasswd" in line and _SHELL_ROOT_PW_RE.search(line.split("#", 1)[0]):
+            yield f"line {lineno}: sets a root password with chpasswd"
+    doc = _cloud_config(text)
+    if doc is not None:
+        if _chpasswd_root(doc):
+            expire = doc["chpasswd"].get("expire")
+            note = " that never expires (expire: false)" if expire is False else ""
+            yield f"cloud-init chpasswd sets a root password{note}"
+        for i, user in enumerate(as_list(doc.get("users"))):
+            if not isinstance(user, dict) or user.get("lock_passwd", True) is not False:
+                continue
+            if any(user.get(k) for k in ("passwd", "hashed_passwd", "plain_text_password")):
+                yield f"cloud-init user {user.get('name', i)!r} has lock_passwd: false and a password"
+    elif text.lstrip().lower().startswith("#cloud-config"):
+        # Not parseable YAML: fall back to the tell-tale keys.
+        if re.search(r"lock_passwd\s*:\s*[\"']?false", text, re.I) and re.search(
+            r"\b(passwd|hashed_passwd|plain_text_password)\s*:\s*\S", text
+        ):
+            yield "cloud-init user has lock_passwd: false and a password"
+        if re.search(r"\bchpasswd\s*:", text) and re.search(r"^\s*-?\s*[\"']?root:\S", text, re.M):
+            yield "cloud-init chpasswd sets a root password"
+
+
+def _unique(messages: Iterable[str]) -> Iterator[str]:
+    seen: set[str] = set()
+    for m in messages:
+        if m not in seen:
+            seen.add(m)
+            yield m
+
+
+# ---------------------------------------------------------------------------------------------
+# A1/A2 (Azure): no password login, SSH key, admin user name
+
+
+def _azure_os_profile(resource_type: str, props: Props) -> tuple[str, Any, bool]:
+    """``(path, osProfile or None, is_windows_or_attached)`` of an Azure VM or scale set."""
+    if resource_type == AZ_VMSS:
+        base, path = props.get("virtualMachineProfile"), "virtualMachineProfile.osProfile"
+        if base is not None and not is_map(base):
+            raise TypeError(f"virtualMachineProfile is {type(base).__name__}, expected an object")
+    else:
+        base, path = props, "osProfile"
+    profile = dig(base, "osProfile")
+    if profile is not None and not is_map(profile):
+        raise TypeError(f"{path} is {type(profile).__name__}, expected an object")
+    os_type = str(dig(base, "storageProfile", "osDisk", "osType") or "").lower()
+    create = str(dig(base, "storageProfile", "osDisk", "createOption") or "").lower()
+    skip = os_type == "windows" or dig(profile, "windowsConfiguration") is not None
+    if profile is None and create == "attach":
+        skip = True  # a specialized OS disk is not provisioned: there is no osProfile to judge
+    return path, profile, skip
+
+
+def _check_azure_password(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    path, profile, skip = _azure_os_profile(resource_type, props)
+    if skip:
+        return
+    if profile is None:
+        yield f"{path} is missing; set linuxConfiguration.disablePasswordAuthentication=true and an SSH key"
+        return
+    disabled = dig(profile, "linuxConfiguration", "disablePasswordAuthentication")
+    if not truthy(disabled):
+        shown = "not set (defaults to false)" if disabled is None else repr(disabled)
+        yield f"{path}.linuxConfiguration.disablePasswordAuthentication is {shown}; set it to true"
+    if plain(profile.get("adminPassword")):
+        yield f"{path}.adminPassword is set on a Linux VM; remove it and log in with SSH keys only"
+
+
+def _check_azure_ssh_key(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    path, profile, skip = _azure_os_profile(resource_type, props)
+    if skip:
+        return
+    keys = dig(profile, "linuxConfiguration", "ssh", "publicKeys")
+    items = as_list(keys)
+    usable = [k for k in items if is_map(k) and str(plain(k.get("keyData")) or "").strip()]
+    if len(usable) != len(items):
+        yield f"{path}.linuxConfiguration.ssh.publicKeys has an entry without keyData; give every entry a public key"
+    if not usable:
+        yield f"{path}.linuxConfiguration.ssh.publicKeys has no SSH public key; add the admin's public key"
+
+
+def _check_admin_username(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    path, profile, _ = _azure_os_profile(resource_type, props)
+    if profile is None:
+        return
+    name = profile.get("adminUsername")
+    if name is None:
+        yield f"{path}.adminUsername is missing; set a named, non-privileged admin account"
+        return
+    forbidden = {str(n).lower() for n in ctx["forbiddenUsernames"]}
+    if str(name).strip().lower() in forbidden:
+        yield f"{path}.adminUsername is {name!r}; use a named admin account, not a well-known one"
+
+
+AZURE_NO_PASSWORD = Rule(
+    name="access-linux-no-password-auth",
+    description="Linux VMs must disable SSH password authentication and set no admin password.",
+    concern=CONCERN,
+    clouds=("azure",),
+    resource_types=AZURE_VMS,
+    check=_check_azure_password,
+    level=MANDATORY,
+    catalogue=("A1",),
+    peers=("CKV_AZURE_149", "CKV_AZURE_1", "AVD-AZU-0039", "PSR:VM.PublicKey", "pc:azure-disallow-password-authentication"),
+)
+
+AZURE_SSH_KEY = Rule(
+    name="access-ssh-key-required",
+    description="Linux VMs must carry an admin SSH public key.",
+    concern=CONCERN,
+    clouds=("azure",),
+    resource_types=AZURE_VMS,
+    check=_check_azure_ssh_key,
+    level=MANDATORY,
+    catalogue=("A2",),
+    peers=("CKV_AZURE_178",),
+)
+
+ADMIN_USERNAME = Rule(
+    name="access-admin-username-not-reserved",
+    description="The VM admin account must not be root, admin or another well-known name.",
+    concern=CONCERN,
+    clouds=("azure",),
+    resource_types=AZURE_VMS,
+    check=_check_admin_username,
+    level=MANDATORY,
+    knobs={
+        "forbiddenUsernames": Knob(
+            {"type": "array", "items": {"type": "string"}},
+            ["root", "admin", "administrator", "sysadmin", "superuser"],
+            "admin user names that are refused (case-insensitive)",
+        )
+    },
+    catalogue=("A2",),
+    peers=("CKV_AZURE_178",),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# A2 (AWS, advisory): SSM instead of key pairs
+
+
+def _check_prefer_ssm(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    key = props.get("keyName")
+    if key and props.get("iamInstanceProfile"):
+        yield (
+            f"keyName {key!r} is set although an instance profile is attached; use SSM Session Manager "
+            "instead of an SSH key pair and drop keyName"
+        )
+
+
+AWS_PREFER_SSM = Rule(
+    name="access-aws-prefer-ssm-over-key-pair",
+    description="EC2 instances with an instance profile should be reached through SSM, not an SSH key pair.",
+    concern=CONCERN,
+    clouds=("aws",),
+    resource_types=AWS_VMS,
+    check=_check_prefer_ssm,
+    level=ADVISORY,  # catalogue *adv*: a key pair may still be the break-glass path.
+    catalogue=("A2",),
+    peers=("CKV_AZURE_178",),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# A3: boot configuration must not turn on root or password login
+
+
+def _check_boot_login(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    root_values = ctx["permitRootLoginValues"]
+
+    def found() -> Iterator[str]:
+        for label, text in boot_documents(resource_type, props):
+            for lineno, key, value in sshd_findings(text, root_values):
+                yield f"{label} line {lineno} sets '{key} {value}'; boot data must leave it at 'no'"
+            for finding in cloud_init_findings(text):
+                yield f"{label} {finding}; remove it"
+
+    yield from _unique(found())
+
+
+BOOT_LOGIN = Rule(
+    name="access-boot-config-no-root-or-password-login",
+    description="User data, custom data and startup scripts must not enable root login or SSH password login.",
+    concern=CONCERN,
+    clouds=("aws", "azure", "gcp"),
+    resource_types=BOOT_TYPES,
+    check=_check_boot_login,
+    level=MANDATORY,
+    knobs={
+        "permitRootLoginValues": Knob(
+            {"type": "array", "items": {"type": "string"}},
+            ["yes"],
+            "PermitRootLogin values that are violations (add prohibit-password/without-password to ban key login as root)",
+        )
+    },
+    catalogue=("A3",),
+    peers=(),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# A4-A6 (GCP): OS Login, project SSH keys, serial port
+
+
+def _project_get(resource_type: str, props: Props, key: str) -> tuple[bool, Any]:
+    """``(present, value)`` of one key of project metadata (map or single item)."""
+    if resource_type == GCP_PROJECT_METADATA:
+        return _meta_get(_metadata(props), key)
+    item_key = props.get("key")
+    if item_key is not None and str(item_key).lower() == key:
+        return True, plain(props.get("value"))
+    return False, None
+
+
+def _instance_get(resource_type: str, props: Props, key: str) -> tuple[bool, Any]:
+    if resource_type in GCP_PROJECT:
+        return _project_get(resource_type, props, key)
+    return _meta_get(_metadata(props), key)
+
+
+def _check_oslogin(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    present, value = _instance_get(resource_type, props, "enable-oslogin")
+    where = "project metadata" if resource_type in GCP_PROJECT else "metadata"
+    if present:
+        if not _meta_true(value):
+            yield f"{where} sets enable-oslogin={value!r}; set it to TRUE"
+    elif resource_type not in GCP_PROJECT and ctx["requireOnInstance"]:
+        yield "metadata enable-oslogin is not set; set it to TRUE so logins go through IAM (OS Login)"
+
+
+def _check_block_project_keys(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    present, value = _instance_get(resource_type, props, "block-project-ssh-keys")
+    if not present:
+        yield "metadata block-project-ssh-keys is not set; set it to TRUE"
+    elif not _meta_true(value):
+        yield f"metadata block-project-ssh-keys is {value!r}; set it to TRUE"
+
+
+def _check_serial_port(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    present, value = _instance_get(resource_type, props, "serial-port-enable")
+    if present and not _meta_false(value):
+        where = "project metadata" if resource_type in GCP_PROJECT else "metadata"
+        yield f"{where} serial-port-enable is {value!r}; remove it or set it to FALSE"
+
+
+GCP_OSLOGIN = Rule(
+    name="access-gcp-oslogin-required",
+    description="GCP VMs must set enable-oslogin=TRUE and project metadata must never turn OS Login off.",
+    concern=CONCERN,
+    clouds=("gcp",),
+    resource_types=GCP_VMS + GCP_PROJECT,
+    check=_check_oslogin,
+    level=MANDATORY,
+    knobs={
+        "requireOnInstance": Knob(
+            {"type": "boolean"},
+            True,
+            "require enable-oslogin=TRUE on every instance/template (false: only an explicit FALSE fails)",
+        )
+    },
+    catalogue=("A4",),
+    peers=("CKV_GCP_33", "CKV_GCP_34", "AVD-GCP-0036", "AVD-GCP-0042", "gpl:enable_oslogin_project_v1"),
+)
+
+GCP_BLOCK_PROJECT_KEYS = Rule(
+    name="access-gcp-block-project-ssh-keys",
+    description="GCP VMs must set block-project-ssh-keys=TRUE.",
+    concern=CONCERN,
+    clouds=("gcp",),
+    resource_types=GCP_VMS,
+    check=_check_block_project_keys,
+    level=MANDATORY,
+    catalogue=("A5",),
+    peers=("CKV_GCP_32", "AVD-GCP-0030", "gpl:block_ssh_keys_v1"),
+)
+
+SERIAL_CONSOLE_OFF = Rule(
+    name="access-serial-console-off",
+    description="GCP VMs and project metadata must not enable the interactive serial console.",
+    concern=CONCERN,
+    clouds=("gcp",),
+    resource_types=GCP_VMS + GCP_PROJECT,
+    check=_check_serial_port,
+    level=MANDATORY,
+    catalogue=("A6",),
+    peers=("CKV_GCP_35", "AVD-GCP-0032"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# A7: secrets in boot data
+
+_KEY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
+    ("an AWS secret access key", re.compile(r"aws_secret_access_key\s*[=:]\s*[\"']?[A-Za-z0-9/+]{40}", re.I)),
+    ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("a service-account key", re.compile(r"\"private_key_id\"\s*:\s*\"[0-9a-f]{16,}\"")),
+)
+_PASSWORD_RE = re.compile(
+    r"(?i)(?<![\w-])([\w.-]*(?:password|passwd|passphrase|pwd|secret|api[_-]?key|token))[\"']?[ \t]*[:=][ \t]*[\"']?([^\s\"',;]+)"
+)
+_URL_CRED_RE = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@", re.I)
+_NOT_A_SECRET = {"true", "false", "yes", "no", "none", "null", "~", "random"}
+_EXCLUDED_KEYS = {"lock_passwd", "ssh_pwauth", "chpasswd"}
+
+
+def _secret_docs(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:
+    yield from boot_documents(resource_type, props)
+    if resource_type in GCP_VMS + (GCP_FROM_TEMPLATE,):
+        # Every metadata value is readable by any process on the VM through the metadata server.
+        meta = _metadata(props)
+        for key in meta:
+            if str(key).lower() not in ("startup-script", "user-data"):
+                value = plain(meta[key])
+                if isinstance(value, str):
+                    yield f"metadata.{key}", value
+
+
+def _check_key_material(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    def found() -> Iterator[str]:
+        for label, text in _secret_docs(resource_type, props):
+            for lineno, line in enumerate(text.splitlines(), 1):
+                for what, pattern in _KEY_PATTERNS:
+                    if pattern.search(line):
+                        yield (
+                            f"{label} line {lineno} contains {what}; boot data is readable from the instance "
+                            "metadata and the cloud API: fetch secrets at boot from a secret manager instead"
+                        )
+
+    yield from _unique(found())
+
+
+def _looks_like_value(value: str) -> bool:
+    v = value.strip()
+    if len(v) < 4 or v.lower() in _NOT_A_SECRET:
+        return False
+    # References, templates and placeholders are not secrets themselves.
+    return not v.startswith(("$", "{{", "${", "%", "<", "/", "@"))
+
+
+def _check_passwords(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    def found() -> Iterator[str]:
+        for label, text in _secret_docs(resource_type, props):
+            for lineno, line in enumerate(text.splitlines(), 1):
+                if line.strip().startswith("#"):
+                    continue
+                for m in _PASSWORD_RE.finditer(line):
+                    if m.group(1).lower() not in _EXCLUDED_KEYS and _looks_like_value(m.group(2)):
+                        yield (
+                            f"{label} line {lineno} assigns a literal value to {m.group(1)!r} (value redacted); "
+                            "read it at boot from a secret manager instead"
+                        )
+                if _URL_CRED_RE.search(line):
+                    yield f"{label} line {lineno} has a URL with an embedded password (redacted); use a secret manager"
+
+    yield from _unique(found())
+
+
+NO_KEYS_IN_BOOT_DATA = Rule(
+    name="access-no-secrets-in-boot-data",
+    description="Boot data must not contain cloud access keys or private keys.",
+    concern=CONCERN,
+    clouds=("aws", "azure", "gcp"),
+    resource_types=BOOT_TYPES,
+    check=_check_key_material,
+    # MANDATORY: the patterns are specific (AKIA/ASIA ids, PEM private key headers, service-account
+    # key ids), so false positives are rare, and boot data is readable by every process on the VM
+    # through the metadata service and by anyone who can describe the instance.
+    level=MANDATORY,
+    catalogue=("A7",),
+    peers=("CKV_AWS_46", "CKV_AZURE_45", "AVD-AWS-0029", "AVD-AWS-0129", "AVD-AZU-0037"),
+)
+
+NO_PASSWORDS_IN_BOOT_DATA = Rule(
+    name="access-no-passwords-in-boot-data",
+    description="Boot data should not assign literal passwords, tokens or API keys.",
+    concern=CONCERN,
+    clouds=("aws", "azure", "gcp"),
+    resource_types=BOOT_TYPES,
+    check=_check_passwords,
+    # ADVISORY: `password=`-style matching is heuristic (test fixtures, non-secret settings).
+    level=ADVISORY,
+    catalogue=("A7",),
+    peers=("CKV_AWS_46", "CKV_AZURE_45", "AVD-AWS-0029", "AVD-AZU-0037"),
+)
+
+
+RULES: list[Rule | StackRule] = [
+    AZURE_NO_PASSWORD,
+    AZURE_SSH_KEY,
+    ADMIN_USERNAME,
+    AWS_PREFER_SSM,
+    BOOT_LOGIN,
+    GCP_OSLOGIN,
+    GCP_BLOCK_PROJECT_KEYS,
+    SERIAL_CONSOLE_OFF,
+    NO_KEYS_IN_BOOT_DATA,
+    NO_PASSWORDS_IN_BOOT_DATA,
+]

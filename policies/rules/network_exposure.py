@@ -1,7 +1,721 @@
-"""Concern `network-exposure` (policy names `network-...`): N1-N8: SSH/RDP/admin/all-ports ingress from the internet, VM ingress only from the LB, port 80, egress, default networks."""
+"""Concern `network-exposure` (policy names `network-...`): N1-N8: SSH/RDP/admin/all-ports ingress from the internet, VM ingress only from the LB, port 80, egress, default networks.
+
+Every firewall shape of the three clouds is first normalised into `Permission` records (one per
+allowed protocol/port-set/peer combination, with the peers that count as "the internet"), so each
+rule is a few lines over those records:
+
+- AWS: ``aws:ec2/securityGroup`` and ``aws:ec2/defaultSecurityGroup`` (inline ``ingress``/``egress``),
+  ``aws:ec2/securityGroupRule`` (``type``), ``aws:vpc/securityGroupIngressRule`` /
+  ``aws:vpc/securityGroupEgressRule`` (``cidrIpv4``/``cidrIpv6``/``ipProtocol``). NACLs are not
+  covered on purpose: they are stateless, allow everything by default and sit in front of the
+  security groups, so flagging them would fail every VPC without adding protection.
+- Azure: ``azure-native:network:NetworkSecurityGroup`` (inline ``securityRules``) and
+  ``azure-native:network:SecurityRule`` (singular and plural prefix / port fields).
+- GCP: ``gcp:compute/firewall:Firewall`` (``allows``; an INGRESS rule without any source is
+  0.0.0.0/0) and the hierarchical / network firewall policy rules (``match.srcIpRanges``,
+  ``match.layer4Configs``), standalone or inline in ``...WithRules`` resources.
+
+Deny rules, disabled rules and rules of the other direction never count as exposure.
+"""
 
 from __future__ import annotations
 
-from ..framework import Rule, StackRule
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Optional, Sequence
 
-RULES: list[Rule | StackRule] = []
+from ..framework import (
+    ADVISORY,
+    MANDATORY,
+    Context,
+    Knob,
+    Props,
+    Rule,
+    StackResource,
+    StackRule,
+    as_list,
+    dig,
+    is_map,
+    truthy,
+)
+
+CONCERN = "network-exposure"
+
+# ---------------------------------------------------------------------------------------------
+# Type tokens
+
+AWS_SG = "aws:ec2/securityGroup:SecurityGroup"
+AWS_DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+AWS_SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+AWS_VPC_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+AWS_VPC_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+AZ_NSG = "azure-native:network:NetworkSecurityGroup"
+AZ_RULE = "azure-native:network:SecurityRule"
+GCP_FW = "gcp:compute/firewall:Firewall"
+GCP_POLICY_RULES = (
+    "gcp:compute/firewallPolicyRule:FirewallPolicyRule",
+    "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule",
+    "gcp:compute/regionNetworkFirewallPolicyRule:RegionNetworkFirewallPolicyRule",
+)
+GCP_POLICY_WITH_RULES = (
+    "gcp:compute/firewallPolicyWithRules:FirewallPolicyWithRules",
+    "gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules",
+    "gcp:compute/regionNetworkFirewallPolicyWithRules:RegionNetworkFirewallPolicyWithRules",
+)
+GCP_NETWORK = "gcp:compute/network:Network"
+
+#: Every type whose ingress/egress permissions `permissions` understands.
+FIREWALL_TYPES: tuple[str, ...] = (
+    AWS_SG,
+    AWS_DEFAULT_SG,
+    AWS_SG_RULE,
+    AWS_VPC_INGRESS,
+    AWS_VPC_EGRESS,
+    AZ_NSG,
+    AZ_RULE,
+    GCP_FW,
+    *GCP_POLICY_RULES,
+    *GCP_POLICY_WITH_RULES,
+)
+INGRESS_TYPES = tuple(t for t in FIREWALL_TYPES if t != AWS_VPC_EGRESS)
+EGRESS_TYPES = tuple(t for t in FIREWALL_TYPES if t != AWS_VPC_INGRESS)
+
+ALL_PORTS = (0, 65535)
+
+# ---------------------------------------------------------------------------------------------
+# Knobs shared by the exposure rules
+
+
+def _ports_knob(default: list[int], doc: str) -> Knob:
+    return Knob({"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 65535}}, default, doc)
+
+
+INTERNET_KNOBS: dict[str, Knob] = {
+    "internetSources": Knob(
+        {"type": "array", "items": {"type": "string"}},
+        ["0.0.0.0/0", "::/0", "0.0.0.0", "::", "*", "Internet", "Any", "AzureCloud"],
+        "source/destination values (case-insensitive; Azure service tags included) treated as the internet",
+    ),
+    "broadPrefixV4": Knob(
+        {"type": "integer", "minimum": 0, "maximum": 32},
+        8,
+        "a public IPv4 range with a prefix shorter than this (e.g. 0.0.0.0/1) counts as the internet",
+    ),
+    "broadPrefixV6": Knob(
+        {"type": "integer", "minimum": 0, "maximum": 128},
+        16,
+        "a public IPv6 range with a prefix shorter than this (e.g. 2000::/3) counts as the internet",
+    ),
+}
+
+
+def is_internet(value: Any, config: Optional[dict] = None) -> bool:
+    """True when a source/destination value means "anyone on the internet".
+
+    ``config`` may carry the `INTERNET_KNOBS`; other modules may call this with no config.
+    """
+    cfg = {k: v.default for k, v in INTERNET_KNOBS.items()}
+    if config:
+        cfg.update({k: config[k] for k in INTERNET_KNOBS if k in config})
+    text = str(value).strip()
+    if text.lower() in {str(s).strip().lower() for s in cfg["internetSources"]}:
+        return True
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    if net.prefixlen == 0:
+        return True
+    limit = cfg["broadPrefixV4"] if net.version == 4 else cfg["broadPrefixV6"]
+    return net.prefixlen < limit and not net.is_private
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalised permissions
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One allowed (protocol, ports, peers) combination of a firewall resource."""
+
+    where: str
+    """Human label of the rule inside the resource, e.g. ``ingress rule 0``."""
+    direction: str
+    """``ingress`` or ``egress``."""
+    protocol: str
+    """``all``, ``tcp``, ``udp``, ``sctp``, ``icmp`` ... or the protocol number as text."""
+    ranges: tuple[tuple[int, int], ...]
+    """Port ranges (inclusive); ``ALL_PORTS`` when the rule does not restrict ports."""
+    peers: tuple[str, ...]
+    """Source (ingress) or destination (egress) values as written."""
+    implicit_peer: bool = False
+    """True when no peer was given and the cloud's default (anywhere) applies."""
+
+    @property
+    def port_bearing(self) -> bool:
+        return self.protocol in ("all", "tcp", "udp", "sctp")
+
+    def covers(self, port: int) -> bool:
+        if self.protocol == "all":
+            return True
+        return self.port_bearing and any(lo <= port <= hi for lo, hi in self.ranges)
+
+    def all_ports(self) -> bool:
+        if self.protocol == "all":
+            return True
+        return self.port_bearing and any(lo <= 1 and hi >= 65535 for lo, hi in self.ranges)
+
+    def internet_peers(self, config: Optional[dict] = None) -> list[str]:
+        return [p for p in self.peers if is_internet(p, config)]
+
+    def describe(self) -> str:
+        if self.protocol == "all":
+            what = "all protocols and ports"
+        elif not self.port_bearing:
+            what = f"protocol {self.protocol}"
+        else:
+            what = f"{self.protocol} " + ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
+        return what
+
+
+_PROTOCOL_ALIASES = {
+    "-1": "all",
+    "all": "all",
+    "*": "all",
+    "any": "all",
+    "6": "tcp",
+    "17": "udp",
+    "132": "sctp",
+    "1": "icmp",
+    "58": "icmpv6",
+}
+
+
+def normalize_protocol(value: Any) -> str:
+    """Protocol as one lowercase word: ``-1``/``all``/``*``/``ALL`` -> ``all``, ``6`` -> ``tcp``.
+
+    A missing protocol fails closed as ``all``.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "all"
+    if isinstance(value, bool):
+        raise TypeError(f"protocol {value!r} is not a protocol")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip().lower()
+    return _PROTOCOL_ALIASES.get(text, text)
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"port {value!r} is not a number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"port {value!r} is not a whole number")
+        value = int(value)
+    n = int(str(value).strip())
+    if not 0 <= n <= 65535 and n != -1:
+        raise ValueError(f"port {value!r} is out of range")
+    return n
+
+
+def parse_port_spec(value: Any) -> tuple[int, int]:
+    """``22``, ``"22"``, ``"20-25"``, ``"*"``/``"any"``/``"all"`` -> an inclusive range."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("*", "any", "all", ""):
+            return ALL_PORTS
+        if "-" in text[1:]:
+            lo, hi = text.split("-", 1)
+            lo_n, hi_n = _port(lo), _port(hi)
+            if lo_n > hi_n:
+                raise ValueError(f"port range {value!r} is reversed")
+            return lo_n, hi_n
+    n = _port(value)
+    return ALL_PORTS if n == -1 else (n, n)
+
+
+def _aws_ranges(protocol: str, from_port: Any, to_port: Any) -> tuple[tuple[int, int], ...]:
+    """AWS fromPort/toPort; ``-1`` protocol ignores them, a missing bound fails closed as open."""
+    if protocol == "all":
+        return (ALL_PORTS,)
+    if from_port is None or to_port is None:
+        return (ALL_PORTS,)
+    lo, hi = _port(from_port), _port(to_port)
+    if lo == -1 or hi == -1:
+        return (ALL_PORTS,)
+    if lo > hi:
+        raise ValueError(f"fromPort {lo} is greater than toPort {hi}")
+    return ((lo, hi),)
+
+
+def _maps(value: Any, what: str) -> list[Any]:
+    """A list property whose items must be objects; a wrong shape raises (fail closed)."""
+    items = as_list(value)
+    for i, item in enumerate(items):
+        if not is_map(item):
+            raise TypeError(f"{what}[{i}] is {type(item).__name__}, expected an object")
+    return items
+
+
+def _strings(value: Any, what: str) -> list[str]:
+    items = as_list(value)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(f"{what}[{i}] is {type(item).__name__}, expected a string")
+    return items
+
+
+def _aws_sg_entry(entry: Any, direction: str, where: str) -> Permission:
+    protocol = normalize_protocol(entry.get("protocol"))
+    peers = _strings(entry.get("cidrBlocks"), "cidrBlocks") + _strings(entry.get("ipv6CidrBlocks"), "ipv6CidrBlocks")
+    return Permission(
+        where, direction, protocol, _aws_ranges(protocol, entry.get("fromPort"), entry.get("toPort")), tuple(peers)
+    )
+
+
+def _azure_rule(rule: Any, where: str) -> Optional[Permission]:
+    access = str(rule.get("access") or "Allow").strip().lower()
+    if access != "allow":
+        return None
+    direction = "egress" if str(rule.get("direction") or "Inbound").strip().lower() == "outbound" else "ingress"
+    protocol = normalize_protocol(rule.get("protocol"))
+    port_specs = as_list(rule.get("destinationPortRange")) + as_list(rule.get("destinationPortRanges"))
+    ranges = tuple(parse_port_spec(p) for p in port_specs) or (ALL_PORTS,)
+    side = "source" if direction == "ingress" else "destination"
+    peers = _strings(rule.get(f"{side}AddressPrefix"), f"{side}AddressPrefix") + _strings(
+        rule.get(f"{side}AddressPrefixes"), f"{side}AddressPrefixes"
+    )
+    implicit = False
+    if not peers and not as_list(rule.get(f"{side}ApplicationSecurityGroups")):
+        # Azure requires a prefix or an ASG; with neither we cannot tell, so fail closed as "*".
+        peers, implicit = ["*"], True
+    return Permission(where, direction, protocol, ranges, tuple(peers), implicit)
+
+
+def _gcp_firewall(props: Props) -> Iterator[Permission]:
+    if truthy(props.get("disabled")):
+        return
+    direction = "egress" if str(props.get("direction") or "INGRESS").strip().upper() == "EGRESS" else "ingress"
+    if direction == "ingress":
+        peers = _strings(props.get("sourceRanges"), "sourceRanges")
+        other = as_list(props.get("sourceTags")) + as_list(props.get("sourceServiceAccounts"))
+    else:
+        peers = _strings(props.get("destinationRanges"), "destinationRanges")
+        other = []
+    implicit = False
+    if not peers and not other:
+        # GCP uses 0.0.0.0/0 when an INGRESS rule names no source (EGRESS: no destination).
+        peers, implicit = ["0.0.0.0/0"], True
+    for i, allow in enumerate(_maps(props.get("allows"), "allows")):
+        protocol = normalize_protocol(allow.get("protocol"))
+        ports = as_list(allow.get("ports"))
+        ranges = tuple(parse_port_spec(p) for p in ports) or (ALL_PORTS,)
+        yield Permission(f"allows[{i}]", direction, protocol, ranges, tuple(peers), implicit)
+
+
+_GCP_SRC_SELECTORS = ("srcAddressGroups", "srcFqdns", "srcSecureTags", "srcNetworks", "srcThreatIntelligences")
+
+
+def _gcp_policy_rule(rule: Any, where: str) -> Iterator[Permission]:
+    if truthy(rule.get("disabled")):
+        return
+    action = str(rule.get("action") or "allow").strip().lower()
+    if action in ("deny", "goto_next"):
+        return
+    direction = "egress" if str(rule.get("direction") or "INGRESS").strip().upper() == "EGRESS" else "ingress"
+    match = rule.get("match")
+    if match is None:
+        match = {}
+    if not is_map(match):
+        raise TypeError(f"{where} match is {type(match).__name__}, expected an object")
+    prefix = "src" if direction == "ingress" else "dest"
+    peers = _strings(match.get(f"{prefix}IpRanges"), f"{prefix}IpRanges")
+    # Region codes select internet traffic from whole countries; an INTERNET scope is the internet.
+    if as_list(match.get(f"{prefix}RegionCodes")):
+        peers.append("0.0.0.0/0")
+    for key in (f"{prefix}NetworkScope", f"{prefix}NetworkContext"):
+        if str(match.get(key) or "").strip().upper() == "INTERNET":
+            peers.append("0.0.0.0/0")
+    implicit = False
+    selectors = _GCP_SRC_SELECTORS if direction == "ingress" else ("destAddressGroups", "destFqdns")
+    if not peers and not any(as_list(match.get(k)) for k in selectors) and not match.get(f"{prefix}NetworkScope"):
+        peers, implicit = ["0.0.0.0/0"], True
+    configs = _maps(match.get("layer4Configs"), "layer4Configs") or [{"ipProtocol": "all"}]
+    for i, l4 in enumerate(configs):
+        protocol = normalize_protocol(l4.get("ipProtocol"))
+        ranges = tuple(parse_port_spec(p) for p in as_list(l4.get("ports"))) or (ALL_PORTS,)
+        yield Permission(f"{where} layer4Configs[{i}]", direction, protocol, ranges, tuple(peers), implicit)
+
+
+def permissions(resource_type: str, props: Props) -> Iterator[Permission]:
+    """Every allowed permission (both directions) a firewall resource grants."""
+    if resource_type in (AWS_SG, AWS_DEFAULT_SG):
+        for direction in ("ingress", "egress"):
+            for i, entry in enumerate(_maps(props.get(direction), direction)):
+                yield _aws_sg_entry(entry, direction, f"{direction} rule {i}")
+    elif resource_type == AWS_SG_RULE:
+        kind = props.get("type")
+        if kind is None:
+            # `type` is required; without it we cannot tell the direction, so judge it as ingress.
+            kind = "ingress"
+        yield _aws_sg_entry(props, str(kind).strip().lower(), f"{kind} rule")
+    elif resource_type in (AWS_VPC_INGRESS, AWS_VPC_EGRESS):
+        direction = "ingress" if resource_type == AWS_VPC_INGRESS else "egress"
+        protocol = normalize_protocol(props.get("ipProtocol"))
+        peers = [p for p in (props.get("cidrIpv4"), props.get("cidrIpv6")) if p is not None]
+        yield Permission(
+            f"{direction} rule",
+            direction,
+            protocol,
+            _aws_ranges(protocol, props.get("fromPort"), props.get("toPort")),
+            tuple(_strings(peers, "cidr")),
+        )
+    elif resource_type == AZ_NSG:
+        for i, rule in enumerate(_maps(props.get("securityRules"), "securityRules")):
+            # Labels use indexes, not names: reading a name that is unknown in preview would stop the
+            # rule for a value that decides nothing.
+            perm = _azure_rule(rule, f"security rule {i}")
+            if perm is not None:
+                yield perm
+    elif resource_type == AZ_RULE:
+        perm = _azure_rule(props, "security rule")
+        if perm is not None:
+            yield perm
+    elif resource_type == GCP_FW:
+        yield from _gcp_firewall(props)
+    elif resource_type in GCP_POLICY_RULES:
+        yield from _gcp_policy_rule(props, "firewall policy rule")
+    elif resource_type in GCP_POLICY_WITH_RULES:
+        for i, rule in enumerate(_maps(props.get("rules"), "rules")):
+            yield from _gcp_policy_rule(rule, f"rules[{i}]")
+
+
+def internet_permissions(resource_type: str, props: Props, direction: str, config: dict) -> Iterator[tuple[Permission, list[str]]]:
+    """Permissions of `direction` whose peers include the internet, with those peers."""
+    for perm in permissions(resource_type, props):
+        if perm.direction != direction:
+            continue
+        peers = perm.internet_peers(config)
+        if peers:
+            yield perm, peers
+
+
+def _peer_text(perm: Permission, peers: Sequence[str]) -> str:
+    text = ", ".join(peers)
+    if perm.implicit_peer:
+        text += " (no source/destination given, so the cloud's default applies)"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# N1-N3: named ports from the internet
+
+
+def _port_rule_check(fix: str):
+    def check(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+        watched = [int(p) for p in ctx["ports"]]
+        for perm, peers in internet_permissions(resource_type, props, "ingress", dict(ctx.config)):
+            hit = [p for p in watched if perm.covers(p)]
+            if hit:
+                yield (
+                    f"{perm.where} allows {perm.describe()} from {_peer_text(perm, peers)}, which includes "
+                    f"{', '.join(map(str, hit))}; {fix}"
+                )
+
+    return check
+
+
+def _port_rule(name: str, description: str, ports: list[int], catalogue: str, peers: tuple[str, ...], fix: str) -> Rule:
+    return Rule(
+        name=name,
+        description=description,
+        concern=CONCERN,
+        clouds=("aws", "azure", "gcp"),
+        resource_types=INGRESS_TYPES,
+        check=_port_rule_check(fix),
+        level=MANDATORY,
+        knobs={"ports": _ports_knob(ports, "ports that must not be reachable from the internet"), **INTERNET_KNOBS},
+        catalogue=(catalogue,),
+        peers=peers,
+    )
+
+
+NO_SSH = _port_rule(
+    "network-no-ssh-from-internet",
+    "Security groups, NSGs and firewalls must not allow SSH (22) from the internet.",
+    [22],
+    "N1",
+    ("CKV_AWS_24", "CKV_AZURE_10", "CKV_GCP_2", "AVD-AWS-0107", "AVD-AZU-0050", "AVD-GCP-0071", "nag:EC2RestrictedSSH"),
+    "restrict the source to admin CIDRs or use SSM / IAP / Bastion",
+)
+
+NO_RDP = _port_rule(
+    "network-no-rdp-winrm-from-internet",
+    "Security groups, NSGs and firewalls must not allow RDP (3389) or WinRM (5985/5986) from the internet.",
+    [3389, 5985, 5986],
+    "N2",
+    ("CKV_AWS_25", "CKV_AZURE_9", "CKV_GCP_3", "AVD-AZU-0048", "AVD-GCP-0070"),
+    "restrict the source to admin CIDRs or use a bastion",
+)
+
+NO_ADMIN_DB = _port_rule(
+    "network-no-admin-db-ports-from-internet",
+    "Security groups, NSGs and firewalls must not allow FTP, telnet or database ports from the internet.",
+    [20, 21, 23, 3306, 5432, 1433, 6379, 9200, 27017],
+    "N3",
+    ("CKV_GCP_75", "CKV_GCP_77", "CKV_GCP_88", "AVD-AZU-0074", "nag:EC2RestrictedCommonPorts"),
+    "restrict the source to the application tier's private ranges",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# N4: all ports
+
+
+def _check_all_ports(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    for perm, peers in internet_permissions(resource_type, props, "ingress", dict(ctx.config)):
+        if perm.all_ports():
+            yield (
+                f"{perm.where} allows {perm.describe()} from {_peer_text(perm, peers)}; "
+                "allow only the listener ports (443/80) and only on the load balancer tier"
+            )
+
+
+NO_ALL_PORTS = Rule(
+    name="network-no-all-ports-from-internet",
+    description="No security group, NSG or firewall may allow all ports or all protocols from the internet.",
+    concern=CONCERN,
+    clouds=("aws", "azure", "gcp"),
+    resource_types=INGRESS_TYPES,
+    check=_check_all_ports,
+    level=MANDATORY,
+    knobs=dict(INTERNET_KNOBS),
+    catalogue=("N4",),
+    peers=("CKV_AWS_277", "CKV2_GCP_12", "AVD-AZU-0047", "AVD-GCP-0027", "AVD-GCP-0072", "PSR:NSG.AnyInboundSource"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# N5: internet ingress only to the load balancer's listener ports
+
+
+def _check_lb_ports_only(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    cloud = resource_type.split(":", 1)[0]
+    allowed = {int(p) for p in (ctx["gcpAllowedPorts"] if cloud == "gcp" else ctx["allowedPorts"])}
+    for perm, peers in internet_permissions(resource_type, props, "ingress", dict(ctx.config)):
+        if not perm.port_bearing:
+            continue
+        extra = [r for r in perm.ranges if not (r[0] == r[1] and r[0] in allowed)]
+        if perm.protocol == "all" or extra:
+            if cloud == "gcp":
+                why = (
+                    "GCP proxy load balancers reach backends from 35.191.0.0/16 and 130.211.0.0/22, so this "
+                    "exposes the VMs directly; allow the app port from those ranges only"
+                )
+            else:
+                why = (
+                    f"only the load balancer's listener ports {sorted(allowed)} may be open to the internet; "
+                    "let the VMs accept the app port from the load balancer's security group / subnet only"
+                )
+            yield f"{perm.where} allows {perm.describe()} from {_peer_text(perm, peers)}; {why}"
+
+
+LB_PORTS_ONLY = Rule(
+    name="network-internet-ingress-only-to-lb-ports",
+    description="Internet ingress may only reach the load balancer's listener ports; VMs take traffic from the load balancer only.",
+    concern=CONCERN,
+    clouds=("aws", "azure", "gcp"),
+    resource_types=INGRESS_TYPES,
+    check=_check_lb_ports_only,
+    # ADVISORY: a resource rule cannot tell the LB tier's firewall from the VM tier's, and a
+    # deliberately public service on another port would be a false positive.
+    level=ADVISORY,
+    knobs={
+        "allowedPorts": _ports_knob([80, 443], "AWS/Azure ports that may be open to the internet (LB listeners)"),
+        "gcpAllowedPorts": _ports_knob([], "GCP ports that may be open to the internet (VM firewalls; LBs need none)"),
+        **INTERNET_KNOBS,
+    },
+    catalogue=("N5",),
+    peers=("AS-EC23", "pc:disallow-public-internet-ingress"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# N6: port 80 from the internet only in front of redirect-only listeners
+
+AWS_LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+AZ_APPGW = "azure-native:network:ApplicationGateway"
+LB_FRONT_TYPES = (
+    "aws:lb/loadBalancer:LoadBalancer",
+    "aws:alb/loadBalancer:LoadBalancer",
+    AZ_APPGW,
+    "azure-native:network:LoadBalancer",
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule",
+    "gcp:compute/forwardingRule:ForwardingRule",
+)
+
+
+def _aws_listener_redirects(props: Props) -> bool:
+    actions = _maps(props.get("defaultActions"), "defaultActions")
+    return bool(actions) and all(
+        str(a.get("type") or "").lower() == "redirect" and str(dig(a, "redirect", "protocol") or "").upper() == "HTTPS"
+        for a in actions
+    )
+
+
+def _appgw_plain_http_listeners(props: Props) -> Iterator[str]:
+    """Names of an Application Gateway's Http listeners that are not routed to a redirect."""
+    redirected: set[str] = set()
+    for rule in _maps(props.get("requestRoutingRules"), "requestRoutingRules"):
+        listener_id = dig(rule, "httpListener", "id")
+        if listener_id and dig(rule, "redirectConfiguration", "id"):
+            redirected.add(str(listener_id).rstrip("/").rsplit("/", 1)[-1])
+    for listener in _maps(props.get("httpListeners"), "httpListeners"):
+        if str(listener.get("protocol") or "").lower() == "http" and str(listener.get("name")) not in redirected:
+            yield str(listener.get("name"))
+
+
+def _check_port_80(resources: Sequence[StackResource], ctx: Context) -> Iterable[tuple[str, Optional[str]]]:
+    config = dict(ctx.config)
+    open80: list[tuple[StackResource, Permission, list[str]]] = []
+    for r in resources:
+        if r.type in INGRESS_TYPES:
+            for perm, peers in internet_permissions(r.type, r.props, "ingress", config):
+                if perm.covers(80) and not perm.all_ports():
+                    open80.append((r, perm, peers))
+    if not open80:
+        return
+    has_front = any(r.type in LB_FRONT_TYPES for r in resources)
+    for r, perm, peers in open80:
+        if r.type.startswith("gcp:"):
+            yield (
+                f"{perm.where} opens 80 from {_peer_text(perm, peers)} on a GCP VM firewall; GCP load balancers "
+                "do not need it (their traffic comes from 35.191.0.0/16, 130.211.0.0/22): remove it",
+                r.urn,
+            )
+        elif not has_front:
+            yield (
+                f"{perm.where} opens 80 from {_peer_text(perm, peers)} but the stack has no load balancer to redirect "
+                "it to HTTPS; close port 80 or put it on a load balancer that only redirects",
+                r.urn,
+            )
+    for r in resources:
+        if r.type in AWS_LISTENERS and r.props.get("port") is not None and _port(r.props["port"]) == 80 and not _aws_listener_redirects(r.props):
+            yield (
+                "listener on port 80 does not only redirect to HTTPS while port 80 is open to the internet; "
+                "make every default action a redirect with protocol HTTPS",
+                r.urn,
+            )
+        elif r.type == AZ_APPGW:
+            for name in _appgw_plain_http_listeners(r.props):
+                yield (
+                    f"Http listener {name!r} is not routed to a redirect configuration while port 80 is open to the "
+                    "internet; route it to a redirect to the HTTPS listener",
+                    r.urn,
+                )
+
+
+PORT_80_REDIRECT = StackRule(
+    name="network-port-80-only-with-redirect",
+    description="Port 80 may be open to the internet only on a load balancer whose port-80 listeners only redirect to HTTPS.",
+    concern=CONCERN,
+    clouds=("aws", "azure", "gcp"),
+    check=_check_port_80,
+    # ADVISORY: listener-to-gateway links are ids that are often unknown or built outside the
+    # stack, so the redirect check is best-effort; the transport rules enforce the listeners.
+    level=ADVISORY,
+    knobs=dict(INTERNET_KNOBS),
+    catalogue=("N6",),
+    peers=("CKV_AWS_260", "CKV_AZURE_160", "CKV_GCP_106", "pc:disallow-inbound-http-traffic"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# N7: egress
+
+
+def _check_egress(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    for perm, peers in internet_permissions(resource_type, props, "egress", dict(ctx.config)):
+        if perm.all_ports():
+            yield (
+                f"{perm.where} allows {perm.describe()} to {_peer_text(perm, peers)}; restrict egress to the "
+                "ports and destinations the VMs need (e.g. tcp 443, DNS, NTP, package mirrors)"
+            )
+
+
+RESTRICTED_EGRESS = Rule(
+    name="network-restricted-egress",
+    description="Egress to the internet should be limited to the ports the workload needs, not all ports.",
+    concern=CONCERN,
+    clouds=("aws", "azure", "gcp"),
+    resource_types=EGRESS_TYPES,
+    check=_check_egress,
+    level=ADVISORY,  # catalogue *adv*: open egress is common and often needed for patching.
+    knobs=dict(INTERNET_KNOBS),
+    catalogue=("N7",),
+    peers=("CKV_AWS_382", "AVD-AWS-0104", "AVD-AZU-0051", "AVD-GCP-0035"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# N8: default security group closed, no auto-mode (default) network
+
+
+def _check_default_sg(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    for direction in ("ingress", "egress"):
+        rules = _maps(props.get(direction), direction)
+        if rules:
+            yield (
+                f"the default security group keeps {len(rules)} {direction} rule(s); adopt it with no ingress and "
+                "no egress rules so nothing can use it"
+            )
+
+
+DEFAULT_SG_CLOSED = Rule(
+    name="network-default-sg-closed",
+    description="The VPC default security group must have no ingress or egress rules.",
+    concern=CONCERN,
+    clouds=("aws",),
+    resource_types=(AWS_DEFAULT_SG,),
+    check=_check_default_sg,
+    level=MANDATORY,
+    catalogue=("N8",),
+    peers=("CKV2_AWS_12", "AVD-AWS-0173"),
+)
+
+
+def _check_gcp_network(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    auto = props.get("autoCreateSubnetworks")
+    if auto is None or truthy(auto):
+        shown = "not set (defaults to true)" if auto is None else repr(auto)
+        yield (
+            f"autoCreateSubnetworks is {shown}: an auto-mode network gets a subnet in every region like the "
+            "default network; set autoCreateSubnetworks=false and create only the subnets you need"
+        )
+
+
+NO_DEFAULT_NETWORK = Rule(
+    name="network-no-default-network",
+    description="GCP networks must be custom-mode (autoCreateSubnetworks=false), never the default network.",
+    concern=CONCERN,
+    clouds=("gcp",),
+    resource_types=(GCP_NETWORK,),
+    check=_check_gcp_network,
+    level=MANDATORY,
+    catalogue=("N8",),
+    peers=("CKV2_GCP_18", "AVD-GCP-0010", "AVD-GCP-0073"),
+)
+
+
+RULES: list[Rule | StackRule] = [
+    NO_SSH,
+    NO_RDP,
+    NO_ADMIN_DB,
+    NO_ALL_PORTS,
+    LB_PORTS_ONLY,
+    PORT_80_REDIRECT,
+    RESTRICTED_EGRESS,
+    DEFAULT_SG_CLOSED,
+    NO_DEFAULT_NETWORK,
+]
