@@ -162,6 +162,32 @@ class PlanMocks(pulumi_mocks.Mocks):
         raise NotImplementedError(f"the offline plan has no mock for provider function {token}; add one in tools/mocks.py")
 
 
+#: Properties the AWS provider fills in with an auto-name (``<name>-<7 hex>``) in its Check step,
+#: before the engine hands inputs to the policy pack. The plan does the same, so rules that match
+#: resources by name (a bucket and its policy) see what they would see in a real preview.
+AUTONAMED: dict[str, str] = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:lb/loadBalancer:LoadBalancer": "name",
+    "aws:lb/targetGroup:TargetGroup": "name",
+    "aws:iam/role:Role": "name",
+    "aws:iam/instanceProfile:InstanceProfile": "name",
+    "aws:ec2/securityGroup:SecurityGroup": "name",
+    "aws:sns/topic:Topic": "name",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
+}
+
+
+def autoname(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """`inputs` with the provider's auto-name filled in where the program left it out."""
+    prop = AUTONAMED.get(type_)
+    if prop and not inputs.get(prop):
+        suffix = _short(name, 7)
+        # Load balancers and target groups allow 32 characters at most.
+        base = name[: 32 - 8] if type_.startswith("aws:lb/") else name
+        return {**inputs, prop: f"{base}-{suffix}"}
+    return inputs
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, also recording each registration's parent and inputs."""
 
@@ -174,7 +200,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type != "pulumi:pulumi:Stack":
             from pulumi.runtime import rpc
 
-            inputs = rpc.deserialize_properties(request.object)
+            inputs = autoname(request.type, request.name, rpc.deserialize_properties(request.object))
             self.recorded.append(
                 PlannedResource(
                     type=request.type,

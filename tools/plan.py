@@ -1,0 +1,160 @@
+"""Offline plan: run the program under Pulumi mocks with a stack's config, then the policy gate.
+
+    python -m tools.plan --stack dev
+    python -m tools.plan --stack prod --set compute.instanceCount=4 --json plan-prod.json
+    python -m tools.plan --stack dev --no-policy
+
+No credentials, CLI, plugins or network. Prints the planned tree (component → resources) and a
+summary line; `--json` writes every planned resource as ``{type, name, urn, parent,
+properties}`` with the engine's camelCase property names. The policy pack then judges the plan
+through the Analyzer gRPC protocol, as `pulumi preview --policy-pack policies` would.
+
+Exit status: 0 clean, 1 mandatory policy violation, 2 invalid config or program error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+from .mocks import PROJECT, ROOT, Plan, PlannedResource, config_map_from_stack_file, run_program
+
+NAMESPACE = "appstack"
+
+
+def apply_override(config: dict[str, str], assignment: str) -> None:
+    """Apply one ``--set key=value``: ``compute.instanceCount=2``, ``appstack:cloud=azure``.
+
+    The value is read as YAML (``2`` is a number, ``[a, b]`` a list, ``true`` a boolean).
+    """
+    import yaml
+
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key.strip():
+        raise SystemExit(f"--set {assignment!r}: write key=value, e.g. --set compute.instanceCount=2")
+    key = key.strip()
+    if ":" in key:
+        ns, _, key = key.partition(":")
+        if ns != NAMESPACE:
+            raise SystemExit(f"--set {assignment!r}: only {NAMESPACE}:* keys can be set")
+    value: Any = yaml.safe_load(raw) if raw.strip() else ""
+    top, *path = key.split(".")
+    full = f"{NAMESPACE}:{top}"
+    if not path:
+        config[full] = value if isinstance(value, str) else json.dumps(value)
+        return
+    try:
+        obj = json.loads(config.get(full, "{}"))
+    except json.JSONDecodeError:
+        obj = {}
+    if not isinstance(obj, dict):
+        obj = {}
+    cur = obj
+    for part in path[:-1]:
+        nxt = cur.get(part)
+        if not isinstance(nxt, dict):
+            nxt = cur[part] = {}
+        cur = nxt
+    cur[path[-1]] = value
+    config[full] = json.dumps(obj)
+
+
+def load_stack_config(stack: str, overrides: Sequence[str] = ()) -> dict[str, str]:
+    """The engine config map for `Pulumi.<stack>.yaml` with `--set` overrides applied."""
+    path = ROOT / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+        raise SystemExit(f"no stack file {path.name}; known stacks: {', '.join(known)}")
+    config = config_map_from_stack_file(path)
+    for assignment in overrides:
+        apply_override(config, assignment)
+    return config
+
+
+def render_tree(plan: Plan) -> str:
+    """The planned resources as an indented tree, children under their component."""
+    urns = {r.urn for r in plan.resources}
+    children: dict[Optional[str], list[PlannedResource]] = {}
+    for r in plan.resources:
+        children.setdefault(r.parent if r.parent in urns else None, []).append(r)
+    lines: list[str] = []
+
+    def walk(parent: Optional[str], depth: int) -> None:
+        for r in children.get(parent, []):
+            marker = "+" if r.custom else "■"
+            lines.append(f"{'    ' * depth}{marker} {r.type}  {r.name}")
+            walk(r.urn, depth + 1)
+
+    walk(None, 0)
+    return "\n".join(lines)
+
+
+def summary(plan: Plan, cloud: str, seconds: float) -> str:
+    components = sum(1 for r in plan.resources if not r.custom)
+    custom = len(plan.resources) - components
+    return (
+        f"plan for stack {plan.stack} on {cloud}: {len(plan.resources)} resources "
+        f"({components} components, {custom} cloud resources) in {seconds:.1f} s"
+    )
+
+
+def main(argv: Optional[Iterable[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. compute.instanceCount=2 (repeatable)")
+    parser.add_argument("--json", dest="json_path", type=Path, help="write the planned resources as JSON here")
+    parser.add_argument("--no-policy", action="store_true", help="skip the policy gate")
+    parser.add_argument("--policy-config", type=Path, help="policy pack config (the --policy-pack-config format)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary and violations")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+
+    from components.config import ConfigError
+
+    config = load_stack_config(args.stack, args.overrides)
+    started = time.perf_counter()
+    try:
+        plan = run_program(args.stack, config)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - started
+    cloud = config.get(f"{NAMESPACE}:cloud", "?")
+    if not args.quiet:
+        print(render_tree(plan))
+        print()
+        for key, value in plan.outputs.items():
+            print(f"output {key}: {json.dumps(value)}")
+    print(summary(plan, cloud, elapsed))
+    if args.json_path:
+        args.json_path.write_text(json.dumps([r.as_json() for r in plan.resources], indent=2) + "\n")
+        print(f"wrote {len(plan.resources)} resources to {args.json_path}")
+    if args.no_policy:
+        return 0
+
+    from .policy_gate import GateError, format_table, run_gate
+
+    policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else None
+    try:
+        result = run_gate(
+            [r.as_json() for r in plan.resources],
+            project=PROJECT,
+            stack=args.stack,
+            stack_config=config,
+            policy_config=policy_config,
+            dry_run=True,
+        )
+    except GateError as exc:
+        print(f"policy gate failed: {exc}", file=sys.stderr)
+        return 2
+    print()
+    print(format_table(result))
+    return 1 if result.mandatory else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
