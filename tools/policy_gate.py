@@ -452,15 +452,21 @@ class PackSession:
         try:
             return int(line.strip())
         except ValueError:
-            code = self.proc.wait(timeout=5) if self.proc.poll() is None and not line else self.proc.poll()
+            code = self.proc.poll()
+            if code is None and not buf:  # stdout closed: the process is exiting
+                try:
+                    code = self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
             raise GateError(
                 f"policy pack failed to start (exit status {code}); first stdout line {line[:200]!r}"
                 + self._stderr_tail()
             ) from None
 
     def _stderr_tail(self) -> str:
-        for t in self._threads[:1]:
-            t.join(timeout=1.0)  # let the stderr reader catch up when the process died
+        if self.proc is not None and self.proc.poll() is not None:
+            for t in self._threads[:1]:
+                t.join(timeout=1.0)  # let the stderr reader catch up with a dead process
         text = "".join(self._stderr).strip()
         logs = [f"{sev}: {msg}" for sev, msg, _ in self.engine.logs]
         parts = ([f"\n--- pack stderr ---\n{text[-4000:]}"] if text else []) + (
