@@ -1,7 +1,149 @@
-"""Concern `deletion-protection` (policy names `deletion-...`): D1-D2: deletion protection on load balancers and VMs in production."""
+"""Concern `deletion-protection` (policy names `deletion-...`): D1-D2: deletion protection on load balancers and VMs in production.
+
+All rules here apply only to production stacks (knob ``prodStacks``, stack-name globs).
+
+- AWS: ``enableDeletionProtection`` on ALB/NLB, ``disableApiTermination`` on instances.
+- GCP: ``deletionProtection`` on instances; forwarding rules (the load balancer's front end)
+  carry the provider's ``deletionPolicy = "PREVENT"`` (pulumi-gcp v9+), which makes a delete fail.
+- Azure has no deletion flag on these resources: a management lock (``CanNotDelete`` or
+  ``ReadOnly``) on the resource, its resource group or the subscription is required (stack rule).
+
+Pulumi's ``protect`` resource option is not part of a resource's properties, so this pack cannot
+see it: it does not count as deletion protection here (it also only guards against Pulumi, not
+against the console or the cloud API).
+"""
 
 from __future__ import annotations
 
-from ..framework import Rule, StackRule
+from typing import Any, Iterator, Sequence
 
-RULES: list[Rule | StackRule] = []
+from ..framework import Context, Props, Rule, StackResource, StackRule, truthy
+from .metadata_service import AWS_INSTANCE, PROD_STACKS_KNOB, UNKNOWN, arm_names, get, is_prod, peek, text, unmatched
+
+AWS_LB = "aws:lb/loadBalancer:LoadBalancer"
+AWS_ALB = "aws:alb/loadBalancer:LoadBalancer"
+GCP_GLOBAL_FORWARDING_RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
+GCP_FORWARDING_RULE = "gcp:compute/forwardingRule:ForwardingRule"
+GCP_INSTANCE = "gcp:compute/instance:Instance"
+GCP_INSTANCE_FROM_TEMPLATE = "gcp:compute/instanceFromTemplate:InstanceFromTemplate"
+AZ_APPGW = "azure-native:network:ApplicationGateway"
+AZ_LB = "azure-native:network:LoadBalancer"
+AZ_VM = "azure-native:compute:VirtualMachine"
+AZ_LOCK_RESOURCE = "azure-native:authorization:ManagementLockAtResourceLevel"
+AZ_LOCK_SCOPE = "azure-native:authorization:ManagementLockByScope"
+AZ_LOCK_GROUP = "azure-native:authorization:ManagementLockAtResourceGroupLevel"
+AZ_LOCK_SUBSCRIPTION = "azure-native:authorization:ManagementLockAtSubscriptionLevel"
+AZ_LOCKS = (AZ_LOCK_RESOURCE, AZ_LOCK_SCOPE, AZ_LOCK_GROUP, AZ_LOCK_SUBSCRIPTION)
+
+#: Azure resources that need a lock in production: type -> (name property, ARM collection).
+AZ_LOCKED_TYPES = {
+    AZ_APPGW: ("applicationGatewayName", "applicationGateways"),
+    AZ_LB: ("loadBalancerName", "loadBalancers"),
+    AZ_VM: ("vmName", "virtualMachines"),
+}
+
+
+def check_lb_deletion_protection(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if not is_prod(ctx):
+        return
+    if resource_type in (AWS_LB, AWS_ALB):
+        value = get(props, "enableDeletionProtection")
+        if not truthy(value):
+            shown = "not set (false)" if value is None else repr(value)
+            yield f"enableDeletionProtection is {shown} on a production load balancer; set it to true"
+    elif resource_type in (GCP_GLOBAL_FORWARDING_RULE, GCP_FORWARDING_RULE):
+        value = get(props, "deletionPolicy")
+        if text(value) != "prevent":
+            shown = "not set (DELETE)" if value is None else repr(value)
+            yield f"deletionPolicy is {shown} on a production forwarding rule; set it to \"PREVENT\""
+
+
+def check_vm_deletion_protection(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if not is_prod(ctx):
+        return
+    key = "disableApiTermination" if resource_type == AWS_INSTANCE else "deletionProtection"
+    value = get(props, key)
+    if not truthy(value):
+        shown = "not set (false)" if value is None else repr(value)
+        yield f"{key} is {shown} on a production VM; set it to true"
+
+
+def _lock_level_ok(props: Props) -> bool:
+    level = peek(props, "level")
+    return level is UNKNOWN or text(level) in ("cannotdelete", "readonly")
+
+
+def _lock_ref(res: StackResource) -> Any:
+    """What a lock points at, as an ARM-id-like string (or UNKNOWN)."""
+    p = res.props
+    if res.type == AZ_LOCK_SCOPE:
+        return peek(p, "scope")
+    if res.type == AZ_LOCK_RESOURCE:
+        name, rtype = peek(p, "resourceName"), peek(p, "resourceType")
+        if UNKNOWN in (name, rtype):
+            return UNKNOWN
+        return f"/{rtype}/{name}" if isinstance(name, str) and isinstance(rtype, str) else None
+    return None
+
+
+def check_azure_locks(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
+    if not is_prod(ctx):
+        return
+    locks = [r for r in resources if r.type in AZ_LOCKS and _lock_level_ok(r.props)]
+    # A subscription or resource-group lock covers everything in it. Resource group names of the
+    # targets are usually outputs of the group resource, so a group lock is trusted to cover the
+    # stack (a stack normally deploys into one resource group).
+    if any(lock.type in (AZ_LOCK_SUBSCRIPTION, AZ_LOCK_GROUP) for lock in locks):
+        return
+    refs = [_lock_ref(lock) for lock in locks]
+    refs = [r for r in refs if r is not None]
+    # A scope lock on a resource group or subscription id (no /providers/ segment) covers all.
+    if any(isinstance(ref, str) and ref.lower().startswith("/subscriptions/") and "/providers/" not in ref.lower() for ref in refs):
+        return
+    for rtype, (name_key, collection) in AZ_LOCKED_TYPES.items():
+        targets = [(r, peek(r.props, name_key)) for r in resources if r.type == rtype]
+        if not targets:
+            continue
+        for res in unmatched(
+            targets, refs, lambda ref, name, c=collection: arm_names(ref, c, name), lambda ref, c=collection: f"/{c.lower()}/" in ref.lower()
+        ):
+            yield (
+                f"production {collection[:-1]} '{res.name}' has no CanNotDelete/ReadOnly management lock "
+                "(ManagementLockAtResourceLevel, ManagementLockByScope on it or its resource group); add one",
+                res.urn,
+            )
+
+
+RULES: list[Rule | StackRule] = [
+    Rule(
+        name="deletion-lb-protection",
+        description="Production load balancers must be protected from deletion (AWS enableDeletionProtection, GCP forwarding rule deletionPolicy PREVENT).",
+        concern="deletion-protection",
+        clouds=("aws", "gcp"),
+        resource_types=(AWS_LB, AWS_ALB, GCP_GLOBAL_FORWARDING_RULE, GCP_FORWARDING_RULE),
+        check=check_lb_deletion_protection,
+        knobs={"prodStacks": PROD_STACKS_KNOB},
+        catalogue=("D1",),
+        peers=("CKV_AWS_150", "nag:ELBDeletionProtectionEnabled", "AWSGuard:elb-deletion-protection-enabled"),
+    ),
+    Rule(
+        name="deletion-vm-protection",
+        description="Production VMs must be protected from deletion (AWS disableApiTermination, GCP deletionProtection).",
+        concern="deletion-protection",
+        clouds=("aws", "gcp"),
+        resource_types=(AWS_INSTANCE, GCP_INSTANCE, GCP_INSTANCE_FROM_TEMPLATE),
+        check=check_vm_deletion_protection,
+        knobs={"prodStacks": PROD_STACKS_KNOB},
+        catalogue=("D2",),
+        peers=("AwsSolutions-EC29",),
+    ),
+    StackRule(
+        name="deletion-azure-resource-lock",
+        description="Production Azure application gateways, load balancers and VMs must be covered by a CanNotDelete or ReadOnly management lock.",
+        concern="deletion-protection",
+        clouds=("azure",),
+        check=check_azure_locks,
+        knobs={"prodStacks": PROD_STACKS_KNOB},
+        catalogue=("D1", "D2"),
+    ),
+]

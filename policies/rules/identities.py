@@ -1,7 +1,304 @@
-"""Concern `identities` (policy names `identity-...`): I1-I2: dedicated least-privilege VM identities."""
+"""Concern `identities` (policy names `identity-...`): I1-I2: dedicated least-privilege VM identities.
+
+References to identities created in the same stack (a GCP service account's e-mail, a customer
+managed policy's ARN) are unknown during preview. When the question is "is this the default
+compute service account / an AWS managed admin policy", an unknown value during preview can only
+be a new resource of this stack (defaults and AWS managed policies are constants or data-source
+results, known in preview), so it is not flagged in preview; on `up` the value is known and is
+checked (an unknown at apply time still fails closed).
+"""
 
 from __future__ import annotations
 
-from ..framework import Rule, StackRule
+import fnmatch
+import json
+from typing import Any, Iterator
 
-RULES: list[Rule | StackRule] = []
+from pulumi_policy.proxy import UnknownValueError
+
+from ..framework import ADVISORY, Context, Knob, Props, Rule, StackRule, as_list, is_map
+from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, has_key, is_set, text
+from .public_exposure import AZ_VM, AZ_VMSS, GCP_VM_TYPES
+
+AWS_POLICY_ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+)
+AWS_POLICY_DOCUMENTS = (
+    "aws:iam/policy:Policy",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+)
+AWS_ROLE = "aws:iam/role:Role"
+GCP_IAM_MEMBERS = (
+    "gcp:projects/iAMMember:IAMMember",
+    "gcp:folder/iAMMember:IAMMember",
+    "gcp:organizations/iAMMember:IAMMember",
+)
+GCP_IAM_BINDINGS = (
+    "gcp:projects/iAMBinding:IAMBinding",
+    "gcp:folder/iAMBinding:IAMBinding",
+    "gcp:organizations/iAMBinding:IAMBinding",
+)
+GCP_IAM_POLICIES = (
+    "gcp:projects/iAMPolicy:IAMPolicy",
+    "gcp:folder/iAMPolicy:IAMPolicy",
+    "gcp:organizations/iAMPolicy:IAMPolicy",
+)
+AZ_ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+
+_SCOPE_CLOUD_PLATFORM = ("cloud-platform", "https://www.googleapis.com/auth/cloud-platform")
+
+
+class _Pending:
+    """Marker: a reference that is unknown during preview (a resource of this stack)."""
+
+
+PENDING = _Pending()
+
+
+def _ref(m: Any, key: str, ctx: Context) -> Any:
+    """A reference value; `PENDING` when unknown during preview, re-raised on `up` (fail closed)."""
+    try:
+        return get(m, key)
+    except UnknownValueError:
+        if ctx.dry_run:
+            return PENDING
+        raise
+
+
+def _is_default_sa(email: Any, ctx: Context) -> bool:
+    return isinstance(email, str) and any(fnmatch.fnmatchcase(email.lower(), p.lower()) for p in ctx["defaultServiceAccounts"])
+
+
+# ---------------------------------------------------------------------------------------------
+# I1: dedicated identity
+
+
+def check_vm_identity(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE):
+        if not is_set(props, "iamInstanceProfile"):
+            yield "iamInstanceProfile is not set; attach a dedicated instance profile (e.g. for SSM)"
+    elif resource_type == AWS_LAUNCH_TEMPLATE:
+        profile = get(props, "iamInstanceProfile")
+        if not is_map(profile) or not (is_set(profile, "arn") or is_set(profile, "name")):
+            yield "iamInstanceProfile (arn or name) is not set; attach a dedicated instance profile"
+    elif resource_type in GCP_VM_TYPES:
+        sa = get(props, "serviceAccount")
+        if sa is None:
+            yield "serviceAccount is not set; attach a dedicated service account (not the default compute one)"
+            return
+        if not is_map(sa):
+            yield f"serviceAccount is not an object ({sa!r}); attach a dedicated service account"
+            return
+        email = _ref(sa, "email", ctx)
+        if email is None or (isinstance(email, str) and not email.strip()):
+            yield "serviceAccount.email is not set, so the default compute service account is used; use a dedicated one"
+        elif email is not PENDING and not isinstance(email, str):
+            yield f"serviceAccount.email is not a string ({email!r}); use a dedicated service account"
+        elif _is_default_sa(email, ctx):
+            yield f"serviceAccount.email is the default compute service account ({email}); use a dedicated one"
+
+
+def check_azure_vm_identity(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    identity = get(props, "identity")
+    if not is_map(identity):
+        yield f"identity is {'not set' if identity is None else repr(identity)}; give the VM a managed identity"
+        return
+    if text(get(identity, "type")) in ("", "none"):
+        yield f"identity.type is {get(identity, 'type')!r}; use SystemAssigned or UserAssigned"
+
+
+# ---------------------------------------------------------------------------------------------
+# I2: no broad privileges
+
+
+def _denied_managed_policy(arn: Any, ctx: Context) -> str | None:
+    """The AWS managed policy name when `arn` is one of the denied ones."""
+    if not isinstance(arn, str):
+        return None
+    head, _, tail = arn.partition(":policy/")
+    if not head.startswith("arn:aws") or not head.endswith(":iam::aws"):
+        return None
+    name = tail.rsplit("/", 1)[-1]
+    return name if name in set(ctx["deniedManagedPolicies"]) else None
+
+
+def _broad_statements(document: Any, ctx: Context, path: str) -> Iterator[str]:
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            yield f"{path} is not valid JSON; cannot verify it grants no broad privileges"
+            return
+    if not is_map(document):
+        yield f"{path} is not a policy document object ({document!r})"
+        return
+    denied_actions = {a.lower() for a in ctx["deniedActions"]}
+    for i, st in enumerate(as_list(get(document, "Statement"))):
+        if not is_map(st):
+            yield f"{path} Statement[{i}] is not an object ({st!r})"
+            continue
+        if text(get(st, "Effect")) != "allow":
+            continue
+        resources = {str(r) for r in as_list(get(st, "Resource"))}
+        if "*" not in resources:
+            continue
+        if has_key(st, "NotAction"):
+            yield f"{path} Statement[{i}] allows NotAction {list(as_list(get(st, 'NotAction')))} on Resource \"*\"; list the actions instead"
+            continue
+        broad = [str(a) for a in as_list(get(st, "Action")) if str(a).lower() in denied_actions]
+        if broad:
+            yield f"{path} Statement[{i}] allows {broad} on Resource \"*\"; grant only the actions and resources the VM needs"
+
+
+def check_no_broad_privileges(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if resource_type in AWS_POLICY_ATTACHMENTS:
+        arn = _ref(props, "policyArn", ctx)
+        name = _denied_managed_policy(arn, ctx)
+        if name:
+            yield f"policyArn attaches the AWS managed policy {name} ({arn}); attach a least-privilege policy instead"
+    elif resource_type in AWS_POLICY_DOCUMENTS:
+        if not is_set(props, "policy"):
+            yield "policy is not set; cannot verify it grants no broad privileges"
+            return
+        yield from _broad_statements(get(props, "policy"), ctx, "policy")
+    elif resource_type == AWS_ROLE:
+        for i, arn in enumerate(as_list(get(props, "managedPolicyArns"))):
+            name = _denied_managed_policy(arn, ctx)
+            if name:
+                yield f"managedPolicyArns[{i}] is the AWS managed policy {name}; attach a least-privilege policy instead"
+        for i, inline in enumerate(as_list(get(props, "inlinePolicies"))):
+            if is_map(inline) and is_set(inline, "policy"):
+                yield from _broad_statements(get(inline, "policy"), ctx, f"inlinePolicies[{i}].policy")
+    elif resource_type in GCP_VM_TYPES:
+        sa = get(props, "serviceAccount")
+        if not is_map(sa):
+            return  # no service account, no API access; identity-vm-dedicated reports the missing identity
+        scopes = [text(s) for s in as_list(get(sa, "scopes"))]
+        email = _ref(sa, "email", ctx)
+        default = email is None or (isinstance(email, str) and not email.strip()) or _is_default_sa(email, ctx)
+        if default and any(s in _SCOPE_CLOUD_PLATFORM for s in scopes):
+            yield "the default compute service account has the cloud-platform scope (project Editor); use a dedicated service account"
+    elif resource_type in GCP_IAM_MEMBERS + GCP_IAM_BINDINGS:
+        role = get(props, "role")
+        if isinstance(role, str) and role in set(ctx["deniedRoles"]):
+            yield f"role {role} is granted at {resource_type.split(':')[1].split('/')[0]} level; grant a narrower predefined or custom role"
+    elif resource_type in GCP_IAM_POLICIES:
+        data = get(props, "policyData")
+        try:
+            doc = json.loads(data) if isinstance(data, str) else data
+        except ValueError:
+            yield "policyData is not valid JSON; cannot verify it grants no broad roles"
+            return
+        if not is_map(doc):
+            yield f"policyData is not a policy object ({data!r})"
+            return
+        for i, binding in enumerate(as_list(get(doc, "bindings"))):
+            role = get(binding, "role") if is_map(binding) else None
+            if isinstance(role, str) and role in set(ctx["deniedRoles"]):
+                yield f"policyData bindings[{i}] grants {role}; grant a narrower role"
+
+
+def check_azure_broad_roles(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    role = _ref(props, "roleDefinitionId", ctx)
+    if not isinstance(role, str):
+        return
+    guid = role.rstrip("/").rsplit("/", 1)[-1].lower()
+    denied = {str(k).lower(): v for k, v in ctx["deniedRoleDefinitions"].items()}
+    if guid in denied:
+        yield f"roleDefinitionId is the built-in {denied[guid]} role ({guid}); assign a narrower role"
+
+
+RULES: list[Rule | StackRule] = [
+    Rule(
+        name="identity-vm-dedicated",
+        description="VMs must run with a dedicated identity (AWS instance profile, GCP non-default service account).",
+        concern="identities",
+        clouds=("aws", "gcp"),
+        resource_types=(AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_TEMPLATE, *GCP_VM_TYPES),
+        check=check_vm_identity,
+        knobs={
+            "defaultServiceAccounts": Knob(
+                {"type": "array", "items": {"type": "string"}},
+                ["*-compute@developer.gserviceaccount.com", "*@appspot.gserviceaccount.com"],
+                "e-mail globs of GCP default service accounts that VMs must not use",
+            )
+        },
+        catalogue=("I1",),
+        peers=("CKV2_AWS_41", "CKV_GCP_30", "AVD-GCP-0044", "nag:EC2InstanceProfileAttached"),
+    ),
+    Rule(
+        # Advisory: a VM that calls no Azure API needs no identity; a managed identity is the
+        # way to give it one without secrets, which is what this nudges towards.
+        name="identity-azure-vm-managed-identity",
+        description="Azure VMs and scale sets should have a managed identity instead of stored credentials.",
+        concern="identities",
+        clouds=("azure",),
+        resource_types=(AZ_VM, AZ_VMSS),
+        check=check_azure_vm_identity,
+        level=ADVISORY,
+        catalogue=("I1",),
+    ),
+    Rule(
+        name="identity-no-broad-privileges",
+        description="Identities must not get admin-level privileges (AWS AdministratorAccess or Allow */*, GCP owner/editor/SA impersonation at project level, cloud-platform scope on the default SA).",
+        concern="identities",
+        clouds=("aws", "gcp"),
+        resource_types=(
+            *AWS_POLICY_ATTACHMENTS, *AWS_POLICY_DOCUMENTS, AWS_ROLE, *GCP_VM_TYPES, *GCP_IAM_MEMBERS,
+            *GCP_IAM_BINDINGS, *GCP_IAM_POLICIES,
+        ),
+        check=check_no_broad_privileges,
+        knobs={
+            "deniedManagedPolicies": Knob(
+                {"type": "array", "items": {"type": "string"}},
+                ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"],
+                "AWS managed policy names that must not be attached",
+            ),
+            "deniedActions": Knob(
+                {"type": "array", "items": {"type": "string"}},
+                ["*", "*:*", "iam:*"],
+                "IAM actions that must not be allowed on Resource \"*\"",
+            ),
+            "deniedRoles": Knob(
+                {"type": "array", "items": {"type": "string"}},
+                ["roles/owner", "roles/editor", "roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator"],
+                "GCP roles that must not be granted at project/folder/organization level",
+            ),
+            "defaultServiceAccounts": Knob(
+                {"type": "array", "items": {"type": "string"}},
+                ["*-compute@developer.gserviceaccount.com", "*@appspot.gserviceaccount.com"],
+                "e-mail globs of GCP default service accounts",
+            ),
+        },
+        catalogue=("I2",),
+        peers=("CKV_AWS_274", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_355", "CKV2_AWS_56", "CKV_GCP_31", "CKV_GCP_41", "CKV_GCP_42", "CKV_GCP_49", "CKV_GCP_117", "AVD-AWS-0057", "AVD-GCP-0007", "AwsSolutions-IAM4", "AwsSolutions-IAM5"),
+    ),
+    Rule(
+        # Advisory: Owner/Contributor on a narrow scope (one resource) can be legitimate, and the
+        # assignment's scope is often an output we cannot judge.
+        name="identity-azure-no-broad-roles",
+        description="Azure role assignments should not grant Owner, Contributor or User Access Administrator.",
+        concern="identities",
+        clouds=("azure",),
+        resource_types=(AZ_ROLE_ASSIGNMENT,),
+        check=check_azure_broad_roles,
+        level=ADVISORY,
+        knobs={
+            "deniedRoleDefinitions": Knob(
+                {"type": "object", "additionalProperties": {"type": "string"}},
+                {
+                    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+                    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+                    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+                },
+                "built-in role definition GUIDs (-> display name) that must not be assigned",
+            )
+        },
+        catalogue=("I2",),
+    ),
+]

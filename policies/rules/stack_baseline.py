@@ -1,7 +1,360 @@
-"""Concern `stack-baseline` (policy names `stack-...`): L4, O2: stack-level policies - a stack with a load balancer has a log sink, an alert channel and the baseline alarms."""
+"""Concern `stack-baseline` (policy names `stack-...`): L4, O2: stack-level policies - a stack with a load balancer has a log sink, an alert channel and the baseline alarms.
+
+Each cloud is judged on its own resources: a stack with an AWS load balancer needs AWS log and
+alert resources, and so on. Alarms cannot be paired with their VM or load balancer by id during
+preview (ids are outputs), so AWS alarms are counted per VM/load balancer by metric name and
+dimension name, and GCP/Azure alert rules (which usually cover several resources at once) must
+exist by metric name. GCP has no unhealthy-backend metric, so only the request (5xx) alert is
+required there.
+"""
 
 from __future__ import annotations
 
-from ..framework import Rule, StackRule
+from collections.abc import Mapping, Sequence
+from typing import Any, Iterator
 
-RULES: list[Rule | StackRule] = []
+from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, exact_false, is_map, truthy
+from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, has_key, is_set, text
+
+AWS_LBS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+AWS_ELB = "aws:elb/loadBalancer:LoadBalancer"
+AWS_ASG = "aws:autoscaling/group:Group"
+AWS_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+AWS_TOPIC = "aws:sns/topic:Topic"
+AWS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+AWS_METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+AZ_APPGW = "azure-native:network:ApplicationGateway"
+AZ_LB = "azure-native:network:LoadBalancer"
+AZ_VM = "azure-native:compute:VirtualMachine"
+AZ_VMSS = "azure-native:compute:VirtualMachineScaleSet"
+AZ_VM_EXTENSION = "azure-native:compute:VirtualMachineExtension"
+AZ_WORKSPACE = "azure-native:operationalinsights:Workspace"
+AZ_ACTION_GROUPS = ("azure-native:monitor:ActionGroup", "azure-native:insights:ActionGroup")
+AZ_METRIC_ALERTS = ("azure-native:monitor:MetricAlert", "azure-native:insights:MetricAlert")
+GCP_LBS = (
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule",
+    "gcp:compute/forwardingRule:ForwardingRule",
+    "gcp:compute/backendService:BackendService",
+    "gcp:compute/regionBackendService:RegionBackendService",
+)
+GCP_VMS = (
+    "gcp:compute/instance:Instance",
+    "gcp:compute/instanceFromTemplate:InstanceFromTemplate",
+    "gcp:compute/instanceGroupManager:InstanceGroupManager",
+    "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager",
+)
+GCP_SINKS = (
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig",
+    "gcp:logging/folderBucketConfig:FolderBucketConfig",
+    "gcp:logging/organizationBucketConfig:OrganizationBucketConfig",
+    "gcp:logging/projectSink:ProjectSink",
+    "gcp:logging/folderSink:FolderSink",
+    "gcp:logging/organizationSink:OrganizationSink",
+)
+GCP_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
+GCP_ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+
+#: Per cloud: (load balancer types, log sink types, what a sink is called).
+LB_TYPES = {"aws": AWS_LBS + (AWS_ELB,), "azure": (AZ_APPGW, AZ_LB), "gcp": GCP_LBS}
+SINK_TYPES = {
+    "aws": ((AWS_LOG_GROUP,), "a CloudWatch log group"),
+    "azure": ((AZ_WORKSPACE,), "a Log Analytics workspace"),
+    "gcp": (GCP_SINKS, "a log bucket or log sink"),
+}
+
+
+def _of(resources: Sequence[StackResource], types: Sequence[str]) -> list[StackResource]:
+    return [r for r in resources if r.type in types]
+
+
+def _load_balancers(resources: Sequence[StackResource]) -> dict[str, list[StackResource]]:
+    return {cloud: found for cloud, types in LB_TYPES.items() if (found := _of(resources, types))}
+
+
+# ---------------------------------------------------------------------------------------------
+# L4: a log sink
+
+
+def check_log_sink(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
+    for cloud, lbs in _load_balancers(resources).items():
+        types, what = SINK_TYPES[cloud]
+        if not _of(resources, types):
+            yield (f"the stack has a {cloud} load balancer ('{lbs[0].name}') but no log sink; add {what}", lbs[0].urn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Alert channel
+
+
+def check_alert_channel(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
+    for cloud, lbs in _load_balancers(resources).items():
+        where = f"the stack has a {cloud} load balancer ('{lbs[0].name}') but "
+        if cloud == "aws":
+            if not _of(resources, (AWS_TOPIC,)):
+                yield (where + "no SNS topic for alarms; add an aws.sns.Topic with a subscription", lbs[0].urn)
+            elif not [s for s in _of(resources, (AWS_SUBSCRIPTION,)) if is_set(s.props, "topic") and is_set(s.props, "endpoint")]:
+                yield (where + "its SNS topic has no subscription, so alarms reach nobody; add an aws.sns.TopicSubscription", lbs[0].urn)
+        elif cloud == "azure":
+            if not [g for g in _of(resources, AZ_ACTION_GROUPS) if not exact_false(get(g.props, "enabled"))]:
+                yield (where + "no enabled action group; add an azure-native monitor ActionGroup with a receiver", lbs[0].urn)
+        elif cloud == "gcp":
+            if not [c for c in _of(resources, (GCP_CHANNEL,)) if not exact_false(get(c.props, "enabled"))]:
+                yield (where + "no enabled notification channel; add a gcp.monitoring.NotificationChannel", lbs[0].urn)
+
+
+# ---------------------------------------------------------------------------------------------
+# O2: baseline alarms
+
+
+def _aws_alarm_signature(props: Props) -> tuple[set[str], set[str]]:
+    """(metric names, dimension names) of a metric alarm, including metric-math queries."""
+    names: set[str] = set()
+    dims: set[str] = set()
+
+    def add(metric: Any) -> None:
+        name = get(metric, "metricName")
+        if isinstance(name, str):
+            names.add(name)
+        dimensions = get(metric, "dimensions")
+        if is_map(dimensions):
+            dims.update(str(k) for k in dimensions)  # keys only: the ids are unknown during preview
+
+    add(props)
+    for query in as_list(get(props, "metricQueries")):
+        metric = get(query, "metric") if is_map(query) else None
+        if is_map(metric):
+            add(metric)
+    return names, dims
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a nested property (filters and queries of alert conditions)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key in value:
+            yield from _strings(value[key])
+    elif isinstance(value, Sequence):
+        for item in value:
+            yield from _strings(item)
+
+
+def _azure_metric_names(props: Props) -> set[str]:
+    names: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key in value:
+                if key == "metricName" and isinstance(value[key], str):
+                    names.add(value[key].lower())
+                else:
+                    walk(value[key])
+        elif isinstance(value, Sequence) and not isinstance(value, str):
+            for item in value:
+                walk(item)
+
+    walk(get(props, "criteria"))
+    return names
+
+
+def _aws_alarms(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
+    alarms = [_aws_alarm_signature(a.props) for a in _of(resources, (AWS_METRIC_ALARM,))]
+
+    def count(metrics_knob: str, dimension: str | None = None) -> int:
+        wanted = set(ctx[metrics_knob])
+        return sum(1 for names, dims in alarms if names & wanted and (dimension is None or dimension in dims))
+
+    instances = _of(resources, (AWS_INSTANCE, AWS_SPOT_INSTANCE))
+    groups = _of(resources, (AWS_ASG,))
+    lbs = _of(resources, AWS_LBS)
+    albs = [lb for lb in lbs if (text(get(lb.props, "loadBalancerType")) or "application") == "application"]
+    http_lbs = albs + _of(resources, (AWS_ELB,))
+    balanced = [lb for lb in lbs if text(get(lb.props, "loadBalancerType")) != "gateway"] + _of(resources, (AWS_ELB,))
+
+    needs = [
+        (instances, "awsCpuMetrics", "InstanceId", "a CPU alarm (dimension InstanceId) per instance"),
+        (instances, "awsStatusMetrics", "InstanceId", "a status-check alarm (dimension InstanceId) per instance"),
+        (groups, "awsCpuMetrics", "AutoScalingGroupName", "a CPU alarm (dimension AutoScalingGroupName) per auto scaling group"),
+        (http_lbs, "aws5xxMetrics", None, "a 5xx alarm per HTTP load balancer"),
+        (balanced, "awsUnhealthyMetrics", None, "an unhealthy-host alarm per load balancer"),
+    ]
+    for targets, knob, dimension, what in needs:
+        have = count(knob, dimension)
+        if len(targets) > have:
+            yield (
+                f"baseline alarms missing: {len(targets)} resource(s) need {what} on {list(ctx[knob])}, "
+                f"found {have}; add CloudWatch metric alarms",
+                targets[have].urn if have < len(targets) else None,
+            )
+
+
+def _gcp_alerts(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
+    text_of = [" ".join(_strings(get(p.props, "conditions"))) for p in _of(resources, (GCP_ALERT_POLICY,))]
+
+    def present(knob: str) -> bool:
+        return any(m in t for t in text_of for m in ctx[knob])
+
+    vms, lbs = _of(resources, GCP_VMS), _of(resources, GCP_LBS)
+    if vms and not present("gcpCpuMetrics"):
+        yield (f"baseline alarms missing: no alert policy on VM CPU ({list(ctx['gcpCpuMetrics'])}); add one", vms[0].urn)
+    if lbs and not present("gcpLbErrorMetrics"):
+        yield (
+            f"baseline alarms missing: no alert policy on load balancer errors ({list(ctx['gcpLbErrorMetrics'])}, "
+            "response_code_class 500); add one",
+            lbs[0].urn,
+        )
+
+
+def _azure_alerts(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
+    names: set[str] = set()
+    for alert in _of(resources, AZ_METRIC_ALERTS):
+        names |= _azure_metric_names(alert.props)
+
+    def present(knob: str) -> bool:
+        return bool(names & {str(m).lower() for m in ctx[knob]})
+
+    vms, gws, lbs = _of(resources, (AZ_VM, AZ_VMSS)), _of(resources, (AZ_APPGW,)), _of(resources, (AZ_LB,))
+    needs = [
+        (vms, "azureCpuMetrics", "VM CPU"),
+        (vms, "azureStatusMetrics", "VM availability"),
+        (gws, "azureAppGwErrorMetrics", "application gateway failed requests / 5xx"),
+        (gws, "azureAppGwUnhealthyMetrics", "application gateway unhealthy hosts"),
+        (lbs, "azureLbUnhealthyMetrics", "load balancer health probe status"),
+    ]
+    for targets, knob, what in needs:
+        if targets and not present(knob):
+            yield (f"baseline alarms missing: no metric alert on {what} ({list(ctx[knob])}); add one", targets[0].urn)
+
+
+def check_baseline_alarms(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
+    clouds = _load_balancers(resources)
+    if "aws" in clouds:
+        yield from _aws_alarms(resources, ctx)
+    if "gcp" in clouds:
+        yield from _gcp_alerts(resources, ctx)
+    if "azure" in clouds:
+        yield from _azure_alerts(resources, ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# O2: detailed monitoring / monitoring agent
+
+
+def check_ec2_detailed_monitoring(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if resource_type == AWS_LAUNCH_TEMPLATE:
+        monitoring = get(props, "monitoring")
+        value = get(monitoring, "enabled") if is_map(monitoring) else monitoring
+        path = "monitoring.enabled"
+    else:
+        value = get(props, "monitoring")
+        path = "monitoring"
+    if not truthy(value):
+        shown = "not set (basic 5-minute metrics)" if value is None else repr(value)
+        yield f"{path} is {shown}; set it to true for 1-minute metrics"
+
+
+def check_azure_monitor_agent(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
+    vms = _of(resources, (AZ_VM,))
+    if not vms:
+        return
+    agents = {str(a).lower() for a in ctx["agentTypes"]}
+    count = sum(1 for e in _of(resources, (AZ_VM_EXTENSION,)) if text(get(e.props, "type")) in agents)
+    if count < len(vms):
+        yield (
+            f"{len(vms)} VM(s) but {count} Azure Monitor Agent extension(s) ({sorted(ctx['agentTypes'])}); "
+            "install the agent on every VM",
+            vms[count].urn,
+        )
+
+
+def _names(default: list[str], doc: str) -> Knob:
+    return Knob({"type": "array", "items": {"type": "string"}, "minItems": 1}, default, doc)
+
+
+RULES: list[Rule | StackRule] = [
+    StackRule(
+        name="stack-log-sink-present",
+        description="A stack with a load balancer must have a log sink on the same cloud (CloudWatch log group, Log Analytics workspace, GCP log bucket or sink).",
+        concern="stack-baseline",
+        clouds=("aws", "azure", "gcp"),
+        check=check_log_sink,
+        catalogue=("L4",),
+        peers=("PSR:KeyVault.Logs",),
+    ),
+    StackRule(
+        name="stack-alert-channel-present",
+        description="A stack with a load balancer must have an alert channel (SNS topic with a subscription, Azure action group, GCP notification channel).",
+        concern="stack-baseline",
+        clouds=("aws", "azure", "gcp"),
+        check=check_alert_channel,
+        catalogue=("O1", "O2"),
+    ),
+    StackRule(
+        name="stack-baseline-alarms",
+        description="A stack with a load balancer must alarm on VM CPU and status, load balancer 5xx and unhealthy backends.",
+        concern="stack-baseline",
+        clouds=("aws", "azure", "gcp"),
+        check=check_baseline_alarms,
+        knobs={
+            "awsCpuMetrics": _names(["CPUUtilization"], "AWS metric names that count as a VM CPU alarm"),
+            "awsStatusMetrics": _names(
+                ["StatusCheckFailed", "StatusCheckFailed_Instance", "StatusCheckFailed_System"],
+                "AWS metric names that count as a VM status-check alarm",
+            ),
+            "aws5xxMetrics": _names(
+                ["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "HTTPCode_Backend_5XX"],
+                "AWS metric names that count as a load balancer 5xx alarm",
+            ),
+            "awsUnhealthyMetrics": _names(["UnHealthyHostCount"], "AWS metric names that count as an unhealthy-host alarm"),
+            "gcpCpuMetrics": _names(
+                ["compute.googleapis.com/instance/cpu/utilization"], "GCP metric types that count as a VM CPU alert"
+            ),
+            "gcpLbErrorMetrics": _names(
+                [
+                    "loadbalancing.googleapis.com/https/request_count",
+                    "loadbalancing.googleapis.com/https/backend_request_count",
+                    "loadbalancing.googleapis.com/https/external/regional/request_count",
+                    "loadbalancing.googleapis.com/https/internal/request_count",
+                ],
+                "GCP metric types that count as a load balancer error alert",
+            ),
+            "azureCpuMetrics": _names(["Percentage CPU"], "Azure metric names that count as a VM CPU alert"),
+            "azureStatusMetrics": _names(["VmAvailabilityMetric"], "Azure metric names that count as a VM availability alert"),
+            "azureAppGwErrorMetrics": _names(
+                ["ResponseStatus", "BackendResponseStatus", "FailedRequests", "Failed Requests"],
+                "Azure metric names that count as an application gateway error alert",
+            ),
+            "azureAppGwUnhealthyMetrics": _names(["UnhealthyHostCount"], "Azure metric names that count as an unhealthy-host alert"),
+            "azureLbUnhealthyMetrics": _names(["DipAvailability"], "Azure metric names that count as a load balancer health alert"),
+        },
+        catalogue=("O2",),
+    ),
+    Rule(
+        # Advisory: detailed monitoring costs money and the baseline alarms work on 5-minute data.
+        name="stack-ec2-detailed-monitoring",
+        description="EC2 instances and launch templates should enable detailed (1-minute) monitoring.",
+        concern="stack-baseline",
+        clouds=("aws",),
+        resource_types=(AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_TEMPLATE),
+        check=check_ec2_detailed_monitoring,
+        level=ADVISORY,
+        catalogue=("O2",),
+        peers=("CKV_AWS_126", "AwsSolutions-EC28", "AWSGuard:ec2-instance-detailed-monitoring-enabled"),
+    ),
+    StackRule(
+        # Advisory: guest metrics/logs are best practice; VM-level platform metrics already feed the alarms.
+        name="stack-azure-vm-monitor-agent",
+        description="Every Azure VM should have the Azure Monitor Agent extension.",
+        concern="stack-baseline",
+        clouds=("azure",),
+        check=check_azure_monitor_agent,
+        level=ADVISORY,
+        knobs={
+            "agentTypes": _names(
+                ["AzureMonitorLinuxAgent", "AzureMonitorWindowsAgent"], "VM extension types that count as the monitoring agent"
+            )
+        },
+        catalogue=("O2",),
+        peers=("PSR:VM.AMA",),
+    ),
+]
