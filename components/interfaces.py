@@ -125,6 +125,11 @@ class LoadBalancerArgs:
     """Existing certificate; None creates a DNS-validated managed one."""
     deletion_protection: bool
     access_log_retention_days: int
+    waf: bool
+    """A WAF with managed rule sets in front of the load balancer."""
+    log_key_id: pulumi.Input[str]
+    """Log sink key, for the WAF's own log stream."""
+    log_retention_days: int
     protect: bool
     tags: Tags
 

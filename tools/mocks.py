@@ -42,9 +42,20 @@ class PlannedResource:
     custom: bool
     properties: dict[str, Any]
     id: Optional[str] = None
+    protect: bool = False
+    """The `protect` resource option (not an input, so policies cannot see it)."""
+    retain_on_delete: bool = False
+    ignore_changes: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {"type": self.type, "name": self.name, "urn": self.urn, "parent": self.parent, "properties": self.properties}
+        return {
+            "type": self.type,
+            "name": self.name,
+            "urn": self.urn,
+            "parent": self.parent,
+            "properties": self.properties,
+            "protect": self.protect,
+        }
 
 
 @dataclass
@@ -210,6 +221,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     custom=bool(request.custom),
                     properties=_plain(inputs),
                     id=response.id or None,
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    ignore_changes=tuple(request.ignoreChanges),
                 )
             )
         return response
@@ -264,8 +278,13 @@ def run_program(stack: str, config: Mapping[str, str], preview: bool = True, pro
 
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
     plan = Plan(stack=stack, resources=monitor.recorded)
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+    except BaseException as exc:
+        # Tests check what was registered before the failure (for bad config: nothing).
+        exc.plan = plan  # type: ignore[attr-defined]
+        raise
     root = get_root_resource()
     exported = dict(getattr(root, "outputs", {}) or {})
 

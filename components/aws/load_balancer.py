@@ -14,6 +14,13 @@ from .kms import account_of
 #: ELB log delivery in regions opened after August 2022 (older ones use the regional ELB account).
 LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 ACCESS_LOG_PREFIX = "alb"
+#: AWS managed rule groups in the web ACL: OWASP-style common rules, known bad inputs
+#: (Log4Shell and friends), and Amazon's IP reputation list.
+WAF_MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -23,6 +30,7 @@ class LoadBalancer(pulumi.ComponentResource):
     - invalid header fields dropped, defensive desync mitigation, deletion protection in prod;
     - access logs to a private S3 bucket: SSE-S3 (ALB cannot write to SSE-KMS buckets), public
       access blocked, TLS-only policy, ELB log-delivery grant, lifecycle expiry;
+    - in prod, a WAFv2 web ACL with AWS managed rule groups, logging to the log sink's key;
     - certificate from ACM validated through DNS in the configured Route 53 zone (or an existing
       one), and an alias record for the domain.
 
@@ -117,6 +125,8 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        if args.waf:
+            self._waf(name, lb, args, tags)
         aws.route53.Record(
             f"{name}-dns",
             zone_id=zone.zone_id,
@@ -132,6 +142,46 @@ class LoadBalancer(pulumi.ComponentResource):
         self.target_group_id = tg.arn_suffix
         self.register_outputs(
             {"url": self.url, "address": self.address, "lb_id": self.lb_id, "target_group_id": self.target_group_id}
+        )
+
+    def _waf(self, name: str, lb: aws.lb.LoadBalancer, args: LoadBalancerArgs, tags: dict[str, str]) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+
+        def visibility(metric: str) -> dict:
+            return {"cloudwatchMetricsEnabled": True, "metricName": metric, "sampledRequestsEnabled": True}
+
+        rules = [
+            {
+                "name": group,
+                "priority": i,
+                # Managed groups block on their own verdicts; "none" keeps those verdicts.
+                "overrideAction": {"none": {}},
+                "statement": {"managedRuleGroupStatement": {"name": group, "vendorName": "AWS"}},
+                "visibilityConfig": visibility(f"{name}-{group}"),
+            }
+            for i, group in enumerate(WAF_MANAGED_RULE_GROUPS)
+        ]
+        acl = aws.wafv2.WebAcl(
+            f"{name}-waf",
+            scope="REGIONAL",
+            default_action={"allow": {}},
+            rules=rules,
+            visibility_config=visibility(f"{name}-waf"),
+            tags=tags,
+            opts=child,
+        )
+        aws.wafv2.WebAclAssociation(f"{name}-waf", resource_arn=lb.arn, web_acl_arn=acl.arn, opts=child)
+        # WAF only logs to log groups whose name starts with aws-waf-logs-.
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-waf-logs",
+            name=f"aws-waf-logs-{name}",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_key_id,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf", resource_arn=acl.arn, log_destination_configs=[group.arn], opts=child
         )
 
     def _certificate(self, name: str, domain: str, zone_id: pulumi.Input[str], tags: dict[str, str]) -> pulumi.Output[str]:

@@ -265,6 +265,10 @@ class LoadBalancerConfig(_Model):
     access_log_retention_days: int = Field(
         ge=1, le=3650, description="Days load balancer access logs are kept. Default: 30 (dev), 365 (prod)."
     )
+    waf: bool = Field(
+        description="Put a web application firewall with the cloud's managed rule sets in front of the load "
+        "balancer, logging to the log sink. Default: false (dev), true (prod)."
+    )
 
 
 class LoggingConfig(_Model):

@@ -31,7 +31,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "serverErrorsPerPeriod": 50,
             "unhealthyHosts": 1,
         },
-        "loadBalancer": {"accessLogRetentionDays": 30},
+        # A WAF costs per rule and request; dev traffic is the team's own.
+        "loadBalancer": {"accessLogRetentionDays": 30, "waf": False},
     },
     "prod": {
         # Survive the loss of an instance and of an AZ.
@@ -48,7 +49,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "serverErrorsPerPeriod": 10,
             "unhealthyHosts": 1,
         },
-        "loadBalancer": {"accessLogRetentionDays": 365},
+        # Public production traffic goes through AWS managed rule groups (OWASP top 10, bad inputs).
+        "loadBalancer": {"accessLogRetentionDays": 365, "waf": True},
     },
 }
 
