@@ -19,6 +19,7 @@ import pulumi
 from pydantic import BaseModel, ValidationError
 
 from .model import ConfigProblem, StackConfig
+from .profiles import PROFILES
 
 NAMESPACE = "appstack"
 
@@ -183,8 +184,13 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     try:
         return StackConfig.model_validate(dict(raw))
     except ValidationError as exc:
+        errors = exc.errors()
+        if any(tuple(e["loc"]) == ("environment",) for e in errors):
+            # Without a valid environment no profile applied: its keys are not really missing.
+            profiled = set(PROFILES["dev"])
+            errors = [e for e in errors if not (e["type"] == "missing" and e["loc"] and e["loc"][0] in profiled)]
         problems = []
-        for err in exc.errors():
+        for err in errors:
             line = _describe(err, stack_file)
             if line not in problems:
                 problems.append(line)

@@ -1,0 +1,31 @@
+"""Shared fixtures: offline plans of the stack files, cached per (stack, overrides)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Iterable
+
+import pytest
+
+from tools.mocks import Plan, run_program
+from tools.plan import load_stack_config
+
+
+@functools.lru_cache(maxsize=None)
+def _plan(stack: str, overrides: tuple[str, ...]) -> Plan:
+    return run_program(stack, load_stack_config(stack, overrides))
+
+
+def plan_of(stack: str, overrides: Iterable[str] = ()) -> Plan:
+    """The offline plan of `Pulumi.<stack>.yaml` with `--set`-style overrides (cached)."""
+    return _plan(stack, tuple(overrides))
+
+
+@pytest.fixture(scope="session")
+def dev_plan() -> Plan:
+    return plan_of("dev")
+
+
+@pytest.fixture(scope="session")
+def prod_plan() -> Plan:
+    return plan_of("prod")
