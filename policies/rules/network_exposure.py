@@ -239,6 +239,8 @@ def _aws_ranges(protocol: str, from_port: Any, to_port: Any) -> tuple[tuple[int,
     """AWS fromPort/toPort; ``-1`` protocol ignores them, a missing bound fails closed as open."""
     if protocol == "all":
         return (ALL_PORTS,)
+    if protocol not in ("tcp", "udp", "sctp"):
+        return ()  # ICMP type/code or a port-less protocol: no ports to judge
     if from_port is None or to_port is None:
         return (ALL_PORTS,)
     lo, hi = _port(from_port), _port(to_port)

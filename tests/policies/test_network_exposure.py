@@ -1,0 +1,687 @@
+"""Rule tests for policies/rules/network_exposure.py (N1-N8).
+
+Per rule and cloud: a compliant baseline as our stacks build it, then one mutation per case.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+import pytest
+
+from policies.framework import ADVISORY, MANDATORY
+from policies.rules.network_exposure import is_internet, normalize_protocol, parse_port_spec
+
+from .support import UNKNOWN_ARRAY_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError, rule, stack_violations, violations
+
+SG = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+VPC_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+VPC_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+NSG = "azure-native:network:NetworkSecurityGroup"
+AZ_RULE = "azure-native:network:SecurityRule"
+FW = "gcp:compute/firewall:Firewall"
+NFP_RULE = "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule"
+FP_WITH_RULES = "gcp:compute/firewallPolicyWithRules:FirewallPolicyWithRules"
+NETWORK = "gcp:compute/network:Network"
+
+SSH = "network-no-ssh-from-internet"
+RDP = "network-no-rdp-winrm-from-internet"
+ADMIN_DB = "network-no-admin-db-ports-from-internet"
+ALL_PORTS = "network-no-all-ports-from-internet"
+LB_ONLY = "network-internet-ingress-only-to-lb-ports"
+PORT80 = "network-port-80-only-with-redirect"
+EGRESS = "network-restricted-egress"
+DEFAULT_SG_CLOSED = "network-default-sg-closed"
+NO_DEFAULT_NET = "network-no-default-network"
+
+# ---------------------------------------------------------------------------------------------
+# Compliant baselines (what the stacks build)
+
+# AWS: the instance SG has no inline rules; the app port comes from the LB SG and SSH (optional)
+# from the admin CIDR, both as standalone VPC rules. Egress is tcp 443 only.
+AWS_INSTANCE_SG = {
+    "vpcId": "vpc-1",
+    "description": "app instances",
+    "egress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}],
+}
+AWS_APP_FROM_LB = {
+    "securityGroupId": "sg-app",
+    "ipProtocol": "tcp",
+    "fromPort": 8080,
+    "toPort": 8080,
+    "referencedSecurityGroupId": "sg-lb",
+}
+AWS_SSH_FROM_ADMIN = {
+    "securityGroupId": "sg-app",
+    "ipProtocol": "tcp",
+    "fromPort": 22,
+    "toPort": 22,
+    "cidrIpv4": "203.0.113.0/24",
+}
+AWS_LB_SG = {
+    "vpcId": "vpc-1",
+    "ingress": [
+        {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"], "ipv6CidrBlocks": ["::/0"]},
+        {"protocol": "tcp", "fromPort": 80, "toPort": 80, "cidrBlocks": ["0.0.0.0/0"]},
+    ],
+    "egress": [{"protocol": "tcp", "fromPort": 8080, "toPort": 8080, "securityGroups": ["sg-app"]}],
+}
+AWS_SG_RULE_SSH = {
+    "type": "ingress",
+    "securityGroupId": "sg-app",
+    "protocol": "tcp",
+    "fromPort": 22,
+    "toPort": 22,
+    "cidrBlocks": ["203.0.113.0/24"],
+}
+
+# Azure: the VM subnet NSG allows the app port from the AppGw subnet and SSH from the admin CIDR,
+# denies the rest inbound; outbound 443 only.
+AZ_NSG = {
+    "resourceGroupName": "rg",
+    "securityRules": [
+        {
+            "name": "app-from-appgw",
+            "priority": 100,
+            "direction": "Inbound",
+            "access": "Allow",
+            "protocol": "Tcp",
+            "sourceAddressPrefix": "10.0.1.0/24",
+            "sourcePortRange": "*",
+            "destinationAddressPrefix": "*",
+            "destinationPortRange": "8080",
+        },
+        {
+            "name": "ssh-from-admin",
+            "priority": 110,
+            "direction": "Inbound",
+            "access": "Allow",
+            "protocol": "Tcp",
+            "sourceAddressPrefixes": ["203.0.113.0/24"],
+            "sourcePortRange": "*",
+            "destinationAddressPrefix": "*",
+            "destinationPortRanges": ["22"],
+        },
+        {
+            "name": "deny-all-in",
+            "priority": 4096,
+            "direction": "Inbound",
+            "access": "Deny",
+            "protocol": "*",
+            "sourceAddressPrefix": "*",
+            "sourcePortRange": "*",
+            "destinationAddressPrefix": "*",
+            "destinationPortRange": "*",
+        },
+        {
+            "name": "https-out",
+            "priority": 100,
+            "direction": "Outbound",
+            "access": "Allow",
+            "protocol": "Tcp",
+            "sourceAddressPrefix": "*",
+            "sourcePortRange": "*",
+            "destinationAddressPrefix": "Internet",
+            "destinationPortRange": "443",
+        },
+    ],
+}
+# The AppGw subnet NSG: Internet may reach 443/80, the gateway manager its port range.
+AZ_APPGW_NSG = {
+    "resourceGroupName": "rg",
+    "securityRules": [
+        {"name": "https", "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "Internet",
+         "destinationPortRanges": ["443", "80"], "priority": 100},
+        {"name": "gwm", "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "GatewayManager",
+         "destinationPortRange": "65200-65535", "priority": 110},
+    ],
+}
+AZ_SINGLE_RULE = {
+    "resourceGroupName": "rg",
+    "networkSecurityGroupName": "nsg",
+    "direction": "Inbound",
+    "access": "Allow",
+    "protocol": "Tcp",
+    "sourceAddressPrefix": "203.0.113.0/24",
+    "destinationPortRange": "22",
+    "priority": 120,
+}
+
+# GCP: app port from the LB/health-check ranges, SSH from IAP.
+GCP_APP_FW = {
+    "network": "net",
+    "direction": "INGRESS",
+    "allows": [{"protocol": "tcp", "ports": ["8080"]}],
+    "sourceRanges": ["35.191.0.0/16", "130.211.0.0/22"],
+    "targetTags": ["app"],
+}
+GCP_SSH_FW = {
+    "network": "net",
+    "allows": [{"protocol": "tcp", "ports": ["22"]}],
+    "sourceRanges": ["35.235.240.0/20"],
+    "targetTags": ["app"],
+}
+GCP_POLICY_RULE = {
+    "firewallPolicy": "pol",
+    "priority": 1000,
+    "direction": "INGRESS",
+    "action": "allow",
+    "match": {"srcIpRanges": ["35.235.240.0/20"], "layer4Configs": [{"ipProtocol": "tcp", "ports": ["22"]}]},
+}
+GCP_POLICY_WITH_RULES = {"shortName": "p", "parent": "organizations/1", "rules": [dict(GCP_POLICY_RULE, priority=1)]}
+
+INGRESS_BASELINES = [
+    (SG, AWS_INSTANCE_SG),
+    (SG, AWS_LB_SG),
+    (VPC_IN, AWS_APP_FROM_LB),
+    (VPC_IN, AWS_SSH_FROM_ADMIN),
+    (SG_RULE, AWS_SG_RULE_SSH),
+    (NSG, AZ_NSG),
+    (NSG, AZ_APPGW_NSG),
+    (AZ_RULE, AZ_SINGLE_RULE),
+    (FW, GCP_APP_FW),
+    (FW, GCP_SSH_FW),
+    (NFP_RULE, GCP_POLICY_RULE),
+    (FP_WITH_RULES, GCP_POLICY_WITH_RULES),
+]
+
+
+def mutate(base: dict, change: Callable[[dict], Any]) -> dict:
+    props = copy.deepcopy(base)
+    change(props)
+    return props
+
+
+def _set(path: tuple, value: Any) -> Callable[[dict], None]:
+    def change(props: dict) -> None:
+        cur: Any = props
+        for key in path[:-1]:
+            cur = cur[key]
+        cur[path[-1]] = value
+
+    return change
+
+
+def _del(path: tuple) -> Callable[[dict], None]:
+    def change(props: dict) -> None:
+        cur: Any = props
+        for key in path[:-1]:
+            cur = cur[key]
+        del cur[path[-1]]
+
+    return change
+
+
+def _all(*changes: Callable[[dict], None]) -> Callable[[dict], None]:
+    def change(props: dict) -> None:
+        for c in changes:
+            c(props)
+
+    return change
+
+
+# ---------------------------------------------------------------------------------------------
+# Levels and registration
+
+
+@pytest.mark.parametrize(
+    "name,level",
+    [
+        (SSH, MANDATORY),
+        (RDP, MANDATORY),
+        (ADMIN_DB, MANDATORY),
+        (ALL_PORTS, MANDATORY),
+        (LB_ONLY, ADVISORY),
+        (PORT80, ADVISORY),
+        (EGRESS, ADVISORY),
+        (DEFAULT_SG_CLOSED, MANDATORY),
+        (NO_DEFAULT_NET, MANDATORY),
+    ],
+)
+def test_rule_registered_with_level(name, level):
+    assert rule(name).level == level
+    assert rule(name).catalogue
+
+
+# ---------------------------------------------------------------------------------------------
+# Baselines pass every exposure rule
+
+
+@pytest.mark.parametrize("type_,props", INGRESS_BASELINES)
+@pytest.mark.parametrize("name", [SSH, RDP, ADMIN_DB, ALL_PORTS, LB_ONLY, EGRESS])
+def test_passes_for_compliant_baseline(name, type_, props):
+    assert violations(name, type_, props) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# N1 SSH from the internet: one mutation per shape
+
+SSH_CASES = [
+    # AWS inline security group
+    ("sg_allows_ssh_from_ipv4_anywhere", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}])),
+     "0.0.0.0/0"),
+    ("sg_allows_ssh_from_ipv6_anywhere", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}])),
+     "::/0"),
+    ("port_range_covers_22", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 1024, "cidrBlocks": ["0.0.0.0/0"]}])),
+     "0-1024"),
+    ("protocol_is_all", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}])),
+     "all protocols"),
+    ("protocol_is_ALL_word", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "ALL", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}])),
+     "all protocols"),
+    ("protocol_is_number_6", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "6", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}])),
+     "tcp 22"),
+    ("ports_are_strings", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": "22", "toPort": "22", "cidrBlocks": ["0.0.0.0/0"]}])),
+     "tcp 22"),
+    ("source_is_broad_public_range", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}])),
+     "0.0.0.0/1"),
+    ("second_cidr_is_anywhere", SG,
+     mutate(AWS_LB_SG, _set(("ingress", 1), {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8", "0.0.0.0/0"]})),
+     "ingress rule 1"),
+    ("ports_missing_on_tcp_rule", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "cidrBlocks": ["0.0.0.0/0"]}])),
+     "0-65535"),
+    ("default_sg_allows_ssh", DEFAULT_SG,
+     {"vpcId": "vpc-1", "ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]},
+     "0.0.0.0/0"),
+    # AWS security group rule
+    ("sg_rule_allows_ssh_from_anywhere", SG_RULE, mutate(AWS_SG_RULE_SSH, _set(("cidrBlocks",), ["0.0.0.0/0"])), "0.0.0.0/0"),
+    ("sg_rule_allows_ipv6_anywhere", SG_RULE,
+     mutate(AWS_SG_RULE_SSH, _all(_del(("cidrBlocks",)), _set(("ipv6CidrBlocks",), ["::/0"]))), "::/0"),
+    ("sg_rule_protocol_all", SG_RULE,
+     mutate(AWS_SG_RULE_SSH, _all(_set(("protocol",), "all"), _set(("fromPort",), 0), _set(("toPort",), 0), _set(("cidrBlocks",), ["0.0.0.0/0"]))),
+     "all protocols"),
+    ("sg_rule_type_missing", SG_RULE,
+     mutate(AWS_SG_RULE_SSH, _all(_del(("type",)), _set(("cidrBlocks",), ["0.0.0.0/0"]))), "0.0.0.0/0"),
+    # AWS VPC ingress rule
+    ("vpc_rule_cidr_ipv4_anywhere", VPC_IN, mutate(AWS_SSH_FROM_ADMIN, _set(("cidrIpv4",), "0.0.0.0/0")), "0.0.0.0/0"),
+    ("vpc_rule_cidr_ipv6_anywhere", VPC_IN,
+     mutate(AWS_SSH_FROM_ADMIN, _all(_del(("cidrIpv4",)), _set(("cidrIpv6",), "::/0"))), "::/0"),
+    ("vpc_rule_ip_protocol_minus_one", VPC_IN,
+     {"securityGroupId": "sg-app", "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"}, "all protocols"),
+    ("vpc_rule_ip_protocol_minus_one_with_unrelated_ports", VPC_IN,
+     {"securityGroupId": "sg-app", "ipProtocol": "-1", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"}, "all protocols"),
+    # Azure NSG inline rules
+    ("nsg_rule_source_is_star", NSG, mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["*"])), "*"),
+    ("nsg_rule_uses_plural_prefixes_with_internet", NSG,
+     mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["203.0.113.0/24", "Internet"])), "Internet"),
+    ("nsg_rule_source_is_any", NSG, mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["Any"])), "Any"),
+    ("nsg_rule_source_is_0_0_0_0", NSG, mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["0.0.0.0"])), "0.0.0.0"),
+    ("nsg_rule_source_is_lowercase_internet", NSG,
+     mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["internet"])), "internet"),
+    ("nsg_rule_singular_prefix_internet", NSG,
+     mutate(AZ_NSG, _all(_del(("securityRules", 1, "sourceAddressPrefixes")), _set(("securityRules", 1, "sourceAddressPrefix"), "Internet"))),
+     "Internet"),
+    ("nsg_rule_port_range_covers_22", NSG,
+     mutate(AZ_NSG, _all(_set(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), _set(("securityRules", 1, "destinationPortRanges"), ["20-25"]))),
+     "20-25"),
+    ("nsg_rule_port_is_star", NSG,
+     mutate(AZ_NSG, _all(_set(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), _set(("securityRules", 1, "destinationPortRanges"), ["*"]))),
+     "0-65535"),
+    ("nsg_rule_protocol_star", NSG,
+     mutate(AZ_NSG, _all(_set(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), _set(("securityRules", 1, "protocol"), "*"))),
+     "all protocols"),
+    ("nsg_rule_without_source", NSG, mutate(AZ_NSG, _del(("securityRules", 1, "sourceAddressPrefixes"))), "no source"),
+    ("nsg_rule_without_access_or_direction", NSG,
+     mutate(AZ_NSG, _all(_del(("securityRules", 1, "access")), _del(("securityRules", 1, "direction")),
+                         _set(("securityRules", 1, "sourceAddressPrefixes"), ["*"]))),
+     "security rule 1"),
+    # Azure standalone rule
+    ("azure_security_rule_from_internet", AZ_RULE, mutate(AZ_SINGLE_RULE, _set(("sourceAddressPrefix",), "Internet")), "Internet"),
+    ("azure_security_rule_plural_ports", AZ_RULE,
+     mutate(AZ_SINGLE_RULE, _all(_set(("sourceAddressPrefix",), "*"), _del(("destinationPortRange",)),
+                                 _set(("destinationPortRanges",), ["443", "22"]))),
+     "22"),
+    # GCP firewall
+    ("gcp_firewall_from_anywhere", FW, mutate(GCP_SSH_FW, _set(("sourceRanges",), ["0.0.0.0/0"])), "0.0.0.0/0"),
+    ("gcp_ingress_has_no_source", FW, mutate(GCP_SSH_FW, _del(("sourceRanges",))), "no source"),
+    ("gcp_firewall_ports_missing", FW,
+     mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "tcp"}]))), "0-65535"),
+    ("gcp_firewall_protocol_all", FW,
+     mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["::/0"]), _set(("allows",), [{"protocol": "all"}]))), "all protocols"),
+    ("gcp_firewall_port_range", FW,
+     mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "tcp", "ports": ["10-100"]}]))), "10-100"),
+    ("gcp_firewall_tags_and_anywhere", FW,
+     mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("sourceTags",), ["bastion"]))), "0.0.0.0/0"),
+    # GCP firewall policies
+    ("gcp_policy_rule_from_anywhere", NFP_RULE, mutate(GCP_POLICY_RULE, _set(("match", "srcIpRanges"), ["0.0.0.0/0"])), "0.0.0.0/0"),
+    ("gcp_policy_rule_internet_scope", NFP_RULE,
+     mutate(GCP_POLICY_RULE, _all(_del(("match", "srcIpRanges")), _set(("match", "srcNetworkScope"), "INTERNET"))), "0.0.0.0/0"),
+    ("gcp_policy_rule_has_no_source", NFP_RULE, mutate(GCP_POLICY_RULE, _del(("match", "srcIpRanges"))), "no source"),
+    ("gcp_policy_rule_all_protocols", NFP_RULE,
+     mutate(GCP_POLICY_RULE, _all(_set(("match", "srcIpRanges"), ["0.0.0.0/0"]), _set(("match", "layer4Configs"), [{"ipProtocol": "all"}]))),
+     "all protocols"),
+    ("gcp_policy_with_rules_from_anywhere", FP_WITH_RULES,
+     mutate(GCP_POLICY_WITH_RULES, _set(("rules", 0, "match", "srcIpRanges"), ["0.0.0.0/0"])), "rules[0]"),
+]
+
+
+@pytest.mark.parametrize("case,type_,props,needle", SSH_CASES, ids=[c[0] for c in SSH_CASES])
+def test_fails_when_ssh_open_to_internet(case, type_, props, needle):
+    found = violations(SSH, type_, props)
+    assert len(found) == 1, found
+    assert needle in found[0]
+    assert "22" in found[0]
+
+
+PASS_CASES = [
+    ("rule_is_deny_azure", NSG,
+     mutate(AZ_NSG, _all(_set(("securityRules", 1, "access"), "Deny"), _set(("securityRules", 1, "sourceAddressPrefixes"), ["*"])))),
+    ("egress_azure", NSG,
+     mutate(AZ_NSG, _all(_set(("securityRules", 1, "direction"), "Outbound"), _set(("securityRules", 1, "sourceAddressPrefixes"), ["*"])))),
+    ("egress_aws_inline", SG,
+     mutate(AWS_INSTANCE_SG, _set(("egress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]))),
+    ("egress_aws_sg_rule", SG_RULE, mutate(AWS_SG_RULE_SSH, _all(_set(("type",), "egress"), _set(("cidrBlocks",), ["0.0.0.0/0"])))),
+    ("egress_vpc_rule", VPC_OUT, {"securityGroupId": "sg", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"}),
+    ("rule_is_deny_gcp", FW,
+     mutate(GCP_SSH_FW, _all(_del(("allows",)), _set(("denies",), [{"protocol": "tcp", "ports": ["22"]}]), _set(("sourceRanges",), ["0.0.0.0/0"])))),
+    ("gcp_firewall_disabled", FW, mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("disabled",), True)))),
+    ("gcp_firewall_egress", FW,
+     mutate(GCP_SSH_FW, _all(_set(("direction",), "EGRESS"), _del(("sourceRanges",)), _set(("destinationRanges",), ["0.0.0.0/0"])))),
+    ("gcp_ingress_has_only_source_tags", FW, mutate(GCP_SSH_FW, _all(_del(("sourceRanges",)), _set(("sourceTags",), ["bastion"])))),
+    ("gcp_ingress_has_only_service_accounts", FW,
+     mutate(GCP_SSH_FW, _all(_del(("sourceRanges",)), _set(("sourceServiceAccounts",), ["bastion@p.iam.gserviceaccount.com"])))),
+    ("gcp_policy_rule_is_deny", NFP_RULE, mutate(GCP_POLICY_RULE, _all(_set(("action",), "deny"), _set(("match", "srcIpRanges"), ["0.0.0.0/0"])))),
+    ("gcp_policy_rule_is_goto_next", NFP_RULE,
+     mutate(GCP_POLICY_RULE, _all(_set(("action",), "goto_next"), _set(("match", "srcIpRanges"), ["0.0.0.0/0"])))),
+    ("protocol_is_icmp", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "icmp", "fromPort": 8, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]))),
+    ("range_stops_below_22", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 21, "cidrBlocks": ["0.0.0.0/0"]}]))),
+    ("source_is_private_wide_range", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8"]}]))),
+    ("source_is_lb_security_group", SG,
+     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "securityGroups": ["sg-lb"]}]))),
+    ("source_is_virtual_network_tag", NSG, mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["VirtualNetwork"]))),
+    ("source_is_asg", NSG,
+     mutate(AZ_NSG, _all(_del(("securityRules", 1, "sourceAddressPrefixes")),
+                         _set(("securityRules", 1, "sourceApplicationSecurityGroups"), [{"id": "asg-admin"}])))),
+]
+
+
+@pytest.mark.parametrize("case,type_,props", PASS_CASES, ids=[c[0] for c in PASS_CASES])
+def test_passes_when_not_internet_ssh(case, type_, props):
+    assert violations(SSH, type_, props) == []
+
+
+def test_ssh_ports_are_a_knob():
+    props = mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 2222, "toPort": 2222, "cidrBlocks": ["0.0.0.0/0"]}]))
+    assert violations(SSH, SG, props) == []
+    found = violations(SSH, SG, props, config={"ports": [22, 2222]})
+    assert len(found) == 1 and "2222" in found[0]
+
+
+def test_internet_sources_are_a_knob():
+    props = mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["AzureCloud"]))
+    assert len(violations(SSH, NSG, props)) == 1
+    assert violations(SSH, NSG, props, config={"internetSources": ["*", "Internet", "0.0.0.0/0"]}) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Unknown values, missing and malformed shapes
+
+
+def test_unknown_cidr_raises_in_preview():
+    props = mutate(AWS_SSH_FROM_ADMIN, _set(("cidrIpv4",), UNKNOWN_STRING_VALUE))
+    with pytest.raises(UnknownValueError):
+        violations(SSH, VPC_IN, props)
+
+
+def test_unknown_ingress_list_is_violation_on_up():
+    props = mutate(AWS_INSTANCE_SG, _set(("ingress",), UNKNOWN_ARRAY_VALUE))
+    with pytest.raises(UnknownValueError):
+        violations(SSH, SG, props)
+    found = violations(SSH, SG, props, dry_run=False)
+    assert len(found) == 1 and "unknown" in found[0]
+
+
+def test_unknown_rule_name_does_not_stop_the_rule():
+    props = mutate(AZ_NSG, _set(("securityRules", 0, "name"), UNKNOWN_STRING_VALUE))
+    assert violations(SSH, NSG, props) == []
+
+
+def test_unknown_gcp_source_ranges_raise_in_preview():
+    props = mutate(GCP_SSH_FW, _set(("sourceRanges",), UNKNOWN_ARRAY_VALUE))
+    with pytest.raises(UnknownValueError):
+        violations(SSH, FW, props)
+
+
+@pytest.mark.parametrize(
+    "type_,props",
+    [
+        (SG, mutate(AWS_INSTANCE_SG, _set(("ingress",), "tcp/22 from anywhere"))),
+        (SG, mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": "0.0.0.0/0"}]))),
+        (NSG, mutate(AZ_NSG, _set(("securityRules",), ["allow ssh"]))),
+        (NSG, mutate(AZ_NSG, _set(("securityRules", 1, "destinationPortRanges"), ["twenty-two"]))),
+        (FW, mutate(GCP_SSH_FW, _set(("allows",), "tcp:22"))),
+        (SG, mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 30, "toPort": 20, "cidrBlocks": ["10.0.0.0/8"]}]))),
+    ],
+    ids=["ingress_is_string", "cidr_blocks_is_string_of_anywhere", "nsg_rules_are_strings", "port_not_a_number",
+         "gcp_allows_is_string", "reversed_range"],
+)
+def test_fails_closed_on_malformed_shape(type_, props):
+    found = violations(SSH, type_, props)
+    assert len(found) == 1
+    assert "could not evaluate" in found[0] or "0.0.0.0/0" in found[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# N2 RDP/WinRM, N3 admin/db ports
+
+
+@pytest.mark.parametrize("port", [3389, 5985, 5986])
+def test_fails_when_rdp_or_winrm_open(port):
+    props = mutate(AZ_NSG, _all(_set(("securityRules", 1, "sourceAddressPrefixes"), ["Internet"]),
+                                _set(("securityRules", 1, "destinationPortRanges"), [str(port)])))
+    found = violations(RDP, NSG, props)
+    assert len(found) == 1 and str(port) in found[0]
+    assert violations(SSH, NSG, props) == []
+
+
+def test_fails_when_rdp_open_on_udp_gcp():
+    props = mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "udp", "ports": ["3389"]}])))
+    assert len(violations(RDP, FW, props)) == 1
+
+
+@pytest.mark.parametrize("port", [20, 21, 23, 3306, 5432, 1433, 6379, 9200, 27017])
+def test_fails_when_admin_or_db_port_open(port):
+    props = mutate(AWS_SSH_FROM_ADMIN, _all(_set(("fromPort",), port), _set(("toPort",), port), _set(("cidrIpv4",), "0.0.0.0/0")))
+    found = violations(ADMIN_DB, VPC_IN, props)
+    assert len(found) == 1 and str(port) in found[0]
+
+
+def test_passes_when_db_port_open_to_private_range():
+    props = mutate(AWS_SSH_FROM_ADMIN, _all(_set(("fromPort",), 5432), _set(("toPort",), 5432), _set(("cidrIpv4",), "10.0.0.0/16")))
+    assert violations(ADMIN_DB, VPC_IN, props) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# N4 all ports
+
+
+ALL_PORT_CASES = [
+    ("aws_protocol_minus_one", VPC_IN, {"securityGroupId": "sg", "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"}),
+    ("aws_tcp_0_65535", SG, mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 65535, "ipv6CidrBlocks": ["::/0"]}]))),
+    ("azure_star_ports", AZ_RULE, mutate(AZ_SINGLE_RULE, _all(_set(("sourceAddressPrefix",), "*"), _set(("destinationPortRange",), "*")))),
+    ("azure_no_port_fields", AZ_RULE, mutate(AZ_SINGLE_RULE, _all(_set(("sourceAddressPrefix",), "*"), _del(("destinationPortRange",))))),
+    ("gcp_all", FW, mutate(GCP_APP_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "all"}])))),
+    ("gcp_tcp_without_ports_no_source", FW, mutate(GCP_APP_FW, _all(_del(("sourceRanges",)), _set(("allows",), [{"protocol": "tcp"}])))),
+]
+
+
+@pytest.mark.parametrize("case,type_,props", ALL_PORT_CASES, ids=[c[0] for c in ALL_PORT_CASES])
+def test_fails_when_all_ports_open(case, type_, props):
+    found = violations(ALL_PORTS, type_, props)
+    assert len(found) == 1
+
+
+def test_passes_when_only_one_port_open_to_internet():
+    assert violations(ALL_PORTS, SG, AWS_LB_SG) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# N5 internet ingress only to the LB's ports
+
+
+def test_fails_when_app_port_open_to_internet_on_aws():
+    props = mutate(AWS_APP_FROM_LB, _all(_del(("referencedSecurityGroupId",)), _set(("cidrIpv4",), "0.0.0.0/0")))
+    found = violations(LB_ONLY, VPC_IN, props)
+    assert len(found) == 1 and "8080" in found[0]
+
+
+def test_fails_when_gcp_firewall_opens_443_to_internet():
+    props = mutate(GCP_APP_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "tcp", "ports": ["443"]}])))
+    found = violations(LB_ONLY, FW, props)
+    assert len(found) == 1 and "35.191.0.0/16" in found[0]
+
+
+def test_passes_when_lb_ports_open_on_azure():
+    assert violations(LB_ONLY, NSG, AZ_APPGW_NSG) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# N6 port 80 only in front of redirect-only listeners
+
+LISTENER_80 = {
+    "loadBalancerArn": "arn:lb",
+    "port": 80,
+    "protocol": "HTTP",
+    "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
+}
+LB = {"loadBalancerType": "application", "internal": False}
+APPGW = {
+    "httpListeners": [{"name": "http", "protocol": "Http"}, {"name": "https", "protocol": "Https"}],
+    "requestRoutingRules": [
+        {"name": "redir", "httpListener": {"id": "/subs/x/applicationGateways/gw/httpListeners/http"},
+         "redirectConfiguration": {"id": "/subs/x/applicationGateways/gw/redirectConfigurations/to-https"}},
+        {"name": "app", "httpListener": {"id": "/subs/x/applicationGateways/gw/httpListeners/https"},
+         "backendAddressPool": {"id": "pool"}},
+    ],
+}
+
+
+def test_passes_when_port_80_listener_redirects():
+    res = [(SG, "lb-sg", AWS_LB_SG), ("aws:lb/loadBalancer:LoadBalancer", "lb", LB), ("aws:lb/listener:Listener", "http", LISTENER_80)]
+    assert stack_violations(PORT80, res) == []
+
+
+def test_fails_when_port_80_listener_forwards():
+    listener = mutate(LISTENER_80, _set(("defaultActions",), [{"type": "forward", "targetGroupArn": "arn:tg"}]))
+    res = [(SG, "lb-sg", AWS_LB_SG), ("aws:lb/loadBalancer:LoadBalancer", "lb", LB), ("aws:lb/listener:Listener", "http", listener)]
+    found = stack_violations(PORT80, res)
+    assert len(found) == 1 and found[0][1].endswith("::http")
+
+
+def test_fails_when_port_80_open_without_any_load_balancer():
+    found = stack_violations(PORT80, [(SG, "vm-sg", AWS_LB_SG)])
+    assert len(found) == 1 and "no load balancer" in found[0][0]
+
+
+def test_passes_when_appgw_http_listener_redirects():
+    res = [(NSG, "appgw-nsg", AZ_APPGW_NSG), ("azure-native:network:ApplicationGateway", "gw", APPGW)]
+    assert stack_violations(PORT80, res) == []
+
+
+def test_fails_when_appgw_http_listener_routes_to_backend():
+    gw = mutate(APPGW, _all(_del(("requestRoutingRules", 0, "redirectConfiguration")), _set(("requestRoutingRules", 0, "backendAddressPool"), {"id": "pool"})))
+    found = stack_violations(PORT80, [(NSG, "appgw-nsg", AZ_APPGW_NSG), ("azure-native:network:ApplicationGateway", "gw", gw)])
+    assert len(found) == 1 and "'http'" in found[0][0]
+
+
+def test_fails_when_gcp_firewall_opens_80_to_internet():
+    fw = mutate(GCP_APP_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "tcp", "ports": ["80"]}])))
+    found = stack_violations(PORT80, [(FW, "web", fw), ("gcp:compute/globalForwardingRule:GlobalForwardingRule", "fr", {"portRange": "80"})])
+    assert len(found) == 1 and "GCP" in found[0][0]
+
+
+def test_passes_when_port_80_not_open():
+    assert stack_violations(PORT80, [(SG, "app", AWS_INSTANCE_SG), ("aws:lb/listener:Listener", "l", mutate(LISTENER_80, _set(("defaultActions",), [])))]) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# N7 egress (advisory)
+
+
+EGRESS_CASES = [
+    ("aws_sg_egress_all", SG, mutate(AWS_INSTANCE_SG, _set(("egress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]))),
+    ("aws_vpc_egress_all", VPC_OUT, {"securityGroupId": "sg", "ipProtocol": "-1", "cidrIpv6": "::/0"}),
+    ("aws_sg_rule_egress_all", SG_RULE, {"type": "egress", "securityGroupId": "sg", "protocol": "all", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"]}),
+    ("azure_outbound_any", NSG, mutate(AZ_NSG, _all(_set(("securityRules", 3, "destinationPortRange"), "*"), _set(("securityRules", 3, "protocol"), "*")))),
+    ("gcp_egress_all_no_destination", FW, {"network": "n", "direction": "EGRESS", "allows": [{"protocol": "all"}]}),
+]
+
+
+@pytest.mark.parametrize("case,type_,props", EGRESS_CASES, ids=[c[0] for c in EGRESS_CASES])
+def test_fails_when_egress_open_on_all_ports(case, type_, props):
+    assert len(violations(EGRESS, type_, props)) == 1
+
+
+def test_passes_when_egress_is_443_only():
+    assert violations(EGRESS, SG, AWS_INSTANCE_SG) == []
+    assert violations(EGRESS, NSG, AZ_NSG) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# N8 default SG closed, no default network
+
+
+def test_passes_when_default_sg_has_no_rules():
+    assert violations(DEFAULT_SG_CLOSED, DEFAULT_SG, {"vpcId": "vpc-1"}) == []
+    assert violations(DEFAULT_SG_CLOSED, DEFAULT_SG, {"vpcId": "vpc-1", "ingress": [], "egress": []}) == []
+
+
+@pytest.mark.parametrize("direction", ["ingress", "egress"])
+def test_fails_when_default_sg_keeps_rules(direction):
+    props = {"vpcId": "vpc-1", direction: [{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}]}
+    found = violations(DEFAULT_SG_CLOSED, DEFAULT_SG, props)
+    assert len(found) == 1 and direction in found[0]
+
+
+def test_passes_when_gcp_network_is_custom_mode():
+    assert violations(NO_DEFAULT_NET, NETWORK, {"autoCreateSubnetworks": False}) == []
+    assert violations(NO_DEFAULT_NET, NETWORK, {"autoCreateSubnetworks": "false"}) == []
+
+
+@pytest.mark.parametrize("props,needle", [({"autoCreateSubnetworks": True}, "True"), ({}, "defaults to true")])
+def test_fails_when_gcp_network_is_auto_mode(props, needle):
+    found = violations(NO_DEFAULT_NET, NETWORK, props)
+    assert len(found) == 1 and needle in found[0]
+
+
+def test_unknown_auto_create_raises_in_preview():
+    with pytest.raises(UnknownValueError):
+        violations(NO_DEFAULT_NET, NETWORK, {"autoCreateSubnetworks": "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [("0.0.0.0/0", True), ("::/0", True), ("*", True), ("Internet", True), ("ANY", True), ("0.0.0.0", True),
+     ("0.0.0.0/1", True), ("2000::/3", True), ("203.0.113.0/24", False), ("10.0.0.0/8", False), ("fd00::/8", False),
+     ("VirtualNetwork", False), ("35.191.0.0/16", False)],
+)
+def test_is_internet(value, expected):
+    assert is_internet(value) is expected
+
+
+@pytest.mark.parametrize("value,expected", [("-1", "all"), ("ALL", "all"), ("*", "all"), (6, "tcp"), ("6", "tcp"), ("Tcp", "tcp"), (17, "udp"), (None, "all")])
+def test_normalize_protocol(value, expected):
+    assert normalize_protocol(value) == expected
+
+
+@pytest.mark.parametrize("value,expected", [("22", (22, 22)), (22, (22, 22)), ("20-25", (20, 25)), ("*", (0, 65535)), (-1, (0, 65535))])
+def test_parse_port_spec(value, expected):
+    assert parse_port_spec(value) == expected
