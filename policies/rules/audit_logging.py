@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, exact_false, is_map, truthy
-from .metadata_service import PROD_STACKS_KNOB, UNKNOWN, arm_names, as_number, get, has_key, is_prod, is_set, peek, text, unmatched
+from .metadata_service import PROD_STACKS_KNOB, UNKNOWN, arm_names, as_number, get, has_key, is_prod, is_set, peek, text, unmatched, show
 
 AWS_LB = "aws:lb/loadBalancer:LoadBalancer"
 AWS_ALB = "aws:alb/loadBalancer:LoadBalancer"
@@ -56,10 +56,10 @@ def check_lb_access_logs(resource_type: str, props: Props, ctx: Context) -> Iter
         if logs is None:
             yield "accessLogs is not set; enable access logs to an S3 bucket (SSE-S3 encrypted)"
         elif not is_map(logs):
-            yield f"accessLogs is not an object ({logs!r}); set accessLogs.enabled = true and accessLogs.bucket"
+            yield f"accessLogs is not an object ({show(logs)}); set accessLogs.enabled = true and accessLogs.bucket"
         else:
             if not truthy(get(logs, "enabled")):
-                yield f"accessLogs.enabled is {get(logs, 'enabled')!r}; set it to true"
+                yield f"accessLogs.enabled is {show(get(logs, 'enabled'))}; set it to true"
             if not is_set(logs, "bucket"):
                 yield "accessLogs.bucket is not set; name the log bucket"
     elif resource_type == AWS_ELB:
@@ -78,10 +78,10 @@ def check_lb_access_logs(resource_type: str, props: Props, ctx: Context) -> Iter
             yield f"logConfig is {'not set' if log is None else repr(log)}; set logConfig.enable = true"
             return
         if not truthy(get(log, "enable")):
-            yield f"logConfig.enable is {get(log, 'enable')!r}; set it to true"
+            yield f"logConfig.enable is {show(get(log, 'enable'))}; set it to true"
         rate = get(log, "sampleRate")
         if rate is not None and (as_number(rate) is None or as_number(rate) <= 0):
-            yield f"logConfig.sampleRate is {rate!r}, so no request is logged; set it above 0 (1.0 logs all)"
+            yield f"logConfig.sampleRate is {show(rate)}, so no request is logged; set it above 0 (1.0 logs all)"
 
 
 def _diag_sends_logs(props: Props) -> bool:
@@ -158,7 +158,7 @@ def check_gcp_subnet_flow_logs(resource_type: str, props: Props, ctx: Context) -
         return
     rate = get(log, "flowSampling")
     if rate is not None and (as_number(rate) is None or as_number(rate) <= 0):
-        yield f"logConfig.flowSampling is {rate!r}, so no flow is logged; set it above 0"
+        yield f"logConfig.flowSampling is {show(rate)}, so no flow is logged; set it above 0"
 
 
 def check_gcp_firewall_logs(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
@@ -166,7 +166,7 @@ def check_gcp_firewall_logs(resource_type: str, props: Props, ctx: Context) -> I
     if is_map(log) and is_set(log, "metadata"):
         return
     if log is not None and not is_map(log):
-        yield f"logConfig is not an object ({log!r}); set logConfig.metadata"
+        yield f"logConfig is not an object ({show(log)}); set logConfig.metadata"
         return
     yield "firewall rule logging is off (logConfig not set); set logConfig.metadata = \"INCLUDE_ALL_METADATA\" or \"EXCLUDE_ALL_METADATA\""
 
@@ -181,7 +181,7 @@ def _floor_message(path: str, raw: Any, floor: int, what: str) -> Iterator[str]:
         return
     days = as_number(raw)
     if days is None:
-        yield f"{path} is not a number ({raw!r}); set it to at least {floor} days"
+        yield f"{path} is not a number ({show(raw)}); set it to at least {floor} days"
     elif days < floor:
         yield f"{path} is {raw}, below the floor of {floor} days; raise it to at least {floor}"
 
@@ -203,7 +203,7 @@ def check_bucket_locked(resource_type: str, props: Props, ctx: Context) -> Itera
     if not is_prod(ctx):
         return
     if not truthy(get(props, "locked")):
-        yield f"locked is {get(props, 'locked')!r}; lock the production log bucket so its retention cannot be shortened"
+        yield f"locked is {show(get(props, 'locked'))}; lock the production log bucket so its retention cannot be shortened"
 
 
 _INT_DAYS = {"type": "integer", "minimum": 1}

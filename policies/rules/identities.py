@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from pulumi_policy.proxy import UnknownValueError
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackRule, as_list, is_map
-from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, has_key, is_set, text
+from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, has_key, is_set, text, show
 from .public_exposure import AZ_VM, AZ_VMSS, GCP_VM_TYPES
 
 AWS_POLICY_ATTACHMENTS = (
@@ -92,13 +92,13 @@ def check_vm_identity(resource_type: str, props: Props, ctx: Context) -> Iterato
             yield "serviceAccount is not set; attach a dedicated service account (not the default compute one)"
             return
         if not is_map(sa):
-            yield f"serviceAccount is not an object ({sa!r}); attach a dedicated service account"
+            yield f"serviceAccount is not an object ({show(sa)}); attach a dedicated service account"
             return
         email = _ref(sa, "email", ctx)
         if email is None or (isinstance(email, str) and not email.strip()):
             yield "serviceAccount.email is not set, so the default compute service account is used; use a dedicated one"
         elif email is not PENDING and not isinstance(email, str):
-            yield f"serviceAccount.email is not a string ({email!r}); use a dedicated service account"
+            yield f"serviceAccount.email is not a string ({show(email)}); use a dedicated service account"
         elif _is_default_sa(email, ctx):
             yield f"serviceAccount.email is the default compute service account ({email}); use a dedicated one"
 
@@ -109,7 +109,7 @@ def check_azure_vm_identity(resource_type: str, props: Props, ctx: Context) -> I
         yield f"identity is {'not set' if identity is None else repr(identity)}; give the VM a managed identity"
         return
     if text(get(identity, "type")) in ("", "none"):
-        yield f"identity.type is {get(identity, 'type')!r}; use SystemAssigned or UserAssigned"
+        yield f"identity.type is {show(get(identity, 'type'))}; use SystemAssigned or UserAssigned"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,12 +135,12 @@ def _broad_statements(document: Any, ctx: Context, path: str) -> Iterator[str]:
             yield f"{path} is not valid JSON; cannot verify it grants no broad privileges"
             return
     if not is_map(document):
-        yield f"{path} is not a policy document object ({document!r})"
+        yield f"{path} is not a policy document object ({show(document)})"
         return
     denied_actions = {a.lower() for a in ctx["deniedActions"]}
     for i, st in enumerate(as_list(get(document, "Statement"))):
         if not is_map(st):
-            yield f"{path} Statement[{i}] is not an object ({st!r})"
+            yield f"{path} Statement[{i}] is not an object ({show(st)})"
             continue
         if text(get(st, "Effect")) != "allow":
             continue
@@ -195,7 +195,7 @@ def check_no_broad_privileges(resource_type: str, props: Props, ctx: Context) ->
             yield "policyData is not valid JSON; cannot verify it grants no broad roles"
             return
         if not is_map(doc):
-            yield f"policyData is not a policy object ({data!r})"
+            yield f"policyData is not a policy object ({show(data)})"
             return
         for i, binding in enumerate(as_list(get(doc, "bindings"))):
             role = get(binding, "role") if is_map(binding) else None

@@ -75,21 +75,37 @@ def unmatched(targets: Sequence[tuple[Any, Any]], refs: Sequence[Any], names_tar
 
     `targets` are ``(resource, key)`` pairs, `key` a known name (str) or None; `refs` are the
     covering references (str or `UNKNOWN`). A target is covered by a known reference for which
-    ``names_target(ref, key)`` holds. The remaining targets are covered by count: each
-    reference that named no target and is unknown or of the right kind (``is_kind(ref)``) covers
-    one. When there are fewer such spare references than remaining targets, all remaining
-    targets are returned (which one lacks coverage cannot be told).
+    ``names_target(ref, key)`` holds. The remaining targets are covered by count: an unknown
+    reference may cover any of them; a known reference that named no target and is of the right
+    kind (``is_kind(ref)``) may only cover a target whose own name is not known (with both known
+    and different, it points elsewhere). When the spare references do not suffice, all
+    remaining targets are returned (which one lacks coverage cannot be told).
     """
-    remaining = []
+    remaining_named, remaining_anonymous = [], []
     used: set[int] = set()
     for res, key in targets:
         hits = [i for i, r in enumerate(refs) if isinstance(key, str) and isinstance(r, str) and names_target(r, key)]
         if hits:
             used.update(hits)
+        elif isinstance(key, str):
+            remaining_named.append(res)
         else:
-            remaining.append(res)
-    spare = sum(1 for i, r in enumerate(refs) if i not in used and (r is UNKNOWN or (isinstance(r, str) and is_kind(r))))
-    return remaining if len(remaining) > spare else []
+            remaining_anonymous.append(res)
+    spare_unknown = sum(1 for i, r in enumerate(refs) if i not in used and r is UNKNOWN)
+    spare_known = sum(1 for i, r in enumerate(refs) if i not in used and isinstance(r, str) and is_kind(r))
+    remaining = remaining_named + remaining_anonymous
+    if len(remaining_named) > spare_unknown or len(remaining) > spare_unknown + spare_known:
+        return remaining
+    return []
+
+
+def show(value: Any) -> str:
+    """A property value for a message: scalars as repr, containers by kind (proxies print badly)."""
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return "a list"
+    return repr(value)
 
 
 def arm_names(ref: str, collection: str, name: str) -> bool:
@@ -178,7 +194,7 @@ def check_imdsv2(resource_type: str, props: Props, ctx: Context) -> Iterator[str
         )
         return
     if not is_map(opts):
-        yield f"metadataOptions is not an object ({opts!r}); set metadataOptions.httpTokens = \"required\""
+        yield f"metadataOptions is not an object ({show(opts)}); set metadataOptions.httpTokens = \"required\""
         return
     if _endpoint_disabled(opts):
         return
@@ -198,7 +214,7 @@ def check_hop_limit(resource_type: str, props: Props, ctx: Context) -> Iterator[
         )
         return
     if not is_map(opts):
-        yield f"metadataOptions is not an object ({opts!r}); set httpPutResponseHopLimit <= {limit}"
+        yield f"metadataOptions is not an object ({show(opts)}); set httpPutResponseHopLimit <= {limit}"
         return
     if _endpoint_disabled(opts):
         return
@@ -211,7 +227,7 @@ def check_hop_limit(resource_type: str, props: Props, ctx: Context) -> Iterator[
         return
     hops = as_number(raw)
     if hops is None:
-        yield f"metadataOptions.httpPutResponseHopLimit is not a number ({raw!r}); set it to {limit} or less"
+        yield f"metadataOptions.httpPutResponseHopLimit is not a number ({show(raw)}); set it to {limit} or less"
     elif hops > limit:
         yield (
             f"metadataOptions.httpPutResponseHopLimit is {raw}, above {limit}, so containers/forwarded "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..framework import Context, Props, Rule, StackRule, as_list, exact_false, is_map
-from .metadata_service import get, is_set, item_count
+from .metadata_service import get, is_set, item_count, show
 
 AWS_METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 AWS_COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
@@ -35,7 +35,7 @@ def _action_group_ids(items, path: str) -> Iterator[str]:
     """Messages for action entries that do not name an action group."""
     for i, item in enumerate(as_list(items)):
         if not is_map(item):
-            yield f"{path}[{i}] is not an object ({item!r}); give it an actionGroupId"
+            yield f"{path}[{i}] is not an object ({show(item)}); give it an actionGroupId"
         elif not is_set(item, "actionGroupId"):
             yield f"{path}[{i}].actionGroupId is not set; point it at an action group"
 
@@ -46,7 +46,7 @@ def check_alarm_actions(resource_type: str, props: Props, ctx: Context) -> Itera
         if exact_false(enabled):
             yield "actionsEnabled is false, so the alarm notifies nobody; set it to true"
         elif enabled is not None and not isinstance(enabled, (bool, str)):
-            yield f"actionsEnabled is not a boolean ({enabled!r}); set it to true"
+            yield f"actionsEnabled is not a boolean ({show(enabled)}); set it to true"
         if item_count(get(props, "alarmActions")) == 0:
             yield "alarmActions is empty; add the alert SNS topic ARN"
     elif resource_type == GCP_ALERT_POLICY:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..framework import ADVISORY, Context, Props, Rule, StackRule, as_list, dig, is_map, truthy
-from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, is_set, text
+from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, is_set, text, show
 
 AWS_SUBNET = "aws:ec2/subnet:Subnet"
 AWS_EIP = "aws:ec2/eip:Eip"
@@ -52,15 +52,15 @@ def check_vm_no_public_ip(resource_type: str, props: Props, ctx: Context) -> Ite
     if resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_CONFIGURATION):
         value = get(props, "associatePublicIpAddress")
         if truthy(value):
-            yield f"associatePublicIpAddress is {value!r}; set it to false and reach the VM through the load balancer"
+            yield f"associatePublicIpAddress is {show(value)}; set it to false and reach the VM through the load balancer"
     elif resource_type == AWS_LAUNCH_TEMPLATE:
         for path, nic in _objects(get(props, "networkInterfaces"), "networkInterfaces"):
             if not is_map(nic):
-                yield f"{path} is not an object ({nic!r}); cannot verify it has no public IP"
+                yield f"{path} is not an object ({show(nic)}); cannot verify it has no public IP"
                 continue
             value = get(nic, "associatePublicIpAddress")
             if truthy(value):
-                yield f"{path}.associatePublicIpAddress is {value!r}; set it to \"false\""
+                yield f"{path}.associatePublicIpAddress is {show(value)}; set it to \"false\""
     elif resource_type == AWS_EIP:
         if is_set(props, "instance"):
             yield "the Elastic IP is attached to an instance (instance is set); put the VM behind the load balancer instead"
@@ -70,24 +70,24 @@ def check_vm_no_public_ip(resource_type: str, props: Props, ctx: Context) -> Ite
     elif resource_type == AZ_NIC:
         for path, ipc in _objects(get(props, "ipConfigurations"), "ipConfigurations"):
             if not is_map(ipc):
-                yield f"{path} is not an object ({ipc!r}); cannot verify it has no public IP"
+                yield f"{path} is not an object ({show(ipc)}); cannot verify it has no public IP"
             elif is_set(ipc, "publicIPAddress"):
                 yield f"{path}.publicIPAddress is set; remove it and reach the VM through the application gateway"
     elif resource_type in (AZ_VM, AZ_VMSS):
         base, configs = _azure_vm_nic_configs(resource_type, props)
         for path, nic in _objects(configs, base):
             if not is_map(nic):
-                yield f"{path} is not an object ({nic!r}); cannot verify it has no public IP"
+                yield f"{path} is not an object ({show(nic)}); cannot verify it has no public IP"
                 continue
             for ipath, ipc in _objects(get(nic, "ipConfigurations"), f"{path}.ipConfigurations"):
                 if not is_map(ipc):
-                    yield f"{ipath} is not an object ({ipc!r}); cannot verify it has no public IP"
+                    yield f"{ipath} is not an object ({show(ipc)}); cannot verify it has no public IP"
                 elif is_set(ipc, "publicIPAddressConfiguration"):
                     yield f"{ipath}.publicIPAddressConfiguration is set; remove it"
     elif resource_type in GCP_VM_TYPES:
         for path, nic in _objects(get(props, "networkInterfaces"), "networkInterfaces"):
             if not is_map(nic):
-                yield f"{path} is not an object ({nic!r}); cannot verify it has no external IP"
+                yield f"{path} is not an object ({show(nic)}); cannot verify it has no external IP"
                 continue
             for key in ("accessConfigs", "ipv6AccessConfigs"):
                 if is_set(nic, key):
@@ -98,7 +98,7 @@ def check_subnet_no_auto_public_ip(resource_type: str, props: Props, ctx: Contex
     value = get(props, "mapPublicIpOnLaunch")
     if truthy(value):
         yield (
-            f"mapPublicIpOnLaunch is {value!r}, so every instance launched here gets a public IP; set it "
+            f"mapPublicIpOnLaunch is {show(value)}, so every instance launched here gets a public IP; set it "
             "to false (load balancers and NAT gateways do not need it)"
         )
 
@@ -119,24 +119,24 @@ def check_no_ip_forwarding(resource_type: str, props: Props, ctx: Context) -> It
     if resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_ENI):
         value = get(props, "sourceDestCheck")
         if value is not None and not truthy(value):
-            yield f"sourceDestCheck is {value!r}, so the VM can forward traffic; leave it true"
+            yield f"sourceDestCheck is {show(value)}, so the VM can forward traffic; leave it true"
     elif resource_type in GCP_VM_TYPES:
         value = get(props, "canIpForward")
         if truthy(value):
-            yield f"canIpForward is {value!r}; set it to false"
+            yield f"canIpForward is {show(value)}; set it to false"
     elif resource_type == AZ_NIC:
         value = get(props, "enableIPForwarding")
         if truthy(value):
-            yield f"enableIPForwarding is {value!r}; set it to false"
+            yield f"enableIPForwarding is {show(value)}; set it to false"
     elif resource_type in (AZ_VM, AZ_VMSS):
         base, configs = _azure_vm_nic_configs(resource_type, props)
         for path, nic in _objects(configs, base):
             if not is_map(nic):
-                yield f"{path} is not an object ({nic!r}); cannot verify IP forwarding is off"
+                yield f"{path} is not an object ({show(nic)}); cannot verify IP forwarding is off"
                 continue
             value = get(nic, "enableIPForwarding")
             if truthy(value):
-                yield f"{path}.enableIPForwarding is {value!r}; set it to false"
+                yield f"{path}.enableIPForwarding is {show(value)}; set it to false"
 
 
 RULES: list[Rule | StackRule] = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..framework import Context, Knob, Props, Rule, StackRule, dig, is_map, truthy
-from .metadata_service import get
+from .metadata_service import get, show
 from .public_exposure import AZ_VM, AZ_VMSS, GCP_VM_TYPES
 
 _SHIELDED_KEYS = ("enableSecureBoot", "enableVtpm", "enableIntegrityMonitoring")
@@ -28,7 +28,7 @@ def check_gcp_shielded_vm(resource_type: str, props: Props, ctx: Context) -> Ite
         )
         return
     if not is_map(cfg):
-        yield f"shieldedInstanceConfig is not an object ({cfg!r}); set the three Shielded VM options to true"
+        yield f"shieldedInstanceConfig is not an object ({show(cfg)}); set the three Shielded VM options to true"
         return
     for key in _SHIELDED_KEYS:
         value = get(cfg, key)
@@ -45,7 +45,7 @@ def check_azure_trusted_launch(resource_type: str, props: Props, ctx: Context) -
         yield f"{base} is not set (a standard VM without Secure Boot or vTPM); set securityType to one of {allowed}"
         return
     if not is_map(profile):
-        yield f"{base} is not an object ({profile!r}); set securityType to one of {allowed}"
+        yield f"{base} is not an object ({show(profile)}); set securityType to one of {allowed}"
         return
     stype = get(profile, "securityType")
     if not isinstance(stype, str) or stype.lower() not in {str(a).lower() for a in allowed}:
@@ -53,7 +53,7 @@ def check_azure_trusted_launch(resource_type: str, props: Props, ctx: Context) -
         yield f"{base}.securityType is {shown}; set it to one of {allowed}"
     uefi = get(profile, "uefiSettings")
     if uefi is not None and not is_map(uefi):
-        yield f"{base}.uefiSettings is not an object ({uefi!r}); set secureBootEnabled and vTpmEnabled to true"
+        yield f"{base}.uefiSettings is not an object ({show(uefi)}); set secureBootEnabled and vTpmEnabled to true"
         return
     for key in ("secureBootEnabled", "vTpmEnabled"):
         value = get(uefi, key) if uefi is not None else None
