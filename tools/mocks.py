@@ -69,8 +69,9 @@ class Plan:
     def of_type(self, type_: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_]
 
-    def named(self, name: str) -> PlannedResource:
-        found = [r for r in self.resources if r.name == name]
+    def named(self, name: str, type_: Optional[str] = None) -> PlannedResource:
+        """The one resource called `name` (of `type_`, when names repeat across types)."""
+        found = [r for r in self.resources if r.name == name and (type_ is None or r.type == type_)]
         if len(found) != 1:
             raise KeyError(f"{len(found)} resources named {name!r}")
         return found[0]
