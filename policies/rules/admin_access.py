@@ -207,9 +207,11 @@ def boot_texts(raw: Any, is_base64: bool) -> list[str]:
         texts.append(decoded)
     if decoded is None or not is_base64:
         texts.append(raw)
-    for text in list(texts):
-        texts.extend(_mime_parts(text))
-    return texts
+    out: list[str] = []
+    for text in texts:
+        # A MIME container is read as its decoded parts (not twice: container and parts).
+        out.extend(_mime_parts(text) or [text])
+    return out
 
 
 def boot_documents(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:

@@ -1,0 +1,573 @@
+"""Rule tests for policies/rules/admin_access.py (A1-A7).
+
+Per rule and cloud: a compliant baseline as our stacks build it, then one mutation per case.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gzip
+from typing import Any, Callable
+
+import pytest
+
+from policies.framework import ADVISORY, MANDATORY
+from policies.rules.admin_access import boot_texts, sshd_findings
+
+from .support import UNKNOWN_STRING_VALUE, UnknownValueError, rule, violations
+
+EC2 = "aws:ec2/instance:Instance"
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+VM = "azure-native:compute:VirtualMachine"
+VMSS = "azure-native:compute:VirtualMachineScaleSet"
+GCE = "gcp:compute/instance:Instance"
+TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
+REGION_TEMPLATE = "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate"
+PROJECT_META = "gcp:compute/projectMetadata:ProjectMetadata"
+PROJECT_ITEM = "gcp:compute/projectMetadataItem:ProjectMetadataItem"
+
+NO_PASSWORD = "access-linux-no-password-auth"
+SSH_KEY = "access-ssh-key-required"
+USERNAME = "access-admin-username-not-reserved"
+PREFER_SSM = "access-aws-prefer-ssm-over-key-pair"
+BOOT = "access-boot-config-no-root-or-password-login"
+OSLOGIN = "access-gcp-oslogin-required"
+BLOCK_KEYS = "access-gcp-block-project-ssh-keys"
+SERIAL = "access-serial-console-off"
+KEYS = "access-no-secrets-in-boot-data"
+PASSWORDS = "access-no-passwords-in-boot-data"
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+# The cloud-init our stacks render: it hardens sshd, so its lines name every directive with "no".
+CLOUD_INIT = """#cloud-config
+disable_root: true
+ssh_pwauth: false
+package_update: true
+write_files:
+  - path: /etc/ssh/sshd_config.d/10-appstack.conf
+    permissions: "0600"
+    content: |
+      # PermitRootLogin yes is never allowed here
+      PermitRootLogin no
+      PasswordAuthentication no
+      KbdInteractiveAuthentication no
+      ChallengeResponseAuthentication no
+      PermitEmptyPasswords no
+runcmd:
+  - sed -i 's/^#\\?PermitRootLogin.*/PermitRootLogin no/' /etc/ssh/sshd_config
+  - sed -i -e 's|^PasswordAuthentication yes|PasswordAuthentication no|' /etc/ssh/sshd_config
+  - sed -i '/^KbdInteractiveAuthentication yes/d' /etc/ssh/sshd_config
+  - systemctl restart ssh
+"""
+STARTUP_SCRIPT = """#!/bin/bash
+set -euo pipefail
+# echo "PasswordAuthentication yes" >> /etc/ssh/sshd_config   (never)
+echo "PasswordAuthentication no" > /etc/ssh/sshd_config.d/50-no-passwords.conf
+systemctl restart sshd
+"""
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def gz_b64(text: str) -> str:
+    return base64.b64encode(gzip.compress(text.encode())).decode()
+
+
+def secret(value: Any) -> dict:
+    return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
+
+
+AWS_INSTANCE = {
+    "ami": "ami-123",
+    "instanceType": "t3.small",
+    "iamInstanceProfile": "app-profile",
+    "userData": CLOUD_INIT,
+    "metadataOptions": {"httpTokens": "required"},
+}
+AWS_LT = {"imageId": "ami-123", "iamInstanceProfile": {"name": "app-profile"}, "userData": b64(CLOUD_INIT)}
+SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2p2s6sD0u9Qbq1o0P2bM8sFz6fBqVb3l2m5sXo9yq1 admin@example"
+AZURE_OS_PROFILE = {
+    "computerName": "app-0",
+    "adminUsername": "appadmin",
+    "customData": b64(CLOUD_INIT),
+    "linuxConfiguration": {
+        "disablePasswordAuthentication": True,
+        "ssh": {"publicKeys": [{"path": "/home/appadmin/.ssh/authorized_keys", "keyData": SSH_PUBLIC_KEY}]},
+        "provisionVMAgent": True,
+    },
+}
+AZURE_VM = {
+    "resourceGroupName": "rg",
+    "hardwareProfile": {"vmSize": "Standard_B2s"},
+    "osProfile": AZURE_OS_PROFILE,
+    "storageProfile": {"osDisk": {"createOption": "FromImage", "osType": "Linux"}},
+}
+AZURE_VMSS = {
+    "resourceGroupName": "rg",
+    "virtualMachineProfile": {
+        "osProfile": {k: v for k, v in AZURE_OS_PROFILE.items() if k != "computerName"} | {"computerNamePrefix": "app"},
+        "storageProfile": {"osDisk": {"createOption": "FromImage"}},
+    },
+}
+GCP_INSTANCE = {
+    "machineType": "e2-small",
+    "zone": "europe-west1-b",
+    "metadata": {"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE", "user-data": CLOUD_INIT},
+    "metadataStartupScript": STARTUP_SCRIPT,
+}
+GCP_TEMPLATE = {"machineType": "e2-small", "metadata": {"enable-oslogin": "true", "block-project-ssh-keys": "true"}}
+
+
+def mutate(base: dict, change: Callable[[dict], Any]) -> dict:
+    props = copy.deepcopy(base)
+    change(props)
+    return props
+
+
+def _set(path: tuple, value: Any) -> Callable[[dict], None]:
+    def change(props: dict) -> None:
+        cur: Any = props
+        for key in path[:-1]:
+            cur = cur[key]
+        cur[path[-1]] = value
+
+    return change
+
+
+def _del(path: tuple) -> Callable[[dict], None]:
+    def change(props: dict) -> None:
+        cur: Any = props
+        for key in path[:-1]:
+            cur = cur[key]
+        del cur[path[-1]]
+
+    return change
+
+
+def _all(*changes: Callable[[dict], None]) -> Callable[[dict], None]:
+    def change(props: dict) -> None:
+        for c in changes:
+            c(props)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "name,level",
+    [
+        (NO_PASSWORD, MANDATORY),
+        (SSH_KEY, MANDATORY),
+        (USERNAME, MANDATORY),
+        (PREFER_SSM, ADVISORY),
+        (BOOT, MANDATORY),
+        (OSLOGIN, MANDATORY),
+        (BLOCK_KEYS, MANDATORY),
+        (SERIAL, MANDATORY),
+        (KEYS, MANDATORY),
+        (PASSWORDS, ADVISORY),
+    ],
+)
+def test_rule_registered_with_level(name, level):
+    assert rule(name).level == level
+    assert rule(name).catalogue
+
+
+BASELINES = [
+    (EC2, AWS_INSTANCE),
+    (LT, AWS_LT),
+    (VM, AZURE_VM),
+    (VMSS, AZURE_VMSS),
+    (GCE, GCP_INSTANCE),
+    (TEMPLATE, GCP_TEMPLATE),
+    (REGION_TEMPLATE, GCP_TEMPLATE),
+    (PROJECT_META, {"metadata": {"enable-oslogin": "TRUE"}}),
+    (PROJECT_ITEM, {"key": "enable-oslogin", "value": "TRUE"}),
+]
+
+
+@pytest.mark.parametrize("type_,props", BASELINES)
+@pytest.mark.parametrize(
+    "name", [NO_PASSWORD, SSH_KEY, USERNAME, PREFER_SSM, BOOT, OSLOGIN, BLOCK_KEYS, SERIAL, KEYS, PASSWORDS]
+)
+def test_passes_for_compliant_baseline(name, type_, props):
+    assert violations(name, type_, props) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# A1 Azure: no password login
+
+
+A1_CASES = [
+    ("password_auth_enabled", VM, _set(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), False), "False"),
+    ("password_auth_string_false", VM, _set(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), "false"), "'false'"),
+    ("password_auth_missing", VM, _del(("osProfile", "linuxConfiguration", "disablePasswordAuthentication")), "not set"),
+    ("linux_configuration_missing", VM, _del(("osProfile", "linuxConfiguration")), "not set"),
+    ("os_profile_missing", VM, _del(("osProfile",)), "missing"),
+    ("vmss_password_auth_enabled", VMSS,
+     _set(("virtualMachineProfile", "osProfile", "linuxConfiguration", "disablePasswordAuthentication"), False),
+     "virtualMachineProfile.osProfile"),
+    ("vmss_profile_missing", VMSS, _del(("virtualMachineProfile",)), "missing"),
+]
+
+
+@pytest.mark.parametrize("case,type_,change,needle", A1_CASES, ids=[c[0] for c in A1_CASES])
+def test_fails_when_password_auth_not_disabled(case, type_, change, needle):
+    base = AZURE_VM if type_ == VM else AZURE_VMSS
+    found = violations(NO_PASSWORD, type_, mutate(base, change))
+    assert len(found) == 1 and needle in found[0]
+
+
+@pytest.mark.parametrize("value", ["S3cret-Passw0rd!", secret("S3cret-Passw0rd!")], ids=["plain", "secret"])
+def test_fails_when_admin_password_set_and_never_echoes_it(value):
+    found = violations(NO_PASSWORD, VM, mutate(AZURE_VM, _set(("osProfile", "adminPassword"), value)))
+    assert len(found) == 1 and "adminPassword" in found[0]
+    assert "S3cret" not in found[0]
+
+
+def test_passes_when_vm_is_windows():
+    props = mutate(AZURE_VM, _all(_del(("osProfile", "linuxConfiguration")), _set(("osProfile", "adminPassword"), "x"),
+                                  _set(("osProfile", "windowsConfiguration"), {"provisionVMAgent": True})))
+    assert violations(NO_PASSWORD, VM, props) == []
+    assert violations(SSH_KEY, VM, props) == []
+
+
+def test_passes_when_os_disk_is_attached():
+    props = mutate(AZURE_VM, _all(_del(("osProfile",)), _set(("storageProfile", "osDisk", "createOption"), "Attach")))
+    assert violations(NO_PASSWORD, VM, props) == []
+
+
+def test_unknown_disable_password_raises_in_preview_and_fails_on_up():
+    props = mutate(AZURE_VM, _set(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"))
+    with pytest.raises(UnknownValueError):
+        violations(NO_PASSWORD, VM, props)
+    assert len(violations(NO_PASSWORD, VM, props, dry_run=False)) == 1
+
+
+def test_fails_closed_when_os_profile_is_malformed():
+    found = violations(NO_PASSWORD, VM, mutate(AZURE_VM, _set(("osProfile",), "linux")))
+    assert len(found) == 1 and "could not evaluate" in found[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# A2: SSH key, admin user name, SSM
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _del(("osProfile", "linuxConfiguration", "ssh")),
+        _set(("osProfile", "linuxConfiguration", "ssh", "publicKeys"), []),
+        _set(("osProfile", "linuxConfiguration", "ssh", "publicKeys"), [{"path": "/home/appadmin/.ssh/authorized_keys"}]),
+    ],
+    ids=["ssh_missing", "no_keys", "key_without_data"],
+)
+def test_fails_when_ssh_key_missing(change):
+    found = violations(SSH_KEY, VM, mutate(AZURE_VM, change))
+    assert found and "publicKeys" in found[0]
+
+
+def test_fails_when_vmss_has_no_ssh_key():
+    props = mutate(AZURE_VMSS, _del(("virtualMachineProfile", "osProfile", "linuxConfiguration", "ssh")))
+    assert len(violations(SSH_KEY, VMSS, props)) == 1
+
+
+@pytest.mark.parametrize("name", ["root", "admin", "Administrator"])
+def test_fails_when_admin_username_reserved(name):
+    found = violations(USERNAME, VM, mutate(AZURE_VM, _set(("osProfile", "adminUsername"), name)))
+    assert len(found) == 1 and name in found[0]
+
+
+def test_admin_username_list_is_a_knob():
+    props = mutate(AZURE_VM, _set(("osProfile", "adminUsername"), "azureuser"))
+    assert violations(USERNAME, VM, props) == []
+    assert len(violations(USERNAME, VM, props, config={"forbiddenUsernames": ["azureuser"]})) == 1
+
+
+def test_fails_when_admin_username_missing():
+    assert len(violations(USERNAME, VM, mutate(AZURE_VM, _del(("osProfile", "adminUsername"))))) == 1
+
+
+@pytest.mark.parametrize("type_,base", [(EC2, AWS_INSTANCE), (LT, AWS_LT)])
+def test_fails_when_key_pair_set_with_instance_profile(type_, base):
+    found = violations(PREFER_SSM, type_, mutate(base, _set(("keyName",), "ops-key")))
+    assert len(found) == 1 and "ops-key" in found[0] and "SSM" in found[0]
+
+
+def test_passes_when_key_pair_without_instance_profile():
+    props = mutate(AWS_INSTANCE, _all(_set(("keyName",), "ops-key"), _del(("iamInstanceProfile",))))
+    assert violations(PREFER_SSM, EC2, props) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# A3: boot configuration
+
+BAD_SNIPPETS = [
+    ("user_data_permits_root_login", "PermitRootLogin yes", "PermitRootLogin yes"),
+    ("echo_appends_permit_root_login", 'echo "PermitRootLogin yes" >> /etc/ssh/sshd_config', "PermitRootLogin yes"),
+    ("sed_replaces_with_root_login", "sed -i 's/^#\\?PermitRootLogin.*/PermitRootLogin yes/' /etc/ssh/sshd_config", "PermitRootLogin yes"),
+    ("sed_turns_password_auth_on", "sed -i 's/^PasswordAuthentication no/PasswordAuthentication yes/' /etc/ssh/sshd_config",
+     "PasswordAuthentication yes"),
+    ("sed_change_command", "sed -i '/^PermitRootLogin/c\\PermitRootLogin yes' /etc/ssh/sshd_config", "PermitRootLogin yes"),
+    ("sed_append_command", "sed -i '$a PasswordAuthentication yes' /etc/ssh/sshd_config", "PasswordAuthentication yes"),
+    ("sshd_option_equals", "/usr/sbin/sshd -o PermitRootLogin=yes", "PermitRootLogin yes"),
+    ("password_authentication_yes", "PasswordAuthentication yes", "PasswordAuthentication yes"),
+    ("kbd_interactive_yes", "KbdInteractiveAuthentication yes", "KbdInteractiveAuthentication yes"),
+    ("challenge_response_yes", "ChallengeResponseAuthentication yes", "ChallengeResponseAuthentication yes"),
+    ("permit_empty_passwords_yes", "PermitEmptyPasswords yes", "PermitEmptyPasswords yes"),
+    ("directive_case_and_quotes", 'permitrootlogin "YES"', "permitrootlogin YES"),
+    ("shell_chpasswd_root", "echo 'root:hunter22' | chpasswd", "root password"),
+]
+
+
+@pytest.mark.parametrize("case,snippet,needle", BAD_SNIPPETS, ids=[c[0] for c in BAD_SNIPPETS])
+def test_fails_when_startup_script_enables_login(case, snippet, needle):
+    script = STARTUP_SCRIPT + snippet + "\n"
+    found = violations(BOOT, GCE, mutate(GCP_INSTANCE, _set(("metadataStartupScript",), script)))
+    assert len(found) == 1, found
+    assert needle in found[0] and "metadataStartupScript" in found[0]
+    assert "hunter22" not in found[0]
+
+
+BAD_CLOUD_INIT = [
+    ("cloud_init_disable_root_false", CLOUD_INIT.replace("disable_root: true", "disable_root: false"), "disable_root"),
+    ("cloud_init_ssh_pwauth_true", CLOUD_INIT.replace("ssh_pwauth: false", "ssh_pwauth: true"), "ssh_pwauth"),
+    ("cloud_init_ssh_pwauth_yes", CLOUD_INIT.replace("ssh_pwauth: false", "ssh_pwauth: yes"), "ssh_pwauth"),
+    ("cloud_init_ssh_pwauth_quoted", CLOUD_INIT.replace("ssh_pwauth: false", 'ssh_pwauth: "true"'), "ssh_pwauth"),
+    ("cloud_init_chpasswd_root_list", CLOUD_INIT + "chpasswd:\n  expire: false\n  list: |\n    root:Sup3rSecret\n",
+     "never expires"),
+    ("cloud_init_chpasswd_root_users", CLOUD_INIT + "chpasswd:\n  users:\n    - name: root\n      password: Sup3rSecret\n      type: text\n",
+     "root password"),
+    ("cloud_init_user_lock_passwd_false", CLOUD_INIT + "users:\n  - name: ops\n    lock_passwd: false\n    plain_text_password: Sup3rSecret\n",
+     "lock_passwd"),
+    ("cloud_init_write_files_sshd", CLOUD_INIT.replace("      PermitRootLogin no\n", "      PermitRootLogin yes\n"), "PermitRootLogin"),
+]
+
+
+@pytest.mark.parametrize("case,text,needle", BAD_CLOUD_INIT, ids=[c[0] for c in BAD_CLOUD_INIT])
+def test_fails_when_cloud_init_enables_login(case, text, needle):
+    found = violations(BOOT, EC2, mutate(AWS_INSTANCE, _set(("userData",), text)))
+    assert len(found) == 1, found
+    assert needle in found[0]
+    assert "Sup3rSecret" not in found[0]
+
+
+BAD = CLOUD_INIT.replace("ssh_pwauth: false", "ssh_pwauth: true")
+MIME = (
+    'Content-Type: multipart/mixed; boundary="==B=="\nMIME-Version: 1.0\n\n--==B==\n'
+    'Content-Type: text/cloud-config; charset="us-ascii"\nContent-Transfer-Encoding: base64\n\n'
+    + b64(BAD) + "\n--==B==--\n"
+)
+ENCODING_CASES = [
+    ("user_data_plain", EC2, AWS_INSTANCE, ("userData",), BAD, "userData"),
+    ("user_data_base64_property", EC2, mutate(AWS_INSTANCE, _del(("userData",))), ("userDataBase64",), b64(BAD), "userDataBase64"),
+    ("user_data_base64_gzip", EC2, mutate(AWS_INSTANCE, _del(("userData",))), ("userDataBase64",), gz_b64(BAD), "userDataBase64"),
+    ("user_data_plain_but_base64_text", EC2, AWS_INSTANCE, ("userData",), b64(BAD), "userData"),
+    ("user_data_mime_multipart", EC2, AWS_INSTANCE, ("userData",), MIME, "userData"),
+    ("user_data_secret_wrapped", EC2, AWS_INSTANCE, ("userData",), secret(BAD), "userData"),
+    ("launch_template_base64", LT, AWS_LT, ("userData",), b64(BAD), "userData"),
+    ("launch_template_gzip", LT, AWS_LT, ("userData",), gz_b64(BAD), "userData"),
+    ("launch_template_not_base64_read_as_plain", LT, AWS_LT, ("userData",), BAD, "userData"),
+    ("azure_custom_data", VM, AZURE_VM, ("osProfile", "customData"), b64(BAD), "osProfile.customData"),
+    ("azure_user_data", VM, AZURE_VM, ("userData",), b64(BAD), "userData"),
+    ("azure_vmss_custom_data", VMSS, AZURE_VMSS, ("virtualMachineProfile", "osProfile", "customData"), b64(BAD),
+     "virtualMachineProfile.osProfile.customData"),
+    ("azure_vmss_user_data", VMSS, AZURE_VMSS, ("virtualMachineProfile", "userData"), gz_b64(BAD), "virtualMachineProfile.userData"),
+    ("gcp_metadata_user_data", GCE, GCP_INSTANCE, ("metadata", "user-data"), BAD, "metadata.user-data"),
+    ("gcp_metadata_startup_script", TEMPLATE, GCP_TEMPLATE, ("metadata", "startup-script"), BAD, "metadata.startup-script"),
+    ("gcp_region_template_startup_script", REGION_TEMPLATE, GCP_TEMPLATE, ("metadataStartupScript",), BAD, "metadataStartupScript"),
+]
+
+
+@pytest.mark.parametrize("case,type_,base,path,value,label", ENCODING_CASES, ids=[c[0] for c in ENCODING_CASES])
+def test_fails_when_encoded_boot_data_turns_on_password_login(case, type_, base, path, value, label):
+    found = violations(BOOT, type_, mutate(base, _set(path, value)))
+    assert len(found) == 1, found
+    assert found[0].startswith(label + " ") and "ssh_pwauth" in found[0]
+
+
+GOOD_SNIPPETS = [
+    ("commented_out_directive", "# PermitRootLogin yes"),
+    ("indented_comment", "    #PasswordAuthentication yes"),
+    ("sed_pattern_side_only", "sed -i 's/^PermitRootLogin yes/PermitRootLogin no/' /etc/ssh/sshd_config"),
+    ("sed_delete_line", "sed -i '/^PasswordAuthentication yes/d' /etc/ssh/sshd_config"),
+    ("prohibit_password_by_default", "PermitRootLogin prohibit-password"),
+    ("directive_no", "PermitRootLogin no"),
+    ("chown_root_root", "chown root:root /etc/ssh/sshd_config"),
+]
+
+
+@pytest.mark.parametrize("case,snippet", GOOD_SNIPPETS, ids=[c[0] for c in GOOD_SNIPPETS])
+def test_passes_when_boot_data_keeps_login_closed(case, snippet):
+    script = STARTUP_SCRIPT + snippet + "\n"
+    assert violations(BOOT, GCE, mutate(GCP_INSTANCE, _set(("metadataStartupScript",), script))) == []
+
+
+def test_permit_root_login_values_are_a_knob():
+    props = mutate(GCP_INSTANCE, _set(("metadataStartupScript",), "PermitRootLogin prohibit-password\n"))
+    found = violations(BOOT, GCE, props, config={"permitRootLoginValues": ["yes", "prohibit-password"]})
+    assert len(found) == 1 and "prohibit-password" in found[0]
+
+
+def test_unknown_user_data_raises_in_preview_and_fails_on_up():
+    props = mutate(AWS_INSTANCE, _set(("userData",), UNKNOWN_STRING_VALUE))
+    with pytest.raises(UnknownValueError):
+        violations(BOOT, EC2, props)
+    found = violations(BOOT, EC2, props, dry_run=False)
+    assert len(found) == 1 and "unknown" in found[0]
+
+
+def test_unknown_unrelated_metadata_does_not_stop_oslogin_rule():
+    props = mutate(GCP_INSTANCE, _set(("metadata", "ssh-keys"), UNKNOWN_STRING_VALUE))
+    assert violations(OSLOGIN, GCE, props) == []
+
+
+@pytest.mark.parametrize(
+    "type_,props",
+    [(EC2, mutate(AWS_INSTANCE, _set(("userData",), ["#cloud-config"]))), (GCE, mutate(GCP_INSTANCE, _set(("metadata",), "enable-oslogin=TRUE")))],
+    ids=["user_data_is_list", "metadata_is_string"],
+)
+def test_fails_closed_when_boot_data_malformed(type_, props):
+    found = violations(BOOT, type_, props)
+    assert len(found) == 1 and "could not evaluate" in found[0]
+
+
+def test_corrupt_gzip_is_read_as_plain_text():
+    raw = base64.b64encode(b"\x1f\x8b" + b"not really gzip").decode()
+    assert boot_texts(raw, True) == [raw]
+
+
+def test_sshd_findings_report_line_numbers():
+    assert list(sshd_findings("a\nPermitRootLogin yes\n", ["yes"])) == [(2, "PermitRootLogin", "yes")]
+
+
+# ---------------------------------------------------------------------------------------------
+# A4-A6 GCP metadata
+
+
+OSLOGIN_CASES = [
+    ("oslogin_missing", GCE, mutate(GCP_INSTANCE, _del(("metadata", "enable-oslogin"))), "not set"),
+    ("oslogin_false", GCE, mutate(GCP_INSTANCE, _set(("metadata", "enable-oslogin"), "FALSE")), "FALSE"),
+    ("metadata_missing", TEMPLATE, {"machineType": "e2-small"}, "not set"),
+    ("region_template_oslogin_false", REGION_TEMPLATE, mutate(GCP_TEMPLATE, _set(("metadata", "enable-oslogin"), "false")), "false"),
+    ("project_metadata_turns_off", PROJECT_META, {"metadata": {"enable-oslogin": "FALSE"}}, "project metadata"),
+    ("project_item_turns_off", PROJECT_ITEM, {"key": "enable-oslogin", "value": "false"}, "project metadata"),
+]
+
+
+@pytest.mark.parametrize("case,type_,props,needle", OSLOGIN_CASES, ids=[c[0] for c in OSLOGIN_CASES])
+def test_fails_when_oslogin_not_on(case, type_, props, needle):
+    found = violations(OSLOGIN, type_, props)
+    assert len(found) == 1 and needle in found[0]
+
+
+def test_passes_when_project_metadata_does_not_mention_oslogin():
+    assert violations(OSLOGIN, PROJECT_META, {"metadata": {"foo": "bar"}}) == []
+    assert violations(OSLOGIN, PROJECT_ITEM, {"key": "foo", "value": "bar"}) == []
+
+
+def test_oslogin_on_instance_is_a_knob():
+    props = mutate(GCP_INSTANCE, _del(("metadata", "enable-oslogin")))
+    assert violations(OSLOGIN, GCE, props, config={"requireOnInstance": False}) == []
+    explicit_off = mutate(GCP_INSTANCE, _set(("metadata", "enable-oslogin"), "FALSE"))
+    assert len(violations(OSLOGIN, GCE, explicit_off, config={"requireOnInstance": False})) == 1
+
+
+def test_unknown_oslogin_raises_in_preview():
+    with pytest.raises(UnknownValueError):
+        violations(OSLOGIN, GCE, mutate(GCP_INSTANCE, _set(("metadata", "enable-oslogin"), UNKNOWN_STRING_VALUE)))
+
+
+@pytest.mark.parametrize(
+    "type_,props,needle",
+    [
+        (GCE, mutate(GCP_INSTANCE, _del(("metadata", "block-project-ssh-keys"))), "not set"),
+        (GCE, mutate(GCP_INSTANCE, _set(("metadata", "block-project-ssh-keys"), "FALSE")), "FALSE"),
+        (TEMPLATE, {"machineType": "e2-small"}, "not set"),
+    ],
+    ids=["missing", "false", "template_no_metadata"],
+)
+def test_fails_when_project_ssh_keys_not_blocked(type_, props, needle):
+    found = violations(BLOCK_KEYS, type_, props)
+    assert len(found) == 1 and needle in found[0]
+
+
+@pytest.mark.parametrize(
+    "type_,props",
+    [
+        (GCE, mutate(GCP_INSTANCE, _set(("metadata", "serial-port-enable"), "TRUE"))),
+        (GCE, mutate(GCP_INSTANCE, _set(("metadata", "serial-port-enable"), "1"))),
+        (TEMPLATE, mutate(GCP_TEMPLATE, _set(("metadata", "Serial-Port-Enable"), "true"))),
+        (PROJECT_META, {"metadata": {"serial-port-enable": "true"}}),
+        (PROJECT_ITEM, {"key": "serial-port-enable", "value": "TRUE"}),
+    ],
+    ids=["instance_true", "instance_1", "template_mixed_case_key", "project", "project_item"],
+)
+def test_fails_when_serial_port_enabled(type_, props):
+    found = violations(SERIAL, type_, props)
+    assert len(found) == 1 and "serial-port-enable" in found[0]
+
+
+def test_passes_when_serial_port_explicitly_off():
+    assert violations(SERIAL, GCE, mutate(GCP_INSTANCE, _set(("metadata", "serial-port-enable"), "FALSE"))) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# A7 secrets in boot data
+
+FAKE_AKIA = "AKIA" + "IOSFODNN7EXAMPLE"
+PEM = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"
+
+KEY_CASES = [
+    ("aws_access_key_in_user_data", EC2, AWS_INSTANCE, ("userData",), CLOUD_INIT + f"runcmd:\n  - export AWS_ACCESS_KEY_ID={FAKE_AKIA}\n",
+     "AWS access key id"),
+    ("private_key_in_custom_data", VM, AZURE_VM, ("osProfile", "customData"),
+     b64(CLOUD_INIT + "ssh_keys:\n  rsa_private: |\n    " + PEM.replace("\n", "\n    ") + "\n"), "private key"),
+    ("private_key_in_gcp_metadata", GCE, GCP_INSTANCE, ("metadata", "app-config"), PEM, "metadata.app-config"),
+    ("sa_key_in_startup_script", GCE, GCP_INSTANCE, ("metadataStartupScript",),
+     STARTUP_SCRIPT + "cat > key.json <<EOF\n{\"type\": \"service_account\", \"private_key_id\": \"0123456789abcdef0123\"}\nEOF\n",
+     "service-account key"),
+    ("aws_key_in_launch_template_gzip", LT, AWS_LT, ("userData",), gz_b64(f"#!/bin/sh\nKEY={FAKE_AKIA}\n"), "AWS access key id"),
+]
+
+
+@pytest.mark.parametrize("case,type_,base,path,value,needle", KEY_CASES, ids=[c[0] for c in KEY_CASES])
+def test_fails_when_key_material_in_boot_data(case, type_, base, path, value, needle):
+    found = violations(KEYS, type_, mutate(base, _set(path, value)))
+    assert len(found) == 1, found
+    assert needle in found[0]
+    assert FAKE_AKIA not in found[0] and "MIIE" not in found[0]
+
+
+PASSWORD_CASES = [
+    ("password_assignment", "DB_PASSWORD=Tr0ub4dor3", "DB_PASSWORD"),
+    ("yaml_password", "password: Tr0ub4dor3", "password"),
+    ("api_key", "export API_KEY='Tr0ub4dor3'", "API_KEY"),
+    ("url_credentials", "git clone https://deploy:Tr0ub4dor3@git.example.com/app.git", "URL"),
+]
+
+
+@pytest.mark.parametrize("case,line,needle", PASSWORD_CASES, ids=[c[0] for c in PASSWORD_CASES])
+def test_fails_when_password_in_boot_data(case, line, needle):
+    found = violations(PASSWORDS, GCE, mutate(GCP_INSTANCE, _set(("metadataStartupScript",), STARTUP_SCRIPT + line + "\n")))
+    assert len(found) == 1, found
+    assert needle in found[0] and "Tr0ub4dor3" not in found[0]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["DB_PASSWORD=$DB_PASSWORD", "password: ${db_password}", "DB_PASSWORD_FILE=/run/secrets/db", "lock_passwd: false",
+     "PasswordAuthentication no", "token: {{ ds.meta_data.token }}"],
+)
+def test_passes_when_password_is_a_reference(line):
+    assert violations(PASSWORDS, GCE, mutate(GCP_INSTANCE, _set(("metadataStartupScript",), STARTUP_SCRIPT + line + "\n"))) == []
+
+
+def test_mime_container_is_read_as_its_parts_once():
+    plain_part = MIME.replace("Content-Transfer-Encoding: base64\n\n" + b64(BAD), "\n" + BAD)
+    found = violations(BOOT, EC2, mutate(AWS_INSTANCE, _set(("userData",), plain_part)))
+    assert len(found) == 1 and "ssh_pwauth" in found[0]
