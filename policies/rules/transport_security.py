@@ -1,7 +1,420 @@
-"""Concern `transport-security` (policy names `transport-...`): T1-T6: HTTPS only, HTTP redirects, TLS policies, managed certificates, header hygiene."""
+"""Concern `transport-security` (policy names `transport-...`): T1-T6: HTTPS only, HTTP redirects, TLS policies, managed certificates, header hygiene.
+
+Helpers other modules may reuse: `is_application_lb`, `ref_name`, `AWS_LBS`, `AWS_LISTENERS`.
+"""
 
 from __future__ import annotations
 
-from ..framework import Rule, StackRule
+from collections.abc import Sequence
+from typing import Any, Iterator, Optional
 
-RULES: list[Rule | StackRule] = []
+from ..framework import (
+    ADVISORY,
+    Context,
+    Knob,
+    Props,
+    Rule,
+    StackResource,
+    StackRule,
+    as_list,
+    dig,
+    is_map,
+    truthy,
+)
+from .encryption_at_rest import entries, has_text
+
+CONCERN = "transport-security"
+
+AWS_LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+AWS_LBS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+AWS_ACM_CERT = "aws:acm/certificate:Certificate"
+AZ_APPGW = "azure-native:network:ApplicationGateway"
+GCP_SSL_POLICIES = ("gcp:compute/sSLPolicy:SSLPolicy", "gcp:compute/regionSslPolicy:RegionSslPolicy")
+GCP_HTTPS_PROXIES = (
+    "gcp:compute/targetHttpsProxy:TargetHttpsProxy",
+    "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy",
+    "gcp:compute/targetSSLProxy:TargetSSLProxy",
+)
+GCP_HTTP_PROXIES = ("gcp:compute/targetHttpProxy:TargetHttpProxy", "gcp:compute/regionTargetHttpProxy:RegionTargetHttpProxy")
+GCP_URL_MAPS = ("gcp:compute/uRLMap:URLMap", "gcp:compute/regionUrlMap:RegionUrlMap")
+
+#: ALB TLS 1.3 policies (classic and post-quantum 2025-09), names from the ALB security policy docs.
+DEFAULT_AWS_SSL_POLICIES = [
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+]
+#: The features of GCP's RESTRICTED profile: ECDHE + AEAD only.
+DEFAULT_GCP_CUSTOM_FEATURES = [
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+]
+
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+def ref_name(ref: Any) -> str:
+    """The last path segment of a resource ID/self link (``.../urlMaps/web`` -> ``web``)."""
+    return str(ref).rstrip("/").rsplit("/", 1)[-1]
+
+
+def is_application_lb(props: Props) -> bool:
+    """An ELBv2 load balancer is an ALB when loadBalancerType is ``application`` or absent (the default)."""
+    lb_type = props.get("loadBalancerType")
+    return lb_type is None or str(lb_type).lower() == "application"
+
+
+def _protocol(props: Props) -> str:
+    # A listener without protocol is HTTP on an ALB (the default); fail closed on that.
+    proto = props.get("protocol")
+    return "HTTP" if proto is None else str(proto).upper()
+
+
+# --- T1/T2: HTTP only as a redirect to HTTPS -----------------------------------------------------
+
+
+def _aws_listener_https_only(props: Props, ctx: Context) -> Iterator[str]:
+    proto = _protocol(props)
+    if proto in ("HTTPS", "TLS"):
+        return
+    if proto != "HTTP":
+        if proto not in [str(p).upper() for p in ctx["allowedPlaintextProtocols"]]:
+            yield f"listener protocol {proto} carries unencrypted traffic; use HTTPS or TLS (or list it in allowedPlaintextProtocols)"
+        return
+    actions, err = entries(props.get("defaultActions"), "defaultActions")
+    if err:
+        yield err
+        return
+    if not actions:
+        yield "HTTP listener has no defaultActions; it may only redirect to HTTPS"
+    for i, a in enumerate(actions):
+        atype = dig(a, "type")
+        target = dig(a, "redirect", "protocol")
+        if str(atype).lower() != "redirect":
+            yield f"HTTP listener defaultActions[{i}] is {atype!r}, serving plain HTTP; make it a redirect to HTTPS (protocol HTTPS, port 443, HTTP_301)"
+        elif str(target).upper() != "HTTPS":
+            yield f"HTTP listener defaultActions[{i}] redirects with protocol {target!r}; set redirect.protocol to HTTPS"
+
+
+def _appgw_index(props: Props, key: str) -> dict[str, Any]:
+    items, err = entries(props.get(key), key)
+    if err:
+        raise TypeError(err)
+    return {str(dig(i, "name")): i for i in items}
+
+
+def _appgw_https_only(props: Props, ctx: Context) -> Iterator[str]:
+    listeners, err = entries(props.get("httpListeners"), "httpListeners")
+    if err:
+        yield err
+        return
+    by_name = {str(dig(listener, "name")): listener for listener in listeners}
+    redirects = _appgw_index(props, "redirectConfigurations")
+    rules, rerr = entries(props.get("requestRoutingRules"), "requestRoutingRules")
+    if rerr:
+        yield rerr
+        return
+    for i, listener in enumerate(listeners):
+        if not is_map(listener):
+            yield f"httpListeners[{i}] is {listener!r}, not an object; cannot evaluate it (failing closed)"
+            continue
+        proto = listener.get("protocol")
+        if proto is not None and str(proto).lower() == "https":
+            continue
+        name = listener.get("name")
+        own = [r for r in rules if ref_name(dig(r, "httpListener", "id")) == str(name)]
+        if not own:
+            yield f"httpListeners[{i}] ({name}) uses protocol {proto!r} and no routing rule redirects it; route it to a redirectConfiguration targeting an Https listener"
+            continue
+        for r in own:
+            rname = dig(r, "name")
+            red_ref = dig(r, "redirectConfiguration", "id")
+            if not has_text(red_ref):
+                yield f"listener {name} (protocol {proto!r}, treated as Http) is served by routing rule {rname} without a redirectConfiguration; redirect it to an Https listener"
+                continue
+            red = redirects.get(ref_name(red_ref))
+            if red is None:
+                yield f"routing rule {rname} points at redirectConfiguration {ref_name(red_ref)!r}, which the gateway does not define; cannot verify the redirect (failing closed)"
+                continue
+            target_listener = dig(red, "targetListener", "id")
+            target_url = dig(red, "targetUrl")
+            if has_text(target_listener):
+                target = by_name.get(ref_name(target_listener))
+                if str(dig(target, "protocol")).lower() != "https":
+                    yield f"redirectConfiguration {ref_name(red_ref)} for Http listener {name} targets listener {ref_name(target_listener)!r}, which is not Https"
+            elif not (has_text(target_url) and str(target_url).lower().startswith("https://")):
+                yield f"redirectConfiguration {ref_name(red_ref)} for Http listener {name} does not redirect to an Https listener or https:// URL"
+
+
+def check_https_only(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if resource_type in AWS_LISTENERS:
+        yield from _aws_listener_https_only(props, ctx)
+    elif resource_type == AZ_APPGW:
+        yield from _appgw_https_only(props, ctx)
+
+
+def _url_map_redirect_problem(props: Props) -> Optional[str]:
+    if not truthy(dig(props, "defaultUrlRedirect", "httpsRedirect")):
+        return "defaultUrlRedirect.httpsRedirect is not true"
+    for key in ("defaultService", "hostRules", "pathMatchers", "defaultRouteAction"):
+        if props.get(key):
+            return f"it also routes traffic ({key} is set)"
+    return None
+
+
+def check_gcp_http_proxy_redirects(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Optional[str]]]:
+    """Every GCP target HTTP proxy uses a redirect-only URL map (HTTP -> HTTPS).
+
+    The proxy names its URL map by ID/self link (``.../urlMaps/<name>``); it is matched to a URL map
+    in the stack by self link or name. In a preview a new map's ID is unknown: the proxy raises
+    UnknownValueError, reported as advisory by the framework.
+    """
+    maps = [r for r in resources if r.type in GCP_URL_MAPS]
+    for proxy in resources:
+        if proxy.type not in GCP_HTTP_PROXIES:
+            continue
+        ref = proxy.props.get("urlMap")
+        if not has_text(ref):
+            yield (f"HTTP proxy {proxy.name} has no urlMap; cannot verify it only redirects to HTTPS (failing closed)", proxy.urn)
+            continue
+        found = [m for m in maps if ref_name(ref) == str(m.props.get("name") or m.name)]
+        if not found:
+            found = [m for m in maps if ref in (m.props.get("selfLink"), m.props.get("id"))]
+        if not found:
+            yield (f"HTTP proxy {proxy.name} uses URL map {ref_name(ref)!r}, which is not in the stack; cannot verify it only redirects to HTTPS (failing closed)", proxy.urn)
+            continue
+        problem = _url_map_redirect_problem(found[0].props)
+        if problem:
+            yield (f"HTTP proxy {proxy.name} serves plain HTTP: its URL map {found[0].name} is not redirect-only ({problem}); use a URL map with only defaultUrlRedirect.httpsRedirect=true", proxy.urn)
+
+
+# --- T3: TLS 1.2+ policies -----------------------------------------------------------------------
+
+
+def _aws_tls_policy(props: Props, ctx: Context) -> Iterator[str]:
+    if _protocol(props) not in ("HTTPS", "TLS"):
+        return
+    allowed = list(ctx["awsSslPolicies"])
+    policy = props.get("sslPolicy")
+    if policy is None:
+        yield f"sslPolicy is not set, so AWS uses ELBSecurityPolicy-2016-08 (TLS 1.0); set one of {allowed}"
+    elif policy not in allowed:
+        yield f"sslPolicy {policy!r} is not allowed; use one of {allowed}"
+
+
+def _appgw_policy_problem(where: str, policy: Any, ctx: Context) -> Optional[str]:
+    predefined = list(ctx["azurePredefinedPolicies"])
+    versions = list(ctx["azureMinProtocolVersions"])
+    if not is_map(policy):
+        return f"{where} is {policy!r}, so older gateways accept TLS 1.0; set a Predefined policy from {predefined} or a CustomV2 policy with minProtocolVersion TLSv1_2"
+    ptype = policy.get("policyType")
+    name = policy.get("policyName")
+    if str(ptype) == "Predefined" or (ptype is None and name is not None):
+        if name not in predefined:
+            return f"{where}.policyName {name!r} is not allowed; use one of {predefined}"
+        return None
+    if str(ptype) in ("Custom", "CustomV2"):
+        minimum = policy.get("minProtocolVersion")
+        if minimum not in versions:
+            return f"{where}.minProtocolVersion is {minimum!r}; set it to one of {versions}"
+        return None
+    return f"{where}.policyType is {ptype!r}; use Predefined ({predefined}) or CustomV2 with minProtocolVersion TLSv1_2"
+
+
+def _appgw_tls_policy(props: Props, ctx: Context) -> Iterator[str]:
+    problem = _appgw_policy_problem("sslPolicy", props.get("sslPolicy"), ctx)
+    if problem:
+        yield problem
+    profiles, err = entries(props.get("sslProfiles"), "sslProfiles")
+    if err:
+        yield err
+    for i, p in enumerate(profiles):
+        policy = dig(p, "sslPolicy")
+        if policy is None:
+            continue  # the profile inherits the gateway's sslPolicy, checked above
+        problem = _appgw_policy_problem(f"sslProfiles[{i}].sslPolicy", policy, ctx)
+        if problem:
+            yield problem
+
+
+def _gcp_ssl_policy(props: Props, ctx: Context) -> Iterator[str]:
+    versions = list(ctx["gcpMinTlsVersions"])
+    profiles = list(ctx["gcpProfiles"])
+    minimum = props.get("minTlsVersion")
+    if minimum not in versions:
+        shown = "not set (GCP default TLS_1_0)" if minimum is None else repr(minimum)
+        yield f"minTlsVersion is {shown}; set it to one of {versions}"
+    profile = props.get("profile")
+    if profile not in profiles:
+        shown = "not set (GCP default COMPATIBLE)" if profile is None else repr(profile)
+        yield f"profile is {shown}; use one of {profiles}"
+    elif profile == "CUSTOM":
+        features = as_list(props.get("customFeatures"))
+        allowed = set(ctx["gcpCustomFeatures"])
+        bad = [f for f in features if f not in allowed]
+        if not features:
+            yield "profile CUSTOM lists no customFeatures; list only ECDHE AEAD suites or use RESTRICTED"
+        elif bad:
+            yield f"profile CUSTOM enables weak features {bad}; keep only {sorted(allowed)}"
+
+
+def check_tls_policy(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if resource_type in AWS_LISTENERS:
+        yield from _aws_tls_policy(props, ctx)
+    elif resource_type == AZ_APPGW:
+        yield from _appgw_tls_policy(props, ctx)
+    elif resource_type in GCP_SSL_POLICIES:
+        yield from _gcp_ssl_policy(props, ctx)
+
+
+# --- T4: GCP HTTPS proxies name an SSL policy ----------------------------------------------------
+
+
+def check_gcp_proxy_ssl_policy(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    policy = props.get("sslPolicy")
+    if not has_text(policy):
+        yield f"sslPolicy is {policy!r}, so the proxy uses GCP's default policy (COMPATIBLE, TLS 1.0); attach an SSL policy with minTlsVersion TLS_1_2"
+
+
+# --- T5: managed certificates --------------------------------------------------------------------
+
+
+def check_acm_managed_dns(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if props.get("certificateBody") is not None or props.get("privateKey") is not None or props.get("privateKeyWo") is not None:
+        yield "the certificate is imported (certificateBody/privateKey), so ACM never renews it; request an ACM certificate with validationMethod DNS"
+        return
+    if has_text(props.get("certificateAuthorityArn")):
+        return  # issued by a private CA: renewed by ACM without validation
+    method = props.get("validationMethod")
+    if str(method).upper() != "DNS":
+        yield f"validationMethod is {method!r}; use DNS so ACM renews the certificate automatically"
+
+
+def check_acm_no_wildcard(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    names = [props.get("domainName"), *as_list(props.get("subjectAlternativeNames"))]
+    for n in names:
+        if isinstance(n, str) and n.strip().startswith("*"):
+            yield f"certificate name {n!r} is a wildcard; request certificates for the exact host names"
+
+
+# --- T6: ALB header hygiene ----------------------------------------------------------------------
+
+
+def check_alb_drop_invalid_headers(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if not is_application_lb(props):
+        return
+    value = props.get("dropInvalidHeaderFields")
+    if not truthy(value):
+        yield f"dropInvalidHeaderFields is {value!r}; set it to true so malformed headers are dropped before the targets"
+
+
+def check_alb_desync_mitigation(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if not is_application_lb(props):
+        return
+    mode = props.get("desyncMitigationMode")
+    if mode is None:
+        return  # AWS default is "defensive"
+    allowed = [str(m).lower() for m in ctx["allowedModes"]]
+    if str(mode).lower() not in allowed:
+        yield f"desyncMitigationMode is {mode!r}; use one of {allowed}"
+
+
+RULES: list[Rule | StackRule] = [
+    Rule(
+        name="transport-https-only",
+        description="Load balancer listeners must use HTTPS/TLS; plain HTTP listeners may only redirect to HTTPS.",
+        concern=CONCERN,
+        clouds=("aws", "azure"),
+        resource_types=(*AWS_LISTENERS, AZ_APPGW),
+        check=check_https_only,
+        knobs={"allowedPlaintextProtocols": Knob(_STRINGS, [], "non-HTTP plaintext listener protocols to allow (e.g. TCP for an NLB)")},
+        catalogue=("T1", "T2"),
+        peers=("CKV_AWS_2", "CKV2_AWS_20", "CKV_AZURE_217", "AVD-AWS-0054", "nag:ALBHttpToHttpsRedirection", "PSR:AppGw.UseHTTPS", "pc:aws-lb-listener-disallow-unencrypted-traffic"),
+    ),
+    StackRule(
+        name="transport-gcp-http-proxy-redirects",
+        description="GCP target HTTP proxies must use a URL map that only redirects to HTTPS.",
+        concern=CONCERN,
+        clouds=("gcp",),
+        check=check_gcp_http_proxy_redirects,
+        catalogue=("T1", "T2"),
+        peers=("CKV2_GCP_38",),
+    ),
+    Rule(
+        name="transport-tls-policy",
+        description="TLS listeners must use an allow-listed TLS 1.2+ policy (ALB sslPolicy, AppGw sslPolicy, GCP SSL policy).",
+        concern=CONCERN,
+        clouds=("aws", "azure", "gcp"),
+        resource_types=(*AWS_LISTENERS, AZ_APPGW, *GCP_SSL_POLICIES),
+        check=check_tls_policy,
+        knobs={
+            "awsSslPolicies": Knob(_STRINGS, DEFAULT_AWS_SSL_POLICIES, "allowed ELB sslPolicy names"),
+            "azurePredefinedPolicies": Knob(_STRINGS, ["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"], "allowed Application Gateway predefined policies"),
+            "azureMinProtocolVersions": Knob(_STRINGS, ["TLSv1_2", "TLSv1_3"], "allowed minProtocolVersion for Custom/CustomV2 AppGw policies"),
+            "gcpMinTlsVersions": Knob(_STRINGS, ["TLS_1_2", "TLS_1_3"], "allowed GCP SSL policy minTlsVersion"),
+            "gcpProfiles": Knob(_STRINGS, ["MODERN", "RESTRICTED", "CUSTOM"], "allowed GCP SSL policy profiles"),
+            "gcpCustomFeatures": Knob(_STRINGS, DEFAULT_GCP_CUSTOM_FEATURES, "cipher suites a CUSTOM GCP SSL policy may enable"),
+        },
+        catalogue=("T3",),
+        peers=("CKV_AWS_103", "CKV2_AWS_74", "CKV_AZURE_218", "CKV_GCP_4", "AVD-AWS-0047", "AVD-GCP-0039", "PSR:AppGw.SSLPolicy"),
+    ),
+    Rule(
+        name="transport-gcp-https-proxy-ssl-policy",
+        description="GCP HTTPS and SSL proxies must attach an SSL policy (the default allows TLS 1.0).",
+        concern=CONCERN,
+        clouds=("gcp",),
+        resource_types=GCP_HTTPS_PROXIES,
+        check=check_gcp_proxy_ssl_policy,
+        catalogue=("T4",),
+    ),
+    Rule(
+        name="transport-acm-managed-dns-validated",
+        description="ACM certificates must be issued by ACM (not imported) and DNS-validated so they renew automatically.",
+        concern=CONCERN,
+        clouds=("aws",),
+        resource_types=(AWS_ACM_CERT,),
+        check=check_acm_managed_dns,
+        catalogue=("T5",),
+        peers=("CKV_AWS_234", "CKV2_AWS_71", "AWSGuard:acm-certificate-expiration"),
+    ),
+    Rule(
+        name="transport-acm-no-wildcard",
+        description="ACM certificates should not cover wildcard domains.",
+        concern=CONCERN,
+        clouds=("aws",),
+        resource_types=(AWS_ACM_CERT,),
+        check=check_acm_no_wildcard,
+        # Advisory (catalogue): wildcards are a blast-radius concern, not a transport weakness.
+        level=ADVISORY,
+        catalogue=("T5",),
+        peers=("CKV_AWS_233",),
+    ),
+    Rule(
+        name="transport-alb-drop-invalid-headers",
+        description="Application load balancers must drop invalid HTTP header fields.",
+        concern=CONCERN,
+        clouds=("aws",),
+        resource_types=AWS_LBS,
+        check=check_alb_drop_invalid_headers,
+        catalogue=("T6",),
+        peers=("CKV_AWS_131", "AVD-AWS-0052", "nag:ALBHttpDropInvalidHeaderEnabled"),
+    ),
+    Rule(
+        name="transport-alb-desync-mitigation",
+        description="Application load balancers must use defensive or strictest HTTP desync mitigation.",
+        concern=CONCERN,
+        clouds=("aws",),
+        resource_types=AWS_LBS,
+        check=check_alb_desync_mitigation,
+        knobs={"allowedModes": Knob(_STRINGS, ["defensive", "strictest"], "allowed desyncMitigationMode values")},
+        catalogue=("T6",),
+        peers=("CKV_AWS_328",),
+    ),
+]

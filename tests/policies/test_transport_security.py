@@ -1,0 +1,432 @@
+"""Tests for policies/rules/transport_security.py: compliant baselines plus one mutation per case."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from policies.framework import ADVISORY, MANDATORY
+from tests.policies.support import (
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+    rule,
+    stack_violations,
+    violations,
+)
+
+DEL = object()
+
+
+def mutate(base, path, value):
+    d = copy.deepcopy(base)
+    cur = d
+    for k in path[:-1]:
+        cur = cur[k]
+    if value is DEL:
+        del cur[path[-1]]
+    else:
+        cur[path[-1]] = value
+    return d
+
+
+HTTPS_ONLY = "transport-https-only"
+TLS = "transport-tls-policy"
+
+LISTENER = "aws:lb/listener:Listener"
+LEGACY_LISTENER = "aws:alb/listener:Listener"
+LB = "aws:lb/loadBalancer:LoadBalancer"
+CERT = "aws:acm/certificate:Certificate"
+APPGW_T = "azure-native:network:ApplicationGateway"
+SSL_POLICY_T = "gcp:compute/sSLPolicy:SSLPolicy"
+HTTPS_PROXY_T = "gcp:compute/targetHttpsProxy:TargetHttpsProxy"
+HTTP_PROXY_T = "gcp:compute/targetHttpProxy:TargetHttpProxy"
+URL_MAP_T = "gcp:compute/uRLMap:URLMap"
+
+LB_ARN = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web-alb/50dc6c495c0c9188"
+HTTPS_LISTENER = {
+    "loadBalancerArn": LB_ARN,
+    "port": 443,
+    "protocol": "HTTPS",
+    "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "certificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/1234",
+    "defaultActions": [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web/1"}],
+}
+HTTP_LISTENER = {
+    "loadBalancerArn": LB_ARN,
+    "port": 80,
+    "protocol": "HTTP",
+    "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
+}
+ALB = {
+    "loadBalancerType": "application",
+    "internal": False,
+    "ipAddressType": "ipv4",
+    "dropInvalidHeaderFields": True,
+    "desyncMitigationMode": "defensive",
+    "enableDeletionProtection": True,
+}
+ACM = {"domainName": "app.example.com", "validationMethod": "DNS"}
+
+GW = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/applicationGateways/appgw"
+APPGW = {
+    "resourceGroupName": "rg",
+    "sku": {"name": "WAF_v2", "tier": "WAF_v2", "capacity": 2},
+    "firewallPolicy": {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/waf"},
+    "frontendIPConfigurations": [{"name": "public", "publicIPAddress": {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/pip"}}],
+    "sslPolicy": {"policyType": "Predefined", "policyName": "AppGwSslPolicy20220101S"},
+    "httpListeners": [
+        {"name": "https", "protocol": "Https", "frontendPort": {"id": f"{GW}/frontendPorts/p443"}, "sslCertificate": {"id": f"{GW}/sslCertificates/cert"}},
+        {"name": "http", "protocol": "Http", "frontendPort": {"id": f"{GW}/frontendPorts/p80"}},
+    ],
+    "redirectConfigurations": [
+        {"name": "http-to-https", "redirectType": "Permanent", "targetListener": {"id": f"{GW}/httpListeners/https"}, "includePath": True, "includeQueryString": True}
+    ],
+    "requestRoutingRules": [
+        {"name": "https", "ruleType": "Basic", "priority": 100, "httpListener": {"id": f"{GW}/httpListeners/https"},
+         "backendAddressPool": {"id": f"{GW}/backendAddressPools/app"}, "backendHttpSettings": {"id": f"{GW}/backendHttpSettingsCollection/app"}},
+        {"name": "http-redirect", "ruleType": "Basic", "priority": 200, "httpListener": {"id": f"{GW}/httpListeners/http"},
+         "redirectConfiguration": {"id": f"{GW}/redirectConfigurations/http-to-https"}},
+    ],
+}
+GCP_SSL = {"name": "appstack-tls", "profile": "RESTRICTED", "minTlsVersion": "TLS_1_2"}
+GCP_HTTPS_PROXY = {"name": "web-https", "urlMap": "projects/p/global/urlMaps/web", "sslCertificates": ["projects/p/global/sslCertificates/web"], "sslPolicy": "projects/p/global/sslPolicies/appstack-tls"}
+GCP_HTTP_PROXY = {"name": "web-http", "urlMap": "projects/p/global/urlMaps/web-redirect"}
+GCP_REDIRECT_MAP = {
+    "name": "web-redirect",
+    "selfLink": "https://www.googleapis.com/compute/v1/projects/p/global/urlMaps/web-redirect",
+    "defaultUrlRedirect": {"httpsRedirect": True, "stripQuery": False, "redirectResponseCode": "MOVED_PERMANENTLY_DEFAULT"},
+}
+GCP_MAIN_MAP = {"name": "web", "defaultService": "projects/p/global/backendServices/web"}
+
+
+@pytest.mark.parametrize(
+    "name, type_, props",
+    [
+        (HTTPS_ONLY, LISTENER, HTTPS_LISTENER),
+        (HTTPS_ONLY, LISTENER, HTTP_LISTENER),
+        (HTTPS_ONLY, LEGACY_LISTENER, HTTP_LISTENER),
+        (HTTPS_ONLY, APPGW_T, APPGW),
+        (TLS, LISTENER, HTTPS_LISTENER),
+        (TLS, LISTENER, HTTP_LISTENER),
+        (TLS, APPGW_T, APPGW),
+        (TLS, SSL_POLICY_T, GCP_SSL),
+        (TLS, "gcp:compute/regionSslPolicy:RegionSslPolicy", GCP_SSL),
+        ("transport-gcp-https-proxy-ssl-policy", HTTPS_PROXY_T, GCP_HTTPS_PROXY),
+        ("transport-acm-managed-dns-validated", CERT, ACM),
+        ("transport-acm-no-wildcard", CERT, ACM),
+        ("transport-alb-drop-invalid-headers", LB, ALB),
+        ("transport-alb-desync-mitigation", LB, ALB),
+    ],
+)
+def test_passes_when_baseline_is_compliant(name, type_, props):
+    assert violations(name, type_, props) == []
+
+
+def test_levels():
+    for name in (HTTPS_ONLY, TLS, "transport-gcp-http-proxy-redirects", "transport-gcp-https-proxy-ssl-policy",
+                 "transport-acm-managed-dns-validated", "transport-alb-drop-invalid-headers", "transport-alb-desync-mitigation"):
+        assert rule(name).level == MANDATORY, name
+    assert rule("transport-acm-no-wildcard").level == ADVISORY
+
+
+# --- T1/T2 AWS -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, value, expect",
+    [
+        pytest.param(("defaultActions",), [{"type": "forward", "targetGroupArn": "tg"}], "defaultActions[0] is 'forward'", id="http_listener_forwards"),
+        pytest.param(("defaultActions", 0, "redirect", "protocol"), "HTTP", "redirects with protocol 'HTTP'", id="redirect_to_http"),
+        pytest.param(("defaultActions", 0, "redirect", "protocol"), DEL, "redirects with protocol None", id="redirect_keeps_protocol"),
+        pytest.param(("defaultActions",), HTTP_LISTENER["defaultActions"] + [{"type": "fixed-response", "fixedResponse": {"contentType": "text/plain"}}], "defaultActions[1] is 'fixed-response'", id="second_action_serves_http"),
+        pytest.param(("defaultActions",), [], "no defaultActions", id="no_default_actions"),
+        pytest.param(("defaultActions",), "redirect", "not a list", id="default_actions_malformed"),
+        pytest.param(("protocol",), DEL, "defaultActions[0] is 'forward'", id="protocol_missing_defaults_to_http"),
+        pytest.param(("protocol",), "TCP", "protocol TCP carries unencrypted traffic", id="tcp_listener"),
+    ],
+)
+def test_fails_when_http_listener_serves_plain_http(path, value, expect):
+    base = HTTPS_LISTENER if path == ("protocol",) else HTTP_LISTENER
+    msgs = violations(HTTPS_ONLY, LISTENER, mutate(base, path, value))
+    assert msgs and any(expect in m for m in msgs), msgs
+
+
+def test_fails_when_http_listener_forwards():
+    msgs = violations(HTTPS_ONLY, LISTENER, mutate(HTTPS_LISTENER, ("protocol",), "HTTP"))
+    assert len(msgs) == 1 and "'forward'" in msgs[0]
+
+
+def test_passes_when_http_listener_redirects_to_https():
+    props = mutate(HTTP_LISTENER, ("defaultActions", 0, "redirect", "protocol"), "https")
+    assert violations(HTTPS_ONLY, LISTENER, props) == []
+
+
+def test_passes_when_plaintext_protocol_allowed_by_knob():
+    props = mutate(HTTPS_LISTENER, ("protocol",), "TCP")
+    assert violations(HTTPS_ONLY, LISTENER, props, config={"allowedPlaintextProtocols": ["TCP"]}) == []
+
+
+def test_unknown_redirect_protocol_raises_in_preview_and_fails_on_up():
+    props = mutate(HTTP_LISTENER, ("defaultActions", 0, "redirect", "protocol"), UNKNOWN_STRING_VALUE)
+    with pytest.raises(UnknownValueError):
+        violations(HTTPS_ONLY, LISTENER, props)
+    msgs = violations(HTTPS_ONLY, LISTENER, props, dry_run=False)
+    assert len(msgs) == 1 and "unknown" in msgs[0]
+
+
+# --- T1/T2 Azure ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, value, expect",
+    [
+        pytest.param(("requestRoutingRules", 1), dict(APPGW["requestRoutingRules"][0], name="http-app", httpListener={"id": f"{GW}/httpListeners/http"}), "served by routing rule http-app without a redirectConfiguration", id="http_listener_forwards"),
+        pytest.param(("redirectConfigurations", 0, "targetListener", "id"), f"{GW}/httpListeners/http", "targets listener 'http', which is not Https", id="redirect_targets_http_listener"),
+        pytest.param(("redirectConfigurations", 0), {"name": "http-to-https", "redirectType": "Permanent", "targetUrl": "http://app.example.com"}, "does not redirect to an Https listener", id="redirect_to_http_url"),
+        pytest.param(("redirectConfigurations",), [], "which the gateway does not define", id="redirect_configuration_missing"),
+        pytest.param(("requestRoutingRules",), [APPGW["requestRoutingRules"][0]], "no routing rule redirects it", id="http_listener_without_rule"),
+        pytest.param(("httpListeners", 0, "protocol"), DEL, "listener https (protocol None, treated as Http) is served by routing rule https", id="listener_protocol_missing"),
+        pytest.param(("httpListeners",), "https", "not a list", id="listeners_malformed"),
+        pytest.param(("httpListeners", 1), "http", "not an object", id="listener_malformed"),
+    ],
+)
+def test_fails_when_appgw_http_listener_not_redirected(path, value, expect):
+    msgs = violations(HTTPS_ONLY, APPGW_T, mutate(APPGW, path, value))
+    assert msgs and any(expect in m for m in msgs), msgs
+
+
+def test_passes_when_appgw_redirects_to_https_url():
+    props = mutate(APPGW, ("redirectConfigurations", 0), {"name": "http-to-https", "redirectType": "Permanent", "targetUrl": "https://app.example.com"})
+    assert violations(HTTPS_ONLY, APPGW_T, props) == []
+
+
+def test_unknown_appgw_redirect_reference_raises_in_preview():
+    props = mutate(APPGW, ("requestRoutingRules", 1, "redirectConfiguration", "id"), UNKNOWN_STRING_VALUE)
+    with pytest.raises(UnknownValueError):
+        violations(HTTPS_ONLY, APPGW_T, props)
+    assert violations(HTTPS_ONLY, APPGW_T, props, dry_run=False)
+
+
+# --- T1/T2 GCP (stack) ---------------------------------------------------------------------------
+
+GCP_STACK = [
+    (HTTP_PROXY_T, "web-http", GCP_HTTP_PROXY),
+    (URL_MAP_T, "web-redirect", GCP_REDIRECT_MAP),
+    (URL_MAP_T, "web", GCP_MAIN_MAP),
+    (HTTPS_PROXY_T, "web-https", GCP_HTTPS_PROXY),
+]
+
+
+def test_passes_when_http_proxy_uses_redirect_only_map():
+    assert stack_violations("transport-gcp-http-proxy-redirects", GCP_STACK) == []
+
+
+def test_passes_when_http_proxy_references_map_by_self_link():
+    res = [(HTTP_PROXY_T, "web-http", dict(GCP_HTTP_PROXY, urlMap=GCP_REDIRECT_MAP["selfLink"] + "?x"))] + GCP_STACK[1:]
+    res[1] = (URL_MAP_T, "web-redirect", dict(GCP_REDIRECT_MAP, selfLink=GCP_REDIRECT_MAP["selfLink"] + "?x", name="other"))
+    assert stack_violations("transport-gcp-http-proxy-redirects", res) == []
+
+
+@pytest.mark.parametrize(
+    "proxy, redirect_map, expect",
+    [
+        pytest.param(dict(GCP_HTTP_PROXY, urlMap="projects/p/global/urlMaps/web"), GCP_REDIRECT_MAP, "its URL map web is not redirect-only (defaultUrlRedirect.httpsRedirect is not true)", id="http_proxy_serves_app_map"),
+        pytest.param(GCP_HTTP_PROXY, mutate(GCP_REDIRECT_MAP, ("defaultUrlRedirect", "httpsRedirect"), False), "httpsRedirect is not true", id="redirect_not_https"),
+        pytest.param(GCP_HTTP_PROXY, dict(GCP_REDIRECT_MAP, pathMatchers=[{"name": "api", "defaultService": "svc"}]), "pathMatchers is set", id="redirect_map_also_routes"),
+        pytest.param(dict(GCP_HTTP_PROXY, urlMap="projects/p/global/urlMaps/elsewhere"), GCP_REDIRECT_MAP, "not in the stack", id="map_outside_stack"),
+        pytest.param(mutate(GCP_HTTP_PROXY, ("urlMap",), DEL), GCP_REDIRECT_MAP, "has no urlMap", id="url_map_missing"),
+    ],
+)
+def test_fails_when_http_proxy_serves_plain_http(proxy, redirect_map, expect):
+    res = [(HTTP_PROXY_T, "web-http", proxy), (URL_MAP_T, "web-redirect", redirect_map), (URL_MAP_T, "web", GCP_MAIN_MAP)]
+    found = stack_violations("transport-gcp-http-proxy-redirects", res)
+    assert len(found) == 1 and expect in found[0][0] and found[0][1].endswith("::web-http"), found
+
+
+def test_unknown_url_map_reference_raises_in_preview_and_fails_on_up():
+    res = [(HTTP_PROXY_T, "web-http", dict(GCP_HTTP_PROXY, urlMap=UNKNOWN_STRING_VALUE))] + GCP_STACK[1:]
+    with pytest.raises(UnknownValueError):
+        stack_violations("transport-gcp-http-proxy-redirects", res)
+    found = stack_violations("transport-gcp-http-proxy-redirects", res, dry_run=False)
+    assert found and "unknown" in found[0][0]
+
+
+# --- T3 ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "base, path, value, expect",
+    [
+        pytest.param(HTTPS_LISTENER, ("sslPolicy",), "ELBSecurityPolicy-2016-08", "'ELBSecurityPolicy-2016-08' is not allowed", id="ssl_policy_not_allowed"),
+        pytest.param(HTTPS_LISTENER, ("sslPolicy",), "ELBSecurityPolicy-TLS-1-1-2017-01", "'ELBSecurityPolicy-TLS-1-1-2017-01' is not allowed", id="ssl_policy_tls_1_1"),
+        pytest.param(HTTPS_LISTENER, ("sslPolicy",), DEL, "sslPolicy is not set", id="ssl_policy_missing"),
+        pytest.param(mutate(HTTPS_LISTENER, ("protocol",), "TLS"), ("sslPolicy",), DEL, "sslPolicy is not set", id="nlb_tls_listener_without_policy"),
+    ],
+)
+def test_fails_when_ssl_policy_not_allowed(base, path, value, expect):
+    msgs = violations(TLS, LISTENER, mutate(base, path, value))
+    assert msgs and expect in msgs[0]
+
+
+@pytest.mark.parametrize("policy", ["ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-2021-06"])
+def test_passes_when_ssl_policy_is_tls13(policy):
+    assert violations(TLS, LISTENER, dict(HTTPS_LISTENER, sslPolicy=policy)) == []
+
+
+def test_ssl_policy_allow_list_is_configurable():
+    props = dict(HTTPS_LISTENER, sslPolicy="ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09")
+    assert violations(TLS, LISTENER, props)
+    assert violations(TLS, LISTENER, props, config={"awsSslPolicies": ["ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09"]}) == []
+
+
+def test_unknown_ssl_policy_raises_in_preview():
+    with pytest.raises(UnknownValueError):
+        violations(TLS, LISTENER, dict(HTTPS_LISTENER, sslPolicy=UNKNOWN_STRING_VALUE))
+
+
+@pytest.mark.parametrize(
+    "path, value, expect",
+    [
+        pytest.param(("sslPolicy",), {"policyType": "CustomV2", "minProtocolVersion": "TLSv1_1"}, "minProtocolVersion is 'TLSv1_1'", id="appgw_min_tls_1_1"),
+        pytest.param(("sslPolicy",), {"policyType": "Custom", "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"]}, "minProtocolVersion is None", id="appgw_custom_without_minimum"),
+        pytest.param(("sslPolicy", "policyName"), "AppGwSslPolicy20170401S", "'AppGwSslPolicy20170401S' is not allowed", id="appgw_old_predefined_policy"),
+        pytest.param(("sslPolicy",), DEL, "sslPolicy is None", id="appgw_ssl_policy_missing"),
+        pytest.param(("sslPolicy",), {"disabledSslProtocols": ["TLSv1_0"]}, "policyType is None", id="appgw_legacy_disabled_protocols"),
+        pytest.param(("sslPolicy",), "AppGwSslPolicy20220101S", "sslPolicy is 'AppGwSslPolicy20220101S'", id="appgw_ssl_policy_malformed"),
+        pytest.param(("sslProfiles",), [{"name": "legacy", "sslPolicy": {"policyType": "Predefined", "policyName": "AppGwSslPolicy20150501"}}], "sslProfiles[0].sslPolicy.policyName", id="appgw_ssl_profile_weak"),
+    ],
+)
+def test_fails_when_appgw_tls_policy_weak(path, value, expect):
+    msgs = violations(TLS, APPGW_T, mutate(APPGW, path, value))
+    assert msgs and any(expect in m for m in msgs), msgs
+
+
+def test_fails_when_appgw_min_tls_1_1():
+    props = mutate(APPGW, ("sslPolicy",), {"policyType": "Custom", "minProtocolVersion": "TLSv1_1"})
+    msgs = violations(TLS, APPGW_T, props)
+    assert len(msgs) == 1 and "'TLSv1_1'" in msgs[0]
+
+
+def test_passes_when_appgw_custom_v2_tls13():
+    props = mutate(APPGW, ("sslPolicy",), {"policyType": "CustomV2", "minProtocolVersion": "TLSv1_3"})
+    assert violations(TLS, APPGW_T, props) == []
+
+
+@pytest.mark.parametrize(
+    "path, value, expect",
+    [
+        pytest.param(("minTlsVersion",), "TLS_1_0", "minTlsVersion is 'TLS_1_0'", id="gcp_min_tls_1_0"),
+        pytest.param(("minTlsVersion",), DEL, "GCP default TLS_1_0", id="gcp_min_tls_missing"),
+        pytest.param(("profile",), "COMPATIBLE", "profile is 'COMPATIBLE'", id="gcp_compatible_profile"),
+        pytest.param(("profile",), DEL, "GCP default COMPATIBLE", id="gcp_profile_missing"),
+        pytest.param(("profile",), "CUSTOM", "lists no customFeatures", id="gcp_custom_without_features"),
+    ],
+)
+def test_fails_when_gcp_ssl_policy_weak(path, value, expect):
+    msgs = violations(TLS, SSL_POLICY_T, mutate(GCP_SSL, path, value))
+    assert msgs and any(expect in m for m in msgs), msgs
+
+
+def test_fails_when_gcp_custom_profile_enables_cbc():
+    props = dict(GCP_SSL, profile="CUSTOM", customFeatures=["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA"])
+    msgs = violations(TLS, SSL_POLICY_T, props)
+    assert len(msgs) == 1 and "TLS_RSA_WITH_AES_128_CBC_SHA" in msgs[0]
+
+
+def test_passes_when_gcp_custom_profile_is_restricted():
+    props = dict(GCP_SSL, profile="CUSTOM", customFeatures=["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"])
+    assert violations(TLS, SSL_POLICY_T, props) == []
+
+
+# --- T4 ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("type_", [HTTPS_PROXY_T, "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy", "gcp:compute/targetSSLProxy:TargetSSLProxy"])
+@pytest.mark.parametrize("value", [DEL, ""], ids=["missing", "empty"])
+def test_fails_when_https_proxy_has_no_ssl_policy(type_, value):
+    msgs = violations("transport-gcp-https-proxy-ssl-policy", type_, mutate(GCP_HTTPS_PROXY, ("sslPolicy",), value))
+    assert len(msgs) == 1 and "TLS 1.0" in msgs[0]
+
+
+def test_unknown_proxy_ssl_policy_raises_in_preview():
+    with pytest.raises(UnknownValueError):
+        violations("transport-gcp-https-proxy-ssl-policy", HTTPS_PROXY_T, dict(GCP_HTTPS_PROXY, sslPolicy=UNKNOWN_STRING_VALUE))
+
+
+# --- T5 ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "props, expect",
+    [
+        pytest.param(dict(ACM, validationMethod="EMAIL"), "validationMethod is 'EMAIL'", id="email_validation"),
+        pytest.param(mutate(ACM, ("validationMethod",), DEL), "validationMethod is None", id="validation_missing"),
+        pytest.param({"certificateBody": "-----BEGIN CERTIFICATE-----", "privateKey": "-----BEGIN PRIVATE KEY-----"}, "imported", id="imported_certificate"),
+    ],
+)
+def test_fails_when_certificate_not_managed(props, expect):
+    msgs = violations("transport-acm-managed-dns-validated", CERT, props)
+    assert msgs and expect in msgs[0]
+
+
+def test_passes_when_certificate_from_private_ca():
+    props = {"domainName": "app.internal", "certificateAuthorityArn": "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/1"}
+    assert violations("transport-acm-managed-dns-validated", CERT, props) == []
+
+
+@pytest.mark.parametrize(
+    "props, expect",
+    [
+        pytest.param(dict(ACM, domainName="*.example.com"), "'*.example.com'", id="wildcard_domain"),
+        pytest.param(dict(ACM, subjectAlternativeNames=["app.example.com", "*.app.example.com"]), "'*.app.example.com'", id="wildcard_san"),
+    ],
+)
+def test_fails_when_certificate_is_wildcard(props, expect):
+    msgs = violations("transport-acm-no-wildcard", CERT, props)
+    assert len(msgs) == 1 and expect in msgs[0]
+
+
+# --- T6 ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "type_, value, expect",
+    [
+        pytest.param(LB, False, "dropInvalidHeaderFields is False", id="drop_invalid_headers_off"),
+        pytest.param(LB, DEL, "dropInvalidHeaderFields is None", id="drop_invalid_headers_missing"),
+        pytest.param("aws:alb/loadBalancer:LoadBalancer", "false", "dropInvalidHeaderFields is 'false'", id="legacy_alb_token"),
+    ],
+)
+def test_fails_when_alb_keeps_invalid_headers(type_, value, expect):
+    msgs = violations("transport-alb-drop-invalid-headers", type_, mutate(ALB, ("dropInvalidHeaderFields",), value))
+    assert len(msgs) == 1 and expect in msgs[0]
+
+
+def test_fails_when_lb_type_missing_defaults_to_alb():
+    props = mutate(mutate(ALB, ("loadBalancerType",), DEL), ("dropInvalidHeaderFields",), DEL)
+    assert violations("transport-alb-drop-invalid-headers", LB, props)
+
+
+def test_passes_when_network_load_balancer():
+    props = {"loadBalancerType": "network", "internal": False}
+    assert violations("transport-alb-drop-invalid-headers", LB, props) == []
+    assert violations("transport-alb-desync-mitigation", LB, dict(props, desyncMitigationMode="monitor")) == []
+
+
+def test_unknown_drop_invalid_headers_raises_in_preview_and_fails_on_up():
+    props = dict(ALB, dropInvalidHeaderFields=UNKNOWN_BOOLEAN_VALUE)
+    with pytest.raises(UnknownValueError):
+        violations("transport-alb-drop-invalid-headers", LB, props)
+    assert violations("transport-alb-drop-invalid-headers", LB, props, dry_run=False)
+
+
+def test_fails_when_desync_mitigation_monitor():
+    msgs = violations("transport-alb-desync-mitigation", LB, dict(ALB, desyncMitigationMode="monitor"))
+    assert len(msgs) == 1 and "'monitor'" in msgs[0]
+
+
+@pytest.mark.parametrize("mode", ["strictest", "Defensive", DEL])
+def test_passes_when_desync_mitigation_defensive(mode):
+    assert violations("transport-alb-desync-mitigation", LB, mutate(ALB, ("desyncMitigationMode",), mode)) == []
