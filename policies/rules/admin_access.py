@@ -456,7 +456,7 @@ AWS_PREFER_SSM = Rule(
     check=_check_prefer_ssm,
     level=ADVISORY,  # catalogue *adv*: a key pair may still be the break-glass path.
     catalogue=("A2",),
-    peers=("CKV_AZURE_178",),
+    peers=(),  # no peer checks this pairing; the catalogue lists A2 as our own advisory
 )
 
 
