@@ -65,7 +65,7 @@ def check_lb_access_logs(resource_type: str, props: Props, ctx: Context) -> Iter
     elif resource_type == AWS_ELB:
         logs = get(props, "accessLogs")
         if not is_map(logs):
-            yield f"accessLogs is {'not set' if logs is None else repr(logs)}; enable access logs to an S3 bucket"
+            yield f"accessLogs is {'not set' if logs is None else show(logs)}; enable access logs to an S3 bucket"
         else:
             # Classic ELB: `enabled` defaults to true once the block is present.
             if exact_false(get(logs, "enabled")):
@@ -75,7 +75,7 @@ def check_lb_access_logs(resource_type: str, props: Props, ctx: Context) -> Iter
     elif resource_type in (GCP_BACKEND, GCP_REGION_BACKEND):
         log = get(props, "logConfig")
         if not is_map(log):
-            yield f"logConfig is {'not set' if log is None else repr(log)}; set logConfig.enable = true"
+            yield f"logConfig is {'not set' if log is None else show(log)}; set logConfig.enable = true"
             return
         if not truthy(get(log, "enable")):
             yield f"logConfig.enable is {show(get(log, 'enable'))}; set it to true"
@@ -154,7 +154,7 @@ def check_gcp_subnet_flow_logs(resource_type: str, props: Props, ctx: Context) -
         return
     log = get(props, "logConfig")
     if not is_map(log):
-        yield f"logConfig is {'not set' if log is None else repr(log)}, so VPC flow logs are off; set logConfig"
+        yield f"logConfig is {'not set' if log is None else show(log)}, so VPC flow logs are off; set logConfig"
         return
     rate = get(log, "flowSampling")
     if rate is not None and (as_number(rate) is None or as_number(rate) <= 0):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from ..framework import Context, Props, Rule, StackResource, StackRule, truthy
-from .metadata_service import AWS_INSTANCE, PROD_STACKS_KNOB, UNKNOWN, arm_names, get, is_prod, peek, text, unmatched
+from .metadata_service import AWS_INSTANCE, PROD_STACKS_KNOB, UNKNOWN, arm_names, get, is_prod, peek, text, unmatched, show
 
 AWS_LB = "aws:lb/loadBalancer:LoadBalancer"
 AWS_ALB = "aws:alb/loadBalancer:LoadBalancer"
@@ -49,12 +49,12 @@ def check_lb_deletion_protection(resource_type: str, props: Props, ctx: Context)
     if resource_type in (AWS_LB, AWS_ALB):
         value = get(props, "enableDeletionProtection")
         if not truthy(value):
-            shown = "not set (false)" if value is None else repr(value)
+            shown = "not set (false)" if value is None else show(value)
             yield f"enableDeletionProtection is {shown} on a production load balancer; set it to true"
     elif resource_type in (GCP_GLOBAL_FORWARDING_RULE, GCP_FORWARDING_RULE):
         value = get(props, "deletionPolicy")
         if text(value) != "prevent":
-            shown = "not set (DELETE)" if value is None else repr(value)
+            shown = "not set (DELETE)" if value is None else show(value)
             yield f"deletionPolicy is {shown} on a production forwarding rule; set it to \"PREVENT\""
 
 
@@ -64,7 +64,7 @@ def check_vm_deletion_protection(resource_type: str, props: Props, ctx: Context)
     key = "disableApiTermination" if resource_type == AWS_INSTANCE else "deletionProtection"
     value = get(props, key)
     if not truthy(value):
-        shown = "not set (false)" if value is None else repr(value)
+        shown = "not set (false)" if value is None else show(value)
         yield f"{key} is {shown} on a production VM; set it to true"
 
 
@@ -100,18 +100,25 @@ def check_azure_locks(resources: Sequence[StackResource], ctx: Context) -> Itera
     # A scope lock on a resource group or subscription id (no /providers/ segment) covers all.
     if any(isinstance(ref, str) and ref.lower().startswith("/subscriptions/") and "/providers/" not in ref.lower() for ref in refs):
         return
-    for rtype, (name_key, collection) in AZ_LOCKED_TYPES.items():
-        targets = [(r, peek(r.props, name_key)) for r in resources if r.type == rtype]
-        if not targets:
-            continue
-        for res in unmatched(
-            targets, refs, lambda ref, name, c=collection: arm_names(ref, c, name), lambda ref, c=collection: f"/{c.lower()}/" in ref.lower()
-        ):
-            yield (
-                f"production {collection[:-1]} '{res.name}' has no CanNotDelete/ReadOnly management lock "
-                "(ManagementLockAtResourceLevel, ManagementLockByScope on it or its resource group); add one",
-                res.urn,
-            )
+    targets = []
+    for r in resources:
+        if r.type in AZ_LOCKED_TYPES:
+            name_key, collection = AZ_LOCKED_TYPES[r.type]
+            name = peek(r.props, name_key)
+            targets.append((r, f"{collection}/{name}" if isinstance(name, str) else None))
+    collections = [c.lower() for _, c in AZ_LOCKED_TYPES.values()]
+    for res in unmatched(
+        targets,
+        refs,
+        lambda ref, key: arm_names(ref, *key.split("/", 1)),
+        lambda ref: any(f"/{c}/" in ref.lower() for c in collections),
+    ):
+        collection = AZ_LOCKED_TYPES[res.type][1]
+        yield (
+            f"production {collection[:-1]} '{res.name}' has no CanNotDelete/ReadOnly management lock "
+            "(ManagementLockAtResourceLevel, ManagementLockByScope on it or its resource group); add one",
+            res.urn,
+        )
 
 
 RULES: list[Rule | StackRule] = [

@@ -106,7 +106,7 @@ def check_vm_identity(resource_type: str, props: Props, ctx: Context) -> Iterato
 def check_azure_vm_identity(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
     identity = get(props, "identity")
     if not is_map(identity):
-        yield f"identity is {'not set' if identity is None else repr(identity)}; give the VM a managed identity"
+        yield f"identity is {'not set' if identity is None else show(identity)}; give the VM a managed identity"
         return
     if text(get(identity, "type")) in ("", "none"):
         yield f"identity.type is {show(get(identity, 'type'))}; use SystemAssigned or UserAssigned"

@@ -200,7 +200,7 @@ def check_imdsv2(resource_type: str, props: Props, ctx: Context) -> Iterator[str
         return
     tokens = opts["httpTokens"] if has_key(opts, "httpTokens") else None
     if text(tokens) != "required":
-        shown = "not set (defaults to optional)" if tokens is None else repr(tokens)
+        shown = "not set (defaults to optional)" if tokens is None else show(tokens)
         yield f"metadataOptions.httpTokens is {shown}, which allows IMDSv1; set it to \"required\""
 
 

@@ -107,7 +107,7 @@ def check_pip_standard_sku(resource_type: str, props: Props, ctx: Context) -> It
     sku = get(props, "sku")
     name = get(sku, "name") if is_map(sku) else None
     if text(name) != "standard":
-        shown = "not set (Basic)" if sku is None or name is None else repr(name)
+        shown = "not set (Basic)" if sku is None or name is None else show(name)
         yield f"public IP sku.name is {shown}; use \"Standard\" (secure by default, Basic is retired)"
 
 

@@ -33,7 +33,7 @@ def check_gcp_shielded_vm(resource_type: str, props: Props, ctx: Context) -> Ite
     for key in _SHIELDED_KEYS:
         value = get(cfg, key)
         if not truthy(value):
-            shown = "not set" if value is None else repr(value)
+            shown = "not set" if value is None else show(value)
             yield f"shieldedInstanceConfig.{key} is {shown}; set it to true"
 
 
@@ -49,7 +49,7 @@ def check_azure_trusted_launch(resource_type: str, props: Props, ctx: Context) -
         return
     stype = get(profile, "securityType")
     if not isinstance(stype, str) or stype.lower() not in {str(a).lower() for a in allowed}:
-        shown = "not set" if stype is None else repr(stype)
+        shown = "not set" if stype is None else show(stype)
         yield f"{base}.securityType is {shown}; set it to one of {allowed}"
     uefi = get(profile, "uefiSettings")
     if uefi is not None and not is_map(uefi):
@@ -58,7 +58,7 @@ def check_azure_trusted_launch(resource_type: str, props: Props, ctx: Context) -
     for key in ("secureBootEnabled", "vTpmEnabled"):
         value = get(uefi, key) if uefi is not None else None
         if not truthy(value):
-            shown = "not set" if value is None else repr(value)
+            shown = "not set" if value is None else show(value)
             yield f"{base}.uefiSettings.{key} is {shown}; set it to true"
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, exact_false, is_map, truthy
-from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, has_key, is_set, text
+from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, has_key, is_set, text, show
 
 AWS_LBS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 AWS_ELB = "aws:elb/loadBalancer:LoadBalancer"
@@ -249,7 +249,7 @@ def check_ec2_detailed_monitoring(resource_type: str, props: Props, ctx: Context
         value = get(props, "monitoring")
         path = "monitoring"
     if not truthy(value):
-        shown = "not set (basic 5-minute metrics)" if value is None else repr(value)
+        shown = "not set (basic 5-minute metrics)" if value is None else show(value)
         yield f"{path} is {shown}; set it to true for 1-minute metrics"
 
 
