@@ -207,6 +207,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded: list[PlannedResource] = []
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # As the engine does: the whole chain of parent types, without the root stack's type
+        # (the SDK's mock keeps only the immediate parent's). URN-based exemptions rely on it.
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != "pulumi:pulumi:Stack":
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
