@@ -240,7 +240,8 @@ def check_web_acl_logging(resources: Sequence[StackResource], ctx: Context) -> I
     if not acls:
         return
     configs = [r for r in resources if r.type == AWS_WEB_ACL_LOGGING]
-    for acl in _match_by_arn(acls, configs, _acl_arn_path, "/webacl/"):
+    # Logging configurations only target web ACLs, so any WAFv2 ARN counts in the fallback.
+    for acl in _match_by_arn(acls, configs, _acl_arn_path, ":wafv2:"):
         yield (
             f"web ACL {acl.name} has no aws.wafv2.WebAclLoggingConfiguration; send its logs to a log group, bucket or Firehose",
             acl.urn,

@@ -292,3 +292,10 @@ def test_fails_when_web_acl_not_logged(resources):
 def test_passes_when_web_acl_without_arn_matched_by_name():
     res = [(ACL_T, "web-waf", mutate(WEB_ACL, ("arn",), DEL)), (LOG_CFG_T, "web-waf", LOG_CFG)]
     assert stack_violations(LOGGING, res, stack=PROD) == []
+
+
+def test_passes_when_unattributable_logging_configuration_is_counted():
+    acl = mutate(mutate(WEB_ACL, ("arn",), DEL), ("name",), DEL)
+    res = [(ACL_T, "web-waf", acl), (LOG_CFG_T, "web-waf", dict(LOG_CFG, resourceArn="arn:aws:wafv2:eu-west-1:111122223333:web-waf"))]
+    assert stack_violations(LOGGING, res, stack=PROD) == []
+    assert stack_violations(LOGGING, res[:1], stack=PROD)
