@@ -4,8 +4,8 @@ Resource rules read a load balancer's or subnet's own log settings. Where a clou
 logging with a separate resource (an Azure diagnostic setting for an application gateway, an
 Azure VNet flow log, an AWS VPC flow log), a stack rule pairs the two. The ids that pair them are
 outputs and so unknown during preview: pairing then falls back to counting (see
-`metadata_service.unmatched`), and on `up` known Azure names are matched exactly. AWS VPC ids
-never appear in a VPC's own properties, so VPC flow logs are always matched by count.
+`metadata_service.unmatched`); on `up`, where stack rules see outputs, Azure names and AWS VPC
+ids (from the VPC's ARN) are matched exactly.
 Azure NSG flow logs are retired (no new ones since June 2025): VNet flow logs are required.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, exact_false, is_map, truthy
-from .metadata_service import PROD_STACKS_KNOB, UNKNOWN, arm_names, as_number, get, has_key, is_prod, is_set, peek, text, unmatched, show
+from .metadata_service import PROD_STACKS_KNOB, UNKNOWN, arm_name, arm_names, as_number, get, is_prod, is_set, peek, text, unmatched, show
 
 AWS_LB = "aws:lb/loadBalancer:LoadBalancer"
 AWS_ALB = "aws:alb/loadBalancer:LoadBalancer"
@@ -91,11 +91,20 @@ def _diag_sends_logs(props: Props) -> bool:
     return any(is_map(entry) and truthy(get(entry, "enabled")) for entry in as_list(get(props, "logs")))
 
 
+def _or_unknown(ref: Any) -> Any:
+    return UNKNOWN if ref is None else ref
+
+
 def check_appgw_diagnostics(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
-    gateways = [(r, peek(r.props, "applicationGatewayName")) for r in resources if r.type == AZ_APPGW]
+    gateways = [(r, arm_name(r.props, "applicationGatewayName")) for r in resources if r.type == AZ_APPGW]
     if not gateways:
         return
-    refs = [peek(r.props, "resourceUri") for r in resources if r.type in AZ_DIAGNOSTIC_SETTINGS and _diag_sends_logs(r.props)]
+    # resourceUri is a required input but not an output: on `up` (outputs) it is absent -> count.
+    refs = [
+        _or_unknown(peek(r.props, "resourceUri"))
+        for r in resources
+        if r.type in AZ_DIAGNOSTIC_SETTINGS and _diag_sends_logs(r.props)
+    ]
     for gw in unmatched(
         gateways, refs, lambda ref, name: arm_names(ref, "applicationGateways", name), lambda ref: "/applicationgateways/" in ref.lower()
     ):
@@ -110,8 +119,14 @@ def check_appgw_diagnostics(resources: Sequence[StackResource], ctx: Context) ->
 # L2: network flow logs
 
 
+def _vpc_id(props: Props) -> Any:
+    arn = peek(props, "arn")
+    return arn.rsplit("vpc/", 1)[1] if isinstance(arn, str) and "vpc/" in arn else None
+
+
 def check_aws_vpc_flow_logs(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
-    vpcs = [(r, None) for r in resources if r.type == AWS_VPC]
+    # Inputs of a VPC never carry its id; on `up` stack rules see outputs, whose ARN ends in it.
+    vpcs = [(r, _vpc_id(r.props)) for r in resources if r.type == AWS_VPC]
     if not vpcs:
         return
     allowed = [str(t).upper() for t in ctx["trafficTypes"]]
@@ -122,7 +137,7 @@ def check_aws_vpc_flow_logs(resources: Sequence[StackResource], ctx: Context) ->
         traffic = peek(r.props, "trafficType")
         if traffic is UNKNOWN or (isinstance(traffic, str) and traffic.upper() in allowed):
             refs.append(peek(r.props, "vpcId"))
-    for vpc in unmatched(vpcs, refs, lambda ref, key: False, lambda ref: True):
+    for vpc in unmatched(vpcs, refs, lambda ref, key: ref == key, lambda ref: ref.startswith("vpc-")):
         yield (
             f"VPC '{vpc.name}' has no VPC flow log: the stack has {len(vpcs)} VPC(s) but only {len(refs)} "
             f"flow log(s) with vpcId set and trafficType in {allowed}; add an aws.ec2.FlowLog per VPC",
@@ -131,7 +146,7 @@ def check_aws_vpc_flow_logs(resources: Sequence[StackResource], ctx: Context) ->
 
 
 def check_azure_vnet_flow_logs(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
-    vnets = [(r, peek(r.props, "virtualNetworkName")) for r in resources if r.type == AZ_VNET]
+    vnets = [(r, arm_name(r.props, "virtualNetworkName")) for r in resources if r.type == AZ_VNET]
     if not vnets:
         return
     refs = [

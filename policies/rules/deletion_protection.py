@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from ..framework import Context, Props, Rule, StackResource, StackRule, truthy
-from .metadata_service import AWS_INSTANCE, PROD_STACKS_KNOB, UNKNOWN, arm_names, get, is_prod, peek, text, unmatched, show
+from .metadata_service import AWS_INSTANCE, PROD_STACKS_KNOB, UNKNOWN, arm_name, arm_names, get, is_prod, peek, text, unmatched, show
 
 AWS_LB = "aws:lb/loadBalancer:LoadBalancer"
 AWS_ALB = "aws:alb/loadBalancer:LoadBalancer"
@@ -74,15 +74,20 @@ def _lock_level_ok(props: Props) -> bool:
 
 
 def _lock_ref(res: StackResource) -> Any:
-    """What a lock points at, as an ARM-id-like string (or UNKNOWN)."""
+    """What a lock points at, as an ARM-id-like string, or UNKNOWN.
+
+    ``scope``/``resourceName`` are required inputs but not outputs: a stack rule on `up` sees
+    outputs, where they are absent, so absent counts as unknown (matched by count).
+    """
     p = res.props
     if res.type == AZ_LOCK_SCOPE:
-        return peek(p, "scope")
+        scope = peek(p, "scope")
+        return UNKNOWN if scope is None else scope
     if res.type == AZ_LOCK_RESOURCE:
         name, rtype = peek(p, "resourceName"), peek(p, "resourceType")
-        if UNKNOWN in (name, rtype):
-            return UNKNOWN
-        return f"/{rtype}/{name}" if isinstance(name, str) and isinstance(rtype, str) else None
+        if isinstance(name, str) and isinstance(rtype, str):
+            return f"/{rtype}/{name}"
+        return UNKNOWN
     return None
 
 
@@ -96,7 +101,6 @@ def check_azure_locks(resources: Sequence[StackResource], ctx: Context) -> Itera
     if any(lock.type in (AZ_LOCK_SUBSCRIPTION, AZ_LOCK_GROUP) for lock in locks):
         return
     refs = [_lock_ref(lock) for lock in locks]
-    refs = [r for r in refs if r is not None]
     # A scope lock on a resource group or subscription id (no /providers/ segment) covers all.
     if any(isinstance(ref, str) and ref.lower().startswith("/subscriptions/") and "/providers/" not in ref.lower() for ref in refs):
         return
@@ -104,7 +108,7 @@ def check_azure_locks(resources: Sequence[StackResource], ctx: Context) -> Itera
     for r in resources:
         if r.type in AZ_LOCKED_TYPES:
             name_key, collection = AZ_LOCKED_TYPES[r.type]
-            name = peek(r.props, name_key)
+            name = arm_name(r.props, name_key)
             targets.append((r, f"{collection}/{name}" if isinstance(name, str) else None))
     collections = [c.lower() for _, c in AZ_LOCKED_TYPES.values()]
     for res in unmatched(

@@ -99,6 +99,13 @@ def unmatched(targets: Sequence[tuple[Any, Any]], refs: Sequence[Any], names_tar
     return []
 
 
+def arm_name(props: Any, key: str) -> Any:
+    """An Azure resource's name: the input `key` (e.g. ``applicationGatewayName``) or, in a stack
+    rule on `up` where properties are outputs, the output ``name`` (None/`UNKNOWN` when unknown)."""
+    value = peek(props, key)
+    return peek(props, "name") if value is None else value
+
+
 def show(value: Any) -> str:
     """A property value for a message: scalars as repr, containers by kind (proxies print badly)."""
     if isinstance(value, Mapping):

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
 
-from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, exact_false, is_map, truthy
-from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, has_key, is_set, text, show
+from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, exact_false, is_map, truthy
+from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, is_set, show, text
 
 AWS_LBS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 AWS_ELB = "aws:elb/loadBalancer:LoadBalancer"
@@ -258,7 +258,13 @@ def check_azure_monitor_agent(resources: Sequence[StackResource], ctx: Context) 
     if not vms:
         return
     agents = {str(a).lower() for a in ctx["agentTypes"]}
-    count = sum(1 for e in _of(resources, (AZ_VM_EXTENSION,)) if text(get(e.props, "type")) in agents)
+    # The input `type` is the extension type; on `up` stack rules see outputs, where `type` is
+    # the ARM resource type, so the Azure Monitor publisher counts too.
+    count = sum(
+        1
+        for e in _of(resources, (AZ_VM_EXTENSION,))
+        if text(get(e.props, "type")) in agents or text(get(e.props, "publisher")) == "microsoft.azure.monitor"
+    )
     if count < len(vms):
         yield (
             f"{len(vms)} VM(s) but {count} Azure Monitor Agent extension(s) ({sorted(ctx['agentTypes'])}); "

@@ -323,3 +323,35 @@ def test_gcp_bucket_locked_only_in_prod():
     assert violations(LOCKED, GCP_BUCKET, {"retentionDays": 400, "locked": True}, stack="prod") == []
     msgs = violations(LOCKED, GCP_BUCKET, {"retentionDays": 400, "locked": False}, stack="prod")
     assert len(msgs) == 1 and "locked is False" in msgs[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# On `up` stack rules see outputs: VPC ids appear in ARNs, Azure path parameters disappear.
+
+VPC_OUT = {"cidrBlock": "10.0.0.0/16", "arn": "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-0abc"}
+
+
+def test_passes_when_flow_log_names_the_vpc_on_up():
+    res = [("aws:ec2/vpc:Vpc", "vpc", VPC_OUT), ("aws:ec2/flowLog:FlowLog", "fl", {**FLOW, "vpcId": "vpc-0abc", "logDestination": "arn"})]
+    assert stack_violations(VPC_FLOW, res, dry_run=False) == []
+
+
+def test_fails_when_flow_log_names_another_vpc_on_up():
+    res = [("aws:ec2/vpc:Vpc", "vpc", VPC_OUT), ("aws:ec2/flowLog:FlowLog", "fl", {**FLOW, "vpcId": "vpc-0def", "logDestination": "arn"})]
+    found = stack_violations(VPC_FLOW, res, dry_run=False)
+    assert len(found) == 1 and found[0][1].endswith("::vpc")
+
+
+def test_passes_when_diagnostic_setting_outputs_lack_resource_uri():
+    gw_out = {"name": "appgw-prod", "provisioningState": "Succeeded"}
+    diag_out = {k: v for k, v in DIAG.items() if k != "resourceUri"}
+    assert stack_violations(APPGW_DIAG, [(AZ_APPGW, "gw", gw_out), (AZ_DIAG, "diag", diag_out)], dry_run=False) == []
+    assert len(stack_violations(APPGW_DIAG, [(AZ_APPGW, "gw", gw_out)], dry_run=False)) == 1
+
+
+def test_vnet_output_name_is_matched_on_up():
+    vnet_out = {"name": "vnet-app", "addressSpace": VNET["addressSpace"]}
+    ok = [(AZ_VNET, "vnet", vnet_out), (AZ_FLOW, "fl", VNET_FLOW_LOG)]
+    assert stack_violations(VNET_FLOW, ok, dry_run=False) == []
+    other = {**VNET_FLOW_LOG, "targetResourceId": VNET_FLOW_LOG["targetResourceId"].replace("vnet-app", "vnet-x")}
+    assert len(stack_violations(VNET_FLOW, [(AZ_VNET, "vnet", vnet_out), (AZ_FLOW, "fl", other)], dry_run=False)) == 1

@@ -136,3 +136,13 @@ def test_one_unknown_scope_covers_one_resource_by_count():
 
 def test_azure_locks_not_required_outside_prod():
     assert stack_violations(LOCK, [(AZ_APPGW, "gw", APPGW)], stack="dev") == []
+
+
+def test_lock_outputs_without_scope_count_on_up():
+    # On `up` stack rules see outputs, where a lock's scope/resourceName (path parameters) are absent.
+    gw_out = {"name": "appgw-prod"}
+    lock_out = {"level": "CanNotDelete", "name": "lock", "type": "Microsoft.Authorization/locks"}
+    assert stack_violations(LOCK, [(AZ_APPGW, "gw", gw_out), (LOCK_SCOPE, "l", lock_out)], stack="prod", dry_run=False) == []
+    assert stack_violations(LOCK, [(AZ_APPGW, "gw", gw_out), (LOCK_RES, "l", lock_out)], stack="prod", dry_run=False) == []
+    found = stack_violations(LOCK, [(AZ_APPGW, "gw", gw_out), (AZ_VM, "vm", {"name": "vm-0"}), (LOCK_RES, "l", lock_out)], stack="prod", dry_run=False)
+    assert len(found) == 2

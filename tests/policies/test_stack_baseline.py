@@ -253,3 +253,12 @@ def test_ec2_detailed_monitoring(type_, props, ok):
 def test_fails_when_azure_vm_has_no_monitor_agent():
     found = stack_violations(AGENT, without(azure_stack(), "vm-0-ama"))
     assert len(found) == 1 and "Azure Monitor Agent" in found[0][0] and found[0][1].endswith("::vm-0")
+
+
+def test_monitor_agent_counted_from_outputs_on_up():
+    # On `up` the extension's `type` output is the ARM type; the publisher identifies the agent.
+    res = [r for r in azure_stack() if r[1] != "vm-0-ama"]
+    res.append(("azure-native:compute:VirtualMachineExtension", "ama", {"type": "Microsoft.Compute/virtualMachines/extensions", "publisher": "Microsoft.Azure.Monitor"}))
+    assert stack_violations(AGENT, res, dry_run=False) == []
+    res[-1] = ("azure-native:compute:VirtualMachineExtension", "other", {"type": "Microsoft.Compute/virtualMachines/extensions", "publisher": "Microsoft.Azure.Extensions"})
+    assert len(stack_violations(AGENT, res, dry_run=False)) == 1
