@@ -330,14 +330,14 @@ class StackConfig(_Model):
     cloud: Cloud = Field(description="Cloud to deploy to: `aws`, `azure` or `gcp`. Required.")
     environment: Environment = Field(description="Environment profile: `dev` or `prod`; selects the defaults. Required.")
     app: AppConfig = Field(description="What runs and who owns it.")
-    compute: ComputeConfig
-    network: NetworkConfig
-    access: AccessConfig = AccessConfig()
-    dns: DnsConfig
-    load_balancer: LoadBalancerConfig
-    logging: LoggingConfig
-    monitoring: MonitoringConfig
-    protection: ProtectionConfig
+    compute: ComputeConfig = Field(description="The VM tier; defaults from the profile.")
+    network: NetworkConfig = Field(description="The network; defaults from the profile.")
+    access: AccessConfig = Field(default_factory=AccessConfig, description="Who may reach what; secure defaults.")
+    dns: DnsConfig = Field(description="App domain and DNS zone. Required.")
+    load_balancer: LoadBalancerConfig = Field(description="The TLS front door; defaults from the profile.")
+    logging: LoggingConfig = Field(description="The log sink; defaults from the profile.")
+    monitoring: MonitoringConfig = Field(description="Alert channel and thresholds; `alertEmails` is required.")
+    protection: ProtectionConfig = Field(description="Deletion guards; defaults from the profile.")
     tags: dict[str, str] = Field({}, description="Extra tags on every resource. Default: none.")
     aws: Optional[AwsConfig] = Field(None, description="AWS settings; required when `cloud` is aws.")
     azure: Optional[AzureConfig] = Field(None, description="Azure settings; required when `cloud` is azure.")
