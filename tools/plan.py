@@ -113,9 +113,24 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print only the summary and violations")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
+    config = load_stack_config(args.stack, args.overrides)
+    session = None
+    if not args.no_policy:
+        from .policy_gate import PackSession
+
+        # The pack boots in its own process while the program runs: the two overlap.
+        session = PackSession(project=PROJECT, stack=args.stack, stack_config=config, dry_run=True)
+        session.spawn()
+    try:
+        return _plan_and_gate(args, config, session)
+    finally:
+        if session is not None:
+            session.close()
+
+
+def _plan_and_gate(args: argparse.Namespace, config: dict[str, str], session) -> int:
     from components.config import ConfigError
 
-    config = load_stack_config(args.stack, args.overrides)
     started = time.perf_counter()
     try:
         plan = run_program(args.stack, config)
@@ -147,6 +162,7 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
             stack_config=config,
             policy_config=policy_config,
             dry_run=True,
+            session=session,
         )
     except GateError as exc:
         print(f"policy gate failed: {exc}", file=sys.stderr)

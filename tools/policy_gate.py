@@ -333,12 +333,17 @@ class PackSession:
         self._threads: list[threading.Thread] = []
         self.startup_s = 0.0
         self.proc_exit: Optional[int] = None
+        self._t0 = 0.0
+        self._engine_address = ""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def __enter__(self) -> "PackSession":
         try:
-            self.start()
+            if self.proc is None:
+                self.spawn()
+            if self.info is None:
+                self.connect()
         except BaseException:
             self.close()
             raise
@@ -363,7 +368,17 @@ class PackSession:
         return out
 
     def start(self) -> None:
-        t0 = time.perf_counter()
+        """Spawn the pack and connect to it (both steps of the CLI's start-up)."""
+        self.spawn()
+        self.connect()
+
+    def spawn(self) -> None:
+        """Start the engine service and the pack process; returns without waiting for the pack.
+
+        Callers with other work to do (the offline plan runs the program meanwhile) spawn first
+        and `connect` later, so the pack's start-up overlaps that work.
+        """
+        self._t0 = time.perf_counter()
         if not (self.pack_dir / "__main__.py").is_file():
             raise GateError(f"{self.pack_dir} is not a Python policy pack (no __main__.py)")
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), options=_CHANNEL_OPTIONS)
@@ -392,6 +407,12 @@ class PackSession:
             stderr=subprocess.PIPE,
         )
         self._drain(self.proc.stderr, self._stderr)
+        self._engine_address = engine_address
+
+    def connect(self) -> None:
+        """Read the pack's port, handshake and fetch its analyzer info."""
+        assert self.proc is not None, "spawn() first"
+        engine_address = self._engine_address
         port = self._read_port()
         self._drain(self.proc.stdout, self._stderr)  # anything printed later is diagnostic output
 
@@ -410,7 +431,7 @@ class PackSession:
             if exc.code() != grpc.StatusCode.UNIMPLEMENTED:  # older SDKs do not implement it
                 raise self._rpc_error("Handshake", exc) from exc
         self.info = self._call("GetAnalyzerInfo", empty_pb2.Empty())
-        self.startup_s = time.perf_counter() - t0
+        self.startup_s = time.perf_counter() - self._t0
 
     def _drain(self, stream, sink: list[str]) -> None:
         def run() -> None:
@@ -621,14 +642,23 @@ def run_gate(
     policy_config: dict | None = None,
     dry_run: bool = True,
     pack_dir: str | Path = DEFAULT_PACK_DIR,
+    session: Optional[PackSession] = None,
 ) -> GateResult:
-    """Start the pack, analyze every resource and the stack, stop the pack; see the module doc."""
+    """Start the pack, analyze every resource and the stack, stop the pack; see the module doc.
+
+    `session` is a pack already spawned by the caller (`PackSession.spawn`) with the same
+    project, stack and config; it is connected if needed and always closed here.
+    """
     for i, res in enumerate(resources):
         _check_resource(res, i)
     names = {r["urn"]: r["name"] for r in resources}
     result = GateResult()
     t_start = time.perf_counter()
-    with PackSession(pack_dir, project=project, stack=stack, stack_config=stack_config, dry_run=dry_run) as s:
+    if session is None:
+        session = PackSession(pack_dir, project=project, stack=stack, stack_config=stack_config, dry_run=dry_run)
+    else:
+        t_start = session._t0 or t_start
+    with session as s:
         assert s.info is not None
         result.pack = s.info.name
         result.pack_pid = s.pid
