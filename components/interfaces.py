@@ -8,7 +8,7 @@ another cloud's classes. Every implementation exposes the attributes listed in `
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 import pulumi
@@ -149,4 +149,4 @@ class MonitoringArgs:
     unhealthy_hosts: int
     period_seconds: int
     protect: bool
-    tags: Tags = field(default_factory=dict)
+    tags: Tags

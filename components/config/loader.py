@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import typing
 from typing import Any, Mapping, Optional
 
 import pulumi
@@ -34,9 +35,12 @@ class ConfigError(pulumi.RunError):
 
 def _structured(field_name: str) -> bool:
     """Whether a top-level field takes an object or list (JSON in the engine's config map)."""
-    info = StackConfig.model_fields[field_name]
-    ann = str(info.annotation)
-    return not any(ann == t for t in ("<class 'str'>", "<class 'int'>", "<class 'bool'>")) and "Literal" not in ann
+    annotation = StackConfig.model_fields[field_name].annotation
+    for candidate in (annotation, *typing.get_args(annotation)):
+        origin = typing.get_origin(candidate) or candidate
+        if origin in (list, dict) or (isinstance(origin, type) and issubclass(origin, BaseModel)):
+            return True
+    return False
 
 
 def _top_level_aliases() -> dict[str, str]:
