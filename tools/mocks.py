@@ -168,9 +168,6 @@ class PlanMocks(pulumi_mocks.Mocks):
         if token == "aws:route53/getZone:getZone":
             zone = a.get("name", "example.com")
             return {"zoneId": "Z0" + _short(zone, 12).upper(), "name": zone, "id": "Z0" + _short(zone, 12).upper()}, []
-        if token == "aws:elb/getServiceAccount:getServiceAccount":
-            # eu-west-1's ELB account, as AWS documents it.
-            return {"arn": "arn:aws:iam::156460647715:root", "id": "156460647715", "region": self.region}, []
         raise NotImplementedError(f"the offline plan has no mock for provider function {token}; add one in tools/mocks.py")
 
 

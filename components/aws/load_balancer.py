@@ -11,8 +11,21 @@ import pulumi_aws as aws
 from ..interfaces import LoadBalancerArgs
 from .kms import account_of
 
-#: ELB log delivery in regions opened after August 2022 (older ones use the regional ELB account).
+#: ELB log delivery principal; the only one in regions opened after August 2022.
 LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+#: Regions opened before August 2022 deliver access logs from a regional ELB account (AWS docs,
+#: "Enable access logs for your Application Load Balancer"). A static table, not a look-up: the
+#: provider's look-up fails in regions it does not list, which would break newer regions.
+ELB_LOG_ACCOUNTS: dict[str, str] = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+    "eu-west-1": "156460647715", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
+    "sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
+}
 ACCESS_LOG_PREFIX = "alb"
 #: AWS managed rule groups in the web ACL: OWASP-style common rules, known bad inputs
 #: (Log4Shell and friends), and Amazon's IP reputation list.
@@ -252,11 +265,18 @@ class LoadBalancer(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self)).arn
-
         def policy(values: list[str]) -> str:
-            bucket_arn, account_id, partition, elb_arn = values
+            bucket_arn, account_id, partition, region = values
             logs = f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"
+            legacy = [
+                {
+                    "Sid": "ElbAccountDelivers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{ELB_LOG_ACCOUNTS[region]}:root"},
+                    "Action": "s3:PutObject",
+                    "Resource": logs,
+                }
+            ] if region in ELB_LOG_ACCOUNTS else []
             return json.dumps(
                 {
                     "Version": "2012-10-17",
@@ -269,13 +289,7 @@ class LoadBalancer(pulumi.ComponentResource):
                             "Resource": [bucket_arn, f"{bucket_arn}/*"],
                             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                         },
-                        {
-                            "Sid": "ElbAccountDelivers",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": elb_arn},
-                            "Action": "s3:PutObject",
-                            "Resource": logs,
-                        },
+                        *legacy,
                         {
                             "Sid": "ElbServiceDelivers",
                             "Effect": "Allow",
@@ -291,7 +305,7 @@ class LoadBalancer(pulumi.ComponentResource):
         return aws.s3.BucketPolicy(
             f"{name}-logs",
             bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, account.account_id, account.partition, elb_account).apply(policy),
+            policy=pulumi.Output.all(bucket.arn, account.account_id, account.partition, account.region).apply(policy),
             # Public access block first, or the policy with a '*' principal could be judged public.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )

@@ -326,3 +326,11 @@ def test_stack_outputs_have_the_cloud_neutral_names(dev_plan):
         "alertChannel": "arn:aws:sns:eu-west-1:123456789012:appstack-monitoring-alerts",
     }
     assert dev_plan.outputs["loadBalancerAddress"].endswith(".eu-west-1.elb.amazonaws.com")
+
+
+def test_newer_regions_grant_log_delivery_to_the_service_principal_only():
+    plan = plan_of("dev", ["aws.region=ap-southeast-4"])
+    policy = json.loads(plan.of_type("aws:s3/bucketPolicy:BucketPolicy")[0].properties["policy"])
+    principals = [s["Principal"] for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert principals == [{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}]
+    assert plan.named("appstack-vm-0").properties["subnetId"]
