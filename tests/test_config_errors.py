@@ -49,6 +49,8 @@ CASES = {
                   ["appstack:monitoring.alertEmails[0] = 'ops'", "not an e-mail address", "ops@example.com"]),
     "cloud_section_missing": ("dev", [], ["appstack:aws"],
                               ["appstack:aws", "cloud is aws but appstack:aws is missing", "region: eu-west-1"]),
+    "multiline_command": ("dev", ['app.command="/bin/app\\nUser=root"'], [],
+                          ["appstack:app.command = '/bin/app\\nUser=root'", "should match pattern", "match the pattern"]),
     "not_implemented_cloud": ("dev", ["cloud=azure"], [],
                               ["appstack:cloud = 'azure'", "not implemented yet", "set appstack:cloud to one of aws"]),
 }

@@ -130,7 +130,11 @@ class AppConfig(_Model):
         "/health", pattern=r"^/[^\s]*$", description="HTTP path the load balancer probes. Default: `/health`."
     )
     command: Optional[str] = Field(
-        None, min_length=1, description="Command that starts the app (systemd ExecStart). Default: the built-in demo app."
+        None,
+        min_length=1,
+        # One line: a newline would let the value add its own directives (User=root) to the unit.
+        pattern=r"^[^\r\n]+$",
+        description="Command that starts the app (systemd ExecStart, one line). Default: the built-in demo app.",
     )
     image: Optional[str] = Field(
         None,
