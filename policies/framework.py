@@ -143,6 +143,23 @@ class StackRule:
 
 
 # ---------------------------------------------------------------------------------------------
+# Production stacks
+
+#: The knob of production-only rules (deletion protection, WAF, retention floors, bucket locks):
+#: register it as ``knobs={"prodStacks": PROD_STACKS_KNOB}`` and test with `is_prod`.
+PROD_STACKS_KNOB = Knob(
+    {"type": "array", "items": {"type": "string"}},
+    ["prod", "prod-*", "*-prod", "production"],
+    "stack-name globs treated as production",
+)
+
+
+def is_prod(ctx: Context) -> bool:
+    """True when the stack name matches one of the rule's ``prodStacks`` globs."""
+    return any(fnmatch.fnmatchcase(ctx.stack, str(g)) for g in ctx.config.get("prodStacks") or ())
+
+
+# ---------------------------------------------------------------------------------------------
 # Turning rules into pulumi_policy policies
 
 
@@ -334,7 +351,8 @@ def to_policy(rule: Rule | StackRule) -> ResourceValidationPolicy | StackValidat
 
 # ---------------------------------------------------------------------------------------------
 # Shape helpers shared by the rules. Properties arrive as plain dicts/lists in tests and as the
-# SDK's unknown-checking proxies (Mapping/Sequence, not dict/list) in the pack: use these.
+# SDK's unknown-checking proxies (Mapping/Sequence, not dict/list) in the pack: use these (and the
+# helpers built on them in `shapes`).
 
 
 def is_map(value: Any) -> bool:

@@ -23,40 +23,22 @@ from typing import Any, Iterable, Iterator, Optional
 import yaml
 from pulumi_policy.secret import Secret
 
-from ..framework import (
-    ADVISORY,
-    MANDATORY,
-    Context,
-    Knob,
-    Props,
-    Rule,
-    StackRule,
-    as_list,
-    dig,
-    is_map,
-    truthy,
+from ..framework import ADVISORY, MANDATORY, Context, Knob, Props, Rule, StackRule, as_list, dig, is_map, truthy
+from ..tokens import (
+    AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, AZ_VM, AZ_VMSS, GCP_INSTANCE,
+    GCP_INSTANCE_FROM_TEMPLATE, GCP_REGION_TEMPLATE, GCP_TEMPLATE,
 )
 
 CONCERN = "admin-access"
 
-AWS_INSTANCE = "aws:ec2/instance:Instance"
-AWS_SPOT = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
-AWS_LAUNCH_CONFIG = "aws:ec2/launchConfiguration:LaunchConfiguration"
-AWS_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-AZ_VM = "azure-native:compute:VirtualMachine"
-AZ_VMSS = "azure-native:compute:VirtualMachineScaleSet"
-GCP_INSTANCE = "gcp:compute/instance:Instance"
-GCP_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
-GCP_REGION_TEMPLATE = "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate"
-GCP_FROM_TEMPLATE = "gcp:compute/instanceFromTemplate:InstanceFromTemplate"
 GCP_PROJECT_METADATA = "gcp:compute/projectMetadata:ProjectMetadata"
 GCP_PROJECT_METADATA_ITEM = "gcp:compute/projectMetadataItem:ProjectMetadataItem"
 
-AWS_VMS = (AWS_INSTANCE, AWS_SPOT, AWS_LAUNCH_CONFIG, AWS_LAUNCH_TEMPLATE)
+AWS_VMS = (AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE)
 AZURE_VMS = (AZ_VM, AZ_VMSS)
 GCP_VMS = (GCP_INSTANCE, GCP_TEMPLATE, GCP_REGION_TEMPLATE)
 GCP_PROJECT = (GCP_PROJECT_METADATA, GCP_PROJECT_METADATA_ITEM)
-BOOT_TYPES = AWS_VMS + AZURE_VMS + GCP_VMS + (GCP_FROM_TEMPLATE,)
+BOOT_TYPES = AWS_VMS + AZURE_VMS + GCP_VMS + (GCP_INSTANCE_FROM_TEMPLATE,)
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -122,7 +104,7 @@ def _meta_get(meta: Any, key: str) -> tuple[bool, Any]:
 
 def boot_sources(resource_type: str, props: Props) -> Iterator[tuple[str, Any, bool]]:
     """``(label, raw value, is_base64)`` for every boot-data property that is set."""
-    if resource_type in (AWS_INSTANCE, AWS_SPOT, AWS_LAUNCH_CONFIG):
+    if resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_CONFIGURATION):
         yield "userData", props.get("userData"), False
         yield "userDataBase64", props.get("userDataBase64"), True
     elif resource_type == AWS_LAUNCH_TEMPLATE:
@@ -133,7 +115,7 @@ def boot_sources(resource_type: str, props: Props) -> Iterator[tuple[str, Any, b
     elif resource_type == AZ_VMSS:
         yield "virtualMachineProfile.osProfile.customData", dig(props, "virtualMachineProfile", "osProfile", "customData"), True
         yield "virtualMachineProfile.userData", dig(props, "virtualMachineProfile", "userData"), True
-    elif resource_type in GCP_VMS + (GCP_FROM_TEMPLATE,):
+    elif resource_type in GCP_VMS + (GCP_INSTANCE_FROM_TEMPLATE,):
         yield "metadataStartupScript", props.get("metadataStartupScript"), False
         meta = _metadata(props)
         for key in ("startup-script", "user-data"):
@@ -605,7 +587,7 @@ _EXCLUDED_KEYS = {"lock_passwd", "ssh_pwauth", "chpasswd"}
 
 def _secret_docs(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:
     yield from boot_documents(resource_type, props)
-    if resource_type in GCP_VMS + (GCP_FROM_TEMPLATE,):
+    if resource_type in GCP_VMS + (GCP_INSTANCE_FROM_TEMPLATE,):
         # Every metadata value is readable by any process on the VM through the metadata server.
         meta = _metadata(props)
         for key in meta:

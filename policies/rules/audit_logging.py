@@ -4,7 +4,7 @@ Resource rules read a load balancer's or subnet's own log settings. Where a clou
 logging with a separate resource (an Azure diagnostic setting for an application gateway, an
 Azure VNet flow log, an AWS VPC flow log), a stack rule pairs the two. The ids that pair them are
 outputs and so unknown during preview: pairing then falls back to counting (see
-`metadata_service.unmatched`); on `up`, where stack rules see outputs, Azure names and AWS VPC
+`shapes.unmatched`); on `up`, where stack rules see outputs, Azure names and AWS VPC
 ids (from the VPC's ARN) are matched exactly.
 Azure NSG flow logs are retired (no new ones since June 2025): VNet flow logs are required.
 """
@@ -13,29 +13,27 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Sequence
 
-from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, exact_false, is_map, truthy
-from .metadata_service import PROD_STACKS_KNOB, UNKNOWN, arm_name, arm_names, as_number, get, is_prod, is_set, peek, text, unmatched, show
+from ..framework import (
+    ADVISORY, PROD_STACKS_KNOB, Context, Knob, Props, Rule, StackResource, StackRule, as_list, exact_false, is_map,
+    is_prod, truthy,
+)
+from ..shapes import UNKNOWN, arm_name, arm_names, as_number, get, is_set, peek, show, text, unmatched
+from ..tokens import (
+    AWS_ALB, AWS_ELB, AWS_LB, AWS_LOG_GROUP, AZ_APPGW, AZ_WORKSPACE, GCP_BACKEND, GCP_FIREWALL, GCP_FOLDER_BUCKET_CONFIG,
+    GCP_ORGANIZATION_BUCKET_CONFIG, GCP_PROJECT_BUCKET_CONFIG, GCP_REGION_BACKEND,
+)
 
-AWS_LB = "aws:lb/loadBalancer:LoadBalancer"
-AWS_ALB = "aws:alb/loadBalancer:LoadBalancer"
-AWS_ELB = "aws:elb/loadBalancer:LoadBalancer"
 AWS_VPC = "aws:ec2/vpc:Vpc"
 AWS_FLOW_LOG = "aws:ec2/flowLog:FlowLog"
-AWS_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-GCP_BACKEND = "gcp:compute/backendService:BackendService"
-GCP_REGION_BACKEND = "gcp:compute/regionBackendService:RegionBackendService"
 GCP_SUBNET = "gcp:compute/subnetwork:Subnetwork"
-GCP_FIREWALL = "gcp:compute/firewall:Firewall"
 GCP_BUCKET_CONFIGS = (
-    "gcp:logging/projectBucketConfig:ProjectBucketConfig",
-    "gcp:logging/folderBucketConfig:FolderBucketConfig",
-    "gcp:logging/organizationBucketConfig:OrganizationBucketConfig",
+    GCP_PROJECT_BUCKET_CONFIG,
+    GCP_FOLDER_BUCKET_CONFIG,
+    GCP_ORGANIZATION_BUCKET_CONFIG,
     "gcp:logging/billingAccountBucketConfig:BillingAccountBucketConfig",
 )
-AZ_APPGW = "azure-native:network:ApplicationGateway"
 AZ_VNET = "azure-native:network:VirtualNetwork"
 AZ_FLOW_LOG = "azure-native:network:FlowLog"
-AZ_WORKSPACE = "azure-native:operationalinsights:Workspace"
 #: azure-native v3 registers `monitor:`; programs on v2 still use `insights:`.
 AZ_DIAGNOSTIC_SETTINGS = ("azure-native:monitor:DiagnosticSetting", "azure-native:insights:DiagnosticSetting")
 
@@ -321,7 +319,7 @@ RULES: list[Rule | StackRule] = [
         description="GCP log buckets of production stacks should be locked.",
         concern="audit-logging",
         clouds=("gcp",),
-        resource_types=("gcp:logging/projectBucketConfig:ProjectBucketConfig",),
+        resource_types=(GCP_PROJECT_BUCKET_CONFIG,),
         check=check_bucket_locked,
         level=ADVISORY,
         knobs={"prodStacks": PROD_STACKS_KNOB},

@@ -17,18 +17,13 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Sequence
 
-from ..framework import Context, Props, Rule, StackResource, StackRule, truthy
-from .metadata_service import AWS_INSTANCE, PROD_STACKS_KNOB, UNKNOWN, arm_name, arm_names, get, is_prod, peek, text, unmatched, show
+from ..framework import PROD_STACKS_KNOB, Context, Props, Rule, StackResource, StackRule, is_prod, truthy
+from ..shapes import UNKNOWN, arm_name, arm_names, get, peek, show, text, unmatched
+from ..tokens import (
+    AWS_ALB, AWS_INSTANCE, AWS_LB, AZ_APPGW, AZ_LB, AZ_VM, GCP_FORWARDING_RULE, GCP_GLOBAL_FORWARDING_RULE, GCP_INSTANCE,
+    GCP_INSTANCE_FROM_TEMPLATE,
+)
 
-AWS_LB = "aws:lb/loadBalancer:LoadBalancer"
-AWS_ALB = "aws:alb/loadBalancer:LoadBalancer"
-GCP_GLOBAL_FORWARDING_RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
-GCP_FORWARDING_RULE = "gcp:compute/forwardingRule:ForwardingRule"
-GCP_INSTANCE = "gcp:compute/instance:Instance"
-GCP_INSTANCE_FROM_TEMPLATE = "gcp:compute/instanceFromTemplate:InstanceFromTemplate"
-AZ_APPGW = "azure-native:network:ApplicationGateway"
-AZ_LB = "azure-native:network:LoadBalancer"
-AZ_VM = "azure-native:compute:VirtualMachine"
 AZ_LOCK_RESOURCE = "azure-native:authorization:ManagementLockAtResourceLevel"
 AZ_LOCK_SCOPE = "azure-native:authorization:ManagementLockByScope"
 AZ_LOCK_GROUP = "azure-native:authorization:ManagementLockAtResourceGroupLevel"

@@ -2,41 +2,24 @@
 
 Rules work on engine type tokens and camelCase input properties (verified against pulumi-aws 7.x,
 pulumi-azure-native 3.x and pulumi-gcp 10.x). Checkers are pure generators of messages.
-
-Helpers other modules may reuse: `kms_key_is_aws_managed`, `policy_document`,
-`entries`, `has_text`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterator, Optional
 
-from ..framework import (
-    ADVISORY,
-    Context,
-    Knob,
-    Props,
-    Rule,
-    StackResource,
-    StackRule,
-    as_list,
-    dig,
-    exact_false,
-    is_map,
-    truthy,
+from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, exact_false, is_map, truthy
+from ..shapes import entries, has_text, policy_document, policy_statements
+from ..tokens import (
+    AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_LOG_GROUP, AWS_SNS_TOPIC, AZ_VM, AZ_VMSS, GCP_INSTANCE,
+    GCP_PROJECT_BUCKET_CONFIG, GCP_REGION_TEMPLATE, GCP_TEMPLATE,
 )
 
 CONCERN = "encryption-at-rest"
 
 # --- type tokens ---------------------------------------------------------------------------------
-AWS_INSTANCE = "aws:ec2/instance:Instance"
-AWS_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-AWS_LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
 AWS_EBS_VOLUME = "aws:ebs/volume:Volume"  # pulumi-aws has no aws:ec2/volume token
-AWS_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-AWS_SNS_TOPIC = "aws:sns/topic:Topic"
 AWS_S3_BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")  # v7 Bucket == old BucketV2
 AWS_S3_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 AWS_S3_SSE = (
@@ -44,14 +27,10 @@ AWS_S3_SSE = (
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
 )
 AWS_S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-AZ_VM = "azure-native:compute:VirtualMachine"
-AZ_VMSS = "azure-native:compute:VirtualMachineScaleSet"
 AZ_DISK = "azure-native:compute:Disk"
-GCP_INSTANCE = "gcp:compute/instance:Instance"
 GCP_DISK = "gcp:compute/disk:Disk"
 GCP_REGION_DISK = "gcp:compute/regionDisk:RegionDisk"
-GCP_TEMPLATES = ("gcp:compute/instanceTemplate:InstanceTemplate", "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate")
-GCP_LOG_BUCKET = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
+GCP_TEMPLATES = (GCP_TEMPLATE, GCP_REGION_TEMPLATE)
 GCP_STORAGE_BUCKET = "gcp:storage/bucket:Bucket"
 
 CMK_KNOB = Knob(
@@ -61,42 +40,13 @@ CMK_KNOB = Knob(
 )
 
 
-# --- shape helpers (reusable) --------------------------------------------------------------------
-
-
-def has_text(value: Any) -> bool:
-    """A non-empty string (key IDs, ARNs, self links)."""
-    return isinstance(value, str) and value.strip() != ""
-
-
-def entries(value: Any, what: str) -> tuple[list[Any], Optional[str]]:
-    """A list property as a list, or an error message when it is not a list at all."""
-    if value is None:
-        return [], None
-    if isinstance(value, (str, bytes)) or is_map(value) or not isinstance(value, Sequence):
-        return [], f"{what} is {type(value).__name__} {value!r}, not a list; cannot evaluate it (failing closed)"
-    return list(value), None
+# --- helpers ------------------------------------------------------------------------------------
 
 
 def kms_key_is_aws_managed(key: str, service: str) -> bool:
     """True for the AWS-managed default key of a service (``alias/aws/<service>``, also as an ARN)."""
     k = key.strip().lower()
     return k == f"alias/aws/{service}" or k.endswith(f":alias/aws/{service}")
-
-
-def policy_document(value: Any) -> Mapping[str, Any]:
-    """An IAM-style policy given as JSON text or an object; raises ValueError when malformed."""
-    if is_map(value):
-        return value
-    if isinstance(value, str):
-        doc = json.loads(value)
-        if isinstance(doc, Mapping):
-            return doc
-    raise ValueError(f"policy is not a JSON object: {value!r}")
-
-
-def _statements(doc: Mapping[str, Any]) -> list[Any]:
-    return as_list(doc.get("Statement"))
 
 
 # --- E1/E2: AWS EBS volumes encrypted ------------------------------------------------------------
@@ -394,7 +344,7 @@ def check_s3_sse(resource_type: str, props: Props, ctx: Context) -> Iterator[str
 
 
 def _denies_insecure_transport(doc: Mapping[str, Any]) -> bool:
-    for st in _statements(doc):
+    for st in policy_statements(doc):
         if not is_map(st) or st.get("Effect") != "Deny":
             continue
         principal = st.get("Principal")
@@ -545,7 +495,7 @@ RULES: list[Rule | StackRule] = [
         description="GCP log buckets should be encrypted with a Cloud KMS key (cmekSettings).",
         concern=CONCERN,
         clouds=("gcp",),
-        resource_types=(GCP_LOG_BUCKET,),
+        resource_types=(GCP_PROJECT_BUCKET_CONFIG,),
         check=check_gcp_log_bucket_cmek,
         # Advisory: log bucket CMEK needs the Logging service account granted on the key (often an
         # org-level setting outside the stack); many hardened stacks legitimately skip it.

@@ -11,14 +11,13 @@ checked (an unknown at apply time still fails closed).
 from __future__ import annotations
 
 import fnmatch
-import json
 from typing import Any, Iterator
 
 from pulumi_policy.proxy import UnknownValueError
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackRule, as_list, is_map
-from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, has_key, is_set, text, show
-from .public_exposure import AZ_VM, AZ_VMSS, GCP_VM_TYPES
+from ..shapes import get, has_key, is_set, parsed_json, policy_statements, ref_name, show, text
+from ..tokens import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, AZ_VM, AZ_VMSS, GCP_VM_TYPES
 
 AWS_POLICY_ATTACHMENTS = (
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -128,17 +127,16 @@ def _denied_managed_policy(arn: Any, ctx: Context) -> str | None:
 
 
 def _broad_statements(document: Any, ctx: Context, path: str) -> Iterator[str]:
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            yield f"{path} is not valid JSON; cannot verify it grants no broad privileges"
-            return
+    try:
+        document = parsed_json(document)
+    except ValueError:
+        yield f"{path} is not valid JSON; cannot verify it grants no broad privileges"
+        return
     if not is_map(document):
         yield f"{path} is not a policy document object ({show(document)})"
         return
     denied_actions = {a.lower() for a in ctx["deniedActions"]}
-    for i, st in enumerate(as_list(get(document, "Statement"))):
+    for i, st in enumerate(policy_statements(document)):
         if not is_map(st):
             yield f"{path} Statement[{i}] is not an object ({show(st)})"
             continue
@@ -190,7 +188,7 @@ def check_no_broad_privileges(resource_type: str, props: Props, ctx: Context) ->
     elif resource_type in GCP_IAM_POLICIES:
         data = get(props, "policyData")
         try:
-            doc = json.loads(data) if isinstance(data, str) else data
+            doc = parsed_json(data)
         except ValueError:
             yield "policyData is not valid JSON; cannot verify it grants no broad roles"
             return
@@ -207,7 +205,7 @@ def check_azure_broad_roles(resource_type: str, props: Props, ctx: Context) -> I
     role = _ref(props, "roleDefinitionId", ctx)
     if not isinstance(role, str):
         return
-    guid = role.rstrip("/").rsplit("/", 1)[-1].lower()
+    guid = ref_name(role).lower()
     denied = {str(k).lower(): v for k, v in ctx["deniedRoleDefinitions"].items()}
     if guid in denied:
         yield f"roleDefinitionId is the built-in {denied[guid]} role ({guid}); assign a narrower role"

@@ -6,7 +6,7 @@ import re
 from typing import Any, Iterator, Optional
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackRule, as_list, dig, exact_false, is_map, truthy
-from .encryption_at_rest import has_text, policy_document
+from ..shapes import has_text, policy_document, policy_statements
 
 CONCERN = "key-management"
 
@@ -120,7 +120,7 @@ def check_kms_policy_no_public_principal(resource_type: str, props: Props, ctx: 
     except ValueError:
         yield f"policy is not a JSON policy document ({str(raw)[:80]!r}); cannot verify its principals (failing closed)"
         return
-    for i, st in enumerate(as_list(doc.get("Statement"))):
+    for i, st in enumerate(policy_statements(doc)):
         if not is_map(st):
             yield f"policy Statement[{i}] is {st!r}, not an object; cannot evaluate it (failing closed)"
             continue

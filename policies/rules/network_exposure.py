@@ -24,19 +24,10 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from ..framework import (
-    ADVISORY,
-    MANDATORY,
-    Context,
-    Knob,
-    Props,
-    Rule,
-    StackResource,
-    StackRule,
-    as_list,
-    dig,
-    is_map,
-    truthy,
+from ..framework import ADVISORY, MANDATORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, is_map, truthy
+from ..shapes import ref_name
+from ..tokens import (
+    AWS_ALB, AWS_LB, AWS_LISTENERS, AZ_APPGW, AZ_LB, GCP_FIREWALL, GCP_FORWARDING_RULE, GCP_GLOBAL_FORWARDING_RULE,
 )
 
 CONCERN = "network-exposure"
@@ -51,7 +42,6 @@ AWS_VPC_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 AWS_VPC_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 AZ_NSG = "azure-native:network:NetworkSecurityGroup"
 AZ_RULE = "azure-native:network:SecurityRule"
-GCP_FW = "gcp:compute/firewall:Firewall"
 GCP_POLICY_RULES = (
     "gcp:compute/firewallPolicyRule:FirewallPolicyRule",
     "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule",
@@ -73,7 +63,7 @@ FIREWALL_TYPES: tuple[str, ...] = (
     AWS_VPC_EGRESS,
     AZ_NSG,
     AZ_RULE,
-    GCP_FW,
+    GCP_FIREWALL,
     *GCP_POLICY_RULES,
     *GCP_POLICY_WITH_RULES,
 )
@@ -384,7 +374,7 @@ def permissions(resource_type: str, props: Props) -> Iterator[Permission]:
         perm = _azure_rule(props, "security rule")
         if perm is not None:
             yield perm
-    elif resource_type == GCP_FW:
+    elif resource_type == GCP_FIREWALL:
         yield from _gcp_firewall(props)
     elif resource_type in GCP_POLICY_RULES:
         yield from _gcp_policy_rule(props, "firewall policy rule")
@@ -546,16 +536,7 @@ LB_PORTS_ONLY = Rule(
 # ---------------------------------------------------------------------------------------------
 # N6: port 80 from the internet only in front of redirect-only listeners
 
-AWS_LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
-AZ_APPGW = "azure-native:network:ApplicationGateway"
-LB_FRONT_TYPES = (
-    "aws:lb/loadBalancer:LoadBalancer",
-    "aws:alb/loadBalancer:LoadBalancer",
-    AZ_APPGW,
-    "azure-native:network:LoadBalancer",
-    "gcp:compute/globalForwardingRule:GlobalForwardingRule",
-    "gcp:compute/forwardingRule:ForwardingRule",
-)
+LB_FRONT_TYPES = (AWS_LB, AWS_ALB, AZ_APPGW, AZ_LB, GCP_GLOBAL_FORWARDING_RULE, GCP_FORWARDING_RULE)
 
 
 def _aws_listener_redirects(props: Props) -> bool:
@@ -572,7 +553,7 @@ def _appgw_plain_http_listeners(props: Props) -> Iterator[str]:
     for rule in _maps(props.get("requestRoutingRules"), "requestRoutingRules"):
         listener_id = dig(rule, "httpListener", "id")
         if listener_id and dig(rule, "redirectConfiguration", "id"):
-            redirected.add(str(listener_id).rstrip("/").rsplit("/", 1)[-1])
+            redirected.add(ref_name(listener_id))
     for listener in _maps(props.get("httpListeners"), "httpListeners"):
         if str(listener.get("protocol") or "").lower() == "http" and str(listener.get("name")) not in redirected:
             yield str(listener.get("name"))

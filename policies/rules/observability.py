@@ -11,17 +11,13 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..framework import Context, Props, Rule, StackRule, as_list, exact_false, is_map
-from .metadata_service import get, is_set, item_count, show
+from ..shapes import get, is_set, item_count, show
+from ..tokens import AWS_METRIC_ALARM, AZ_ACTION_GROUPS, AZ_METRIC_ALERTS, GCP_ALERT_POLICY, GCP_NOTIFICATION_CHANNEL
 
-AWS_METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 AWS_COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
-GCP_ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
-GCP_NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 #: azure-native v3 registers `monitor:`; v2 programs use `insights:` (kept as aliases).
-AZ_METRIC_ALERTS = ("azure-native:monitor:MetricAlert", "azure-native:insights:MetricAlert")
 AZ_ACTIVITY_LOG_ALERTS = ("azure-native:monitor:ActivityLogAlert", "azure-native:insights:ActivityLogAlert")
 AZ_SCHEDULED_QUERY_RULES = ("azure-native:monitor:ScheduledQueryRule", "azure-native:insights:ScheduledQueryRule")
-AZ_ACTION_GROUPS = ("azure-native:monitor:ActionGroup", "azure-native:insights:ActionGroup")
 
 #: Action group receiver lists; an action group needs at least one receiver.
 AZ_RECEIVER_KEYS = (

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..framework import ADVISORY, Context, Props, Rule, StackRule, as_list, dig, is_map, truthy
-from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, is_set, text, show
+from ..shapes import get, is_set, show, text
+from ..tokens import AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, AZ_VM, AZ_VMSS, GCP_VM_TYPES
 
 AWS_SUBNET = "aws:ec2/subnet:Subnet"
 AWS_EIP = "aws:ec2/eip:Eip"
@@ -19,13 +20,6 @@ AWS_EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation"
 AWS_ENI = "aws:ec2/networkInterface:NetworkInterface"
 AZ_NIC = "azure-native:network:NetworkInterface"
 AZ_PIP = "azure-native:network:PublicIPAddress"
-AZ_VM = "azure-native:compute:VirtualMachine"
-AZ_VMSS = "azure-native:compute:VirtualMachineScaleSet"
-GCP_INSTANCE = "gcp:compute/instance:Instance"
-GCP_INSTANCE_FROM_TEMPLATE = "gcp:compute/instanceFromTemplate:InstanceFromTemplate"
-GCP_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
-GCP_REGION_TEMPLATE = "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate"
-GCP_VM_TYPES = (GCP_INSTANCE, GCP_INSTANCE_FROM_TEMPLATE, GCP_TEMPLATE, GCP_REGION_TEMPLATE)
 
 
 def _objects(value: Any, path: str) -> Iterator[tuple[str, Any]]:

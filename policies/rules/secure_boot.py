@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..framework import Context, Knob, Props, Rule, StackRule, dig, is_map, truthy
-from .metadata_service import get, show
-from .public_exposure import AZ_VM, AZ_VMSS, GCP_VM_TYPES
+from ..shapes import get, show
+from ..tokens import AZ_VM, AZ_VMSS, GCP_VM_TYPES
 
 _SHIELDED_KEYS = ("enableSecureBoot", "enableVtpm", "enableIntegrityMonitoring")
 

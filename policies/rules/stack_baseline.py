@@ -14,45 +14,32 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, exact_false, is_map, truthy
-from .metadata_service import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, get, is_set, show, text
-
-AWS_LBS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
-AWS_ELB = "aws:elb/loadBalancer:LoadBalancer"
-AWS_ASG = "aws:autoscaling/group:Group"
-AWS_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-AWS_TOPIC = "aws:sns/topic:Topic"
-AWS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-AWS_METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-AZ_APPGW = "azure-native:network:ApplicationGateway"
-AZ_LB = "azure-native:network:LoadBalancer"
-AZ_VM = "azure-native:compute:VirtualMachine"
-AZ_VMSS = "azure-native:compute:VirtualMachineScaleSet"
-AZ_VM_EXTENSION = "azure-native:compute:VirtualMachineExtension"
-AZ_WORKSPACE = "azure-native:operationalinsights:Workspace"
-AZ_ACTION_GROUPS = ("azure-native:monitor:ActionGroup", "azure-native:insights:ActionGroup")
-AZ_METRIC_ALERTS = ("azure-native:monitor:MetricAlert", "azure-native:insights:MetricAlert")
-GCP_LBS = (
-    "gcp:compute/globalForwardingRule:GlobalForwardingRule",
-    "gcp:compute/forwardingRule:ForwardingRule",
-    "gcp:compute/backendService:BackendService",
-    "gcp:compute/regionBackendService:RegionBackendService",
+from ..shapes import get, is_set, show, text
+from ..tokens import (
+    AWS_ELB, AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_LBS, AWS_LOG_GROUP, AWS_METRIC_ALARM, AWS_SNS_TOPIC, AWS_SPOT_INSTANCE,
+    AZ_ACTION_GROUPS, AZ_APPGW, AZ_LB, AZ_METRIC_ALERTS, AZ_VM, AZ_VMSS, AZ_WORKSPACE, GCP_ALERT_POLICY, GCP_BACKEND,
+    GCP_FOLDER_BUCKET_CONFIG, GCP_FORWARDING_RULE, GCP_GLOBAL_FORWARDING_RULE, GCP_INSTANCE, GCP_INSTANCE_FROM_TEMPLATE,
+    GCP_NOTIFICATION_CHANNEL, GCP_ORGANIZATION_BUCKET_CONFIG, GCP_PROJECT_BUCKET_CONFIG, GCP_REGION_BACKEND,
 )
+
+AWS_ASG = "aws:autoscaling/group:Group"
+AWS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+AZ_VM_EXTENSION = "azure-native:compute:VirtualMachineExtension"
+GCP_LBS = (GCP_GLOBAL_FORWARDING_RULE, GCP_FORWARDING_RULE, GCP_BACKEND, GCP_REGION_BACKEND)
 GCP_VMS = (
-    "gcp:compute/instance:Instance",
-    "gcp:compute/instanceFromTemplate:InstanceFromTemplate",
+    GCP_INSTANCE,
+    GCP_INSTANCE_FROM_TEMPLATE,
     "gcp:compute/instanceGroupManager:InstanceGroupManager",
     "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager",
 )
 GCP_SINKS = (
-    "gcp:logging/projectBucketConfig:ProjectBucketConfig",
-    "gcp:logging/folderBucketConfig:FolderBucketConfig",
-    "gcp:logging/organizationBucketConfig:OrganizationBucketConfig",
+    GCP_PROJECT_BUCKET_CONFIG,
+    GCP_FOLDER_BUCKET_CONFIG,
+    GCP_ORGANIZATION_BUCKET_CONFIG,
     "gcp:logging/projectSink:ProjectSink",
     "gcp:logging/folderSink:FolderSink",
     "gcp:logging/organizationSink:OrganizationSink",
 )
-GCP_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
-GCP_ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 
 #: Per cloud: (load balancer types, log sink types, what a sink is called).
 LB_TYPES = {"aws": AWS_LBS + (AWS_ELB,), "azure": (AZ_APPGW, AZ_LB), "gcp": GCP_LBS}
@@ -90,7 +77,7 @@ def check_alert_channel(resources: Sequence[StackResource], ctx: Context) -> Ite
     for cloud, lbs in _load_balancers(resources).items():
         where = f"the stack has a {cloud} load balancer ('{lbs[0].name}') but "
         if cloud == "aws":
-            if not _of(resources, (AWS_TOPIC,)):
+            if not _of(resources, (AWS_SNS_TOPIC,)):
                 yield (where + "no SNS topic for alarms; add an aws.sns.Topic with a subscription", lbs[0].urn)
             elif not [s for s in _of(resources, (AWS_SUBSCRIPTION,)) if is_set(s.props, "topic") and is_set(s.props, "endpoint")]:
                 yield (where + "its SNS topic has no subscription, so alarms reach nobody; add an aws.sns.TopicSubscription", lbs[0].urn)
@@ -98,7 +85,7 @@ def check_alert_channel(resources: Sequence[StackResource], ctx: Context) -> Ite
             if not [g for g in _of(resources, AZ_ACTION_GROUPS) if not exact_false(get(g.props, "enabled"))]:
                 yield (where + "no enabled action group; add an azure-native monitor ActionGroup with a receiver", lbs[0].urn)
         elif cloud == "gcp":
-            if not [c for c in _of(resources, (GCP_CHANNEL,)) if not exact_false(get(c.props, "enabled"))]:
+            if not [c for c in _of(resources, (GCP_NOTIFICATION_CHANNEL,)) if not exact_false(get(c.props, "enabled"))]:
                 yield (where + "no enabled notification channel; add a gcp.monitoring.NotificationChannel", lbs[0].urn)
 
 

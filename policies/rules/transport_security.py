@@ -1,34 +1,17 @@
-"""Concern `transport-security` (policy names `transport-...`): T1-T6: HTTPS only, HTTP redirects, TLS policies, managed certificates, header hygiene.
-
-Helpers other modules may reuse: `is_application_lb`, `ref_name`, `AWS_LBS`, `AWS_LISTENERS`.
-"""
+"""Concern `transport-security` (policy names `transport-...`): T1-T6: HTTPS only, HTTP redirects, TLS policies, managed certificates, header hygiene."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Iterator, Optional
 
-from ..framework import (
-    ADVISORY,
-    Context,
-    Knob,
-    Props,
-    Rule,
-    StackResource,
-    StackRule,
-    as_list,
-    dig,
-    is_map,
-    truthy,
-)
-from .encryption_at_rest import entries, has_text
+from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, is_map, truthy
+from ..shapes import entries, has_text, is_application_lb, ref_name
+from ..tokens import AWS_LBS, AWS_LISTENERS, AZ_APPGW
 
 CONCERN = "transport-security"
 
-AWS_LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
-AWS_LBS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 AWS_ACM_CERT = "aws:acm/certificate:Certificate"
-AZ_APPGW = "azure-native:network:ApplicationGateway"
 GCP_SSL_POLICIES = ("gcp:compute/sSLPolicy:SSLPolicy", "gcp:compute/regionSslPolicy:RegionSslPolicy")
 GCP_HTTPS_PROXIES = (
     "gcp:compute/targetHttpsProxy:TargetHttpsProxy",
@@ -58,17 +41,6 @@ DEFAULT_GCP_CUSTOM_FEATURES = [
 ]
 
 _STRINGS = {"type": "array", "items": {"type": "string"}}
-
-
-def ref_name(ref: Any) -> str:
-    """The last path segment of a resource ID/self link (``.../urlMaps/web`` -> ``web``)."""
-    return str(ref).rstrip("/").rsplit("/", 1)[-1]
-
-
-def is_application_lb(props: Props) -> bool:
-    """An ELBv2 load balancer is an ALB when loadBalancerType is ``application`` or absent (the default)."""
-    lb_type = props.get("loadBalancerType")
-    return lb_type is None or str(lb_type).lower() == "application"
 
 
 def _protocol(props: Props) -> str:

@@ -6,26 +6,14 @@ name): dev stacks usually run without a WAF to save cost.
 
 from __future__ import annotations
 
-import fnmatch
-import json
 from collections.abc import Sequence
-from typing import Any, Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 from ..framework import (
-    ADVISORY,
-    Context,
-    Knob,
-    Props,
-    Rule,
-    StackResource,
-    StackRule,
-    as_list,
-    dig,
-    is_map,
-    truthy,
+    ADVISORY, PROD_STACKS_KNOB, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, is_map, is_prod, truthy,
 )
-from .encryption_at_rest import entries, has_text
-from .transport_security import AWS_LBS, AZ_APPGW, is_application_lb
+from ..shapes import entries, has_text, is_application_lb, parsed_json
+from ..tokens import AWS_LBS, AZ_APPGW, GCP_BACKEND, GCP_REGION_BACKEND
 
 CONCERN = "waf"
 
@@ -33,21 +21,7 @@ AWS_WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 AWS_WEB_ACL_ASSOC = "aws:wafv2/webAclAssociation:WebAclAssociation"
 AWS_WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 AZ_WAF_POLICY = "azure-native:network:WebApplicationFirewallPolicy"
-GCP_BACKEND = "gcp:compute/backendService:BackendService"
-GCP_REGION_BACKEND = "gcp:compute/regionBackendService:RegionBackendService"
 GCP_SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
-
-PROD_KNOB = Knob(
-    {"type": "array", "items": {"type": "string"}},
-    ["prod", "prod-*", "*-prod", "production"],
-    "stack-name globs treated as production",
-)
-
-
-def is_prod(ctx: Context) -> bool:
-    """True when the stack name matches one of the rule's `prodStacks` globs."""
-    return any(fnmatch.fnmatchcase(ctx.stack, str(g)) for g in ctx["prodStacks"] or ())
-
 
 def _match_by_arn(
     targets: list[StackResource],
@@ -156,7 +130,7 @@ def _aws_managed_groups(props: Props) -> tuple[list[tuple[str, bool]], Optional[
     raw = props.get("ruleJson")
     if has_text(raw):
         try:
-            rules = json.loads(raw)
+            rules = parsed_json(raw)
         except ValueError:
             return [], f"ruleJson is not valid JSON ({raw[:60]!r}); cannot evaluate it (failing closed)"
         for r in as_list(rules):
@@ -255,7 +229,7 @@ RULES: list[Rule | StackRule] = [
         concern=CONCERN,
         clouds=("aws",),
         check=check_alb_web_acl,
-        knobs={"prodStacks": PROD_KNOB},
+        knobs={"prodStacks": PROD_STACKS_KNOB},
         catalogue=("W1",),
         peers=("CKV2_AWS_28", "nag:ALBWAFEnabled"),
     ),
@@ -266,7 +240,7 @@ RULES: list[Rule | StackRule] = [
         clouds=("azure", "gcp"),
         resource_types=(AZ_APPGW, GCP_BACKEND, GCP_REGION_BACKEND),
         check=check_public_frontend_waf,
-        knobs={"prodStacks": PROD_KNOB},
+        knobs={"prodStacks": PROD_STACKS_KNOB},
         catalogue=("W1",),
         peers=("CKV_AZURE_120", "PSR:AppGw.UseWAF"),
     ),
@@ -280,7 +254,7 @@ RULES: list[Rule | StackRule] = [
         # Advisory (catalogue W2): rule tuning needs a count/detection phase on real traffic first.
         level=ADVISORY,
         knobs={
-            "prodStacks": PROD_KNOB,
+            "prodStacks": PROD_STACKS_KNOB,
             "requiredManagedRuleGroups": Knob(
                 {"type": "array", "items": {"type": "string"}},
                 ["AWSManagedRulesCommonRuleSet"],
@@ -298,7 +272,7 @@ RULES: list[Rule | StackRule] = [
         check=check_web_acl_logging,
         # Advisory (catalogue W2): logging destinations are often managed centrally.
         level=ADVISORY,
-        knobs={"prodStacks": PROD_KNOB},
+        knobs={"prodStacks": PROD_STACKS_KNOB},
         catalogue=("W2",),
         peers=("CKV2_AWS_31", "nag:WAFv2LoggingEnabled"),
     ),

@@ -1,8 +1,10 @@
-"""Helpers for the rule tests: run one rule on one resource exactly as the pack does."""
+"""Helpers for the rule tests: run one rule on one resource exactly as the pack does, and build
+mutated copies of compliant baseline props."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+import copy
+from typing import Any, Callable, Mapping, Optional
 
 from pulumi_policy.proxy import (  # noqa: F401  (re-exported for tests)
     UNKNOWN_ARRAY_VALUE,
@@ -50,3 +52,59 @@ def stack_violations(
         for t, n, p in resources
     ]
     return run_stack_rule(rule(name), res, config, stack, dry_run)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mutations of a compliant baseline (the baselines themselves are never modified)
+
+Change = Callable[[dict], None]
+"""Modifies props in place; build one with `set_at`, `delete_at` or `all_of`."""
+
+#: `mutate` value that removes the key instead of setting it.
+DEL = object()
+
+
+def _parent(props: Any, path: tuple) -> Any:
+    for key in path[:-1]:
+        props = props[key]
+    return props
+
+
+def set_at(path: tuple, value: Any) -> Change:
+    """A change that sets the value at `path` (dict keys and list indexes)."""
+
+    def change(props: dict) -> None:
+        _parent(props, path)[path[-1]] = value
+
+    return change
+
+
+def delete_at(path: tuple) -> Change:
+    """A change that removes the key (or list item) at `path`."""
+
+    def change(props: dict) -> None:
+        del _parent(props, path)[path[-1]]
+
+    return change
+
+
+def all_of(*changes: Change) -> Change:
+    """A change that applies `changes` in order."""
+
+    def change(props: dict) -> None:
+        for c in changes:
+            c(props)
+
+    return change
+
+
+def changed(base: Mapping[str, Any], change: Change) -> dict:
+    """A deep copy of `base` with `change` applied."""
+    props = copy.deepcopy(base)
+    change(props)
+    return props
+
+
+def mutate(base: Mapping[str, Any], path: tuple, value: Any) -> dict:
+    """A deep copy of `base` with the value at `path` set to `value`, or removed when it is `DEL`."""
+    return changed(base, delete_at(path) if value is DEL else set_at(path, value))

@@ -6,16 +6,15 @@ Per rule and cloud: a compliant baseline as our stacks build it, then one mutati
 from __future__ import annotations
 
 import base64
-import copy
 import gzip
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from policies.framework import ADVISORY, MANDATORY
 from policies.rules.admin_access import boot_texts, sshd_findings
 
-from .support import UNKNOWN_STRING_VALUE, UnknownValueError, rule, violations
+from .support import UNKNOWN_STRING_VALUE, UnknownValueError, all_of, changed, delete_at, rule, set_at, violations
 
 EC2 = "aws:ec2/instance:Instance"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -123,40 +122,6 @@ GCP_INSTANCE = {
 GCP_TEMPLATE = {"machineType": "e2-small", "metadata": {"enable-oslogin": "true", "block-project-ssh-keys": "true"}}
 
 
-def mutate(base: dict, change: Callable[[dict], Any]) -> dict:
-    props = copy.deepcopy(base)
-    change(props)
-    return props
-
-
-def _set(path: tuple, value: Any) -> Callable[[dict], None]:
-    def change(props: dict) -> None:
-        cur: Any = props
-        for key in path[:-1]:
-            cur = cur[key]
-        cur[path[-1]] = value
-
-    return change
-
-
-def _del(path: tuple) -> Callable[[dict], None]:
-    def change(props: dict) -> None:
-        cur: Any = props
-        for key in path[:-1]:
-            cur = cur[key]
-        del cur[path[-1]]
-
-    return change
-
-
-def _all(*changes: Callable[[dict], None]) -> Callable[[dict], None]:
-    def change(props: dict) -> None:
-        for c in changes:
-            c(props)
-
-    return change
-
-
 @pytest.mark.parametrize(
     "name,level",
     [
@@ -203,53 +168,53 @@ def test_passes_for_compliant_baseline(name, type_, props):
 
 
 A1_CASES = [
-    ("password_auth_enabled", VM, _set(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), False), "False"),
-    ("password_auth_string_false", VM, _set(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), "false"), "'false'"),
-    ("password_auth_missing", VM, _del(("osProfile", "linuxConfiguration", "disablePasswordAuthentication")), "not set"),
-    ("linux_configuration_missing", VM, _del(("osProfile", "linuxConfiguration")), "not set"),
-    ("os_profile_missing", VM, _del(("osProfile",)), "missing"),
+    ("password_auth_enabled", VM, set_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), False), "False"),
+    ("password_auth_string_false", VM, set_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), "false"), "'false'"),
+    ("password_auth_missing", VM, delete_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication")), "not set"),
+    ("linux_configuration_missing", VM, delete_at(("osProfile", "linuxConfiguration")), "not set"),
+    ("os_profile_missing", VM, delete_at(("osProfile",)), "missing"),
     ("vmss_password_auth_enabled", VMSS,
-     _set(("virtualMachineProfile", "osProfile", "linuxConfiguration", "disablePasswordAuthentication"), False),
+     set_at(("virtualMachineProfile", "osProfile", "linuxConfiguration", "disablePasswordAuthentication"), False),
      "virtualMachineProfile.osProfile"),
-    ("vmss_profile_missing", VMSS, _del(("virtualMachineProfile",)), "missing"),
+    ("vmss_profile_missing", VMSS, delete_at(("virtualMachineProfile",)), "missing"),
 ]
 
 
 @pytest.mark.parametrize("case,type_,change,needle", A1_CASES, ids=[c[0] for c in A1_CASES])
 def test_fails_when_password_auth_not_disabled(case, type_, change, needle):
     base = AZURE_VM if type_ == VM else AZURE_VMSS
-    found = violations(NO_PASSWORD, type_, mutate(base, change))
+    found = violations(NO_PASSWORD, type_, changed(base, change))
     assert len(found) == 1 and needle in found[0]
 
 
 @pytest.mark.parametrize("value", ["S3cret-Passw0rd!", secret("S3cret-Passw0rd!")], ids=["plain", "secret"])
 def test_fails_when_admin_password_set_and_never_echoes_it(value):
-    found = violations(NO_PASSWORD, VM, mutate(AZURE_VM, _set(("osProfile", "adminPassword"), value)))
+    found = violations(NO_PASSWORD, VM, changed(AZURE_VM, set_at(("osProfile", "adminPassword"), value)))
     assert len(found) == 1 and "adminPassword" in found[0]
     assert "S3cret" not in found[0]
 
 
 def test_passes_when_vm_is_windows():
-    props = mutate(AZURE_VM, _all(_del(("osProfile", "linuxConfiguration")), _set(("osProfile", "adminPassword"), "x"),
-                                  _set(("osProfile", "windowsConfiguration"), {"provisionVMAgent": True})))
+    props = changed(AZURE_VM, all_of(delete_at(("osProfile", "linuxConfiguration")), set_at(("osProfile", "adminPassword"), "x"),
+                                  set_at(("osProfile", "windowsConfiguration"), {"provisionVMAgent": True})))
     assert violations(NO_PASSWORD, VM, props) == []
     assert violations(SSH_KEY, VM, props) == []
 
 
 def test_passes_when_os_disk_is_attached():
-    props = mutate(AZURE_VM, _all(_del(("osProfile",)), _set(("storageProfile", "osDisk", "createOption"), "Attach")))
+    props = changed(AZURE_VM, all_of(delete_at(("osProfile",)), set_at(("storageProfile", "osDisk", "createOption"), "Attach")))
     assert violations(NO_PASSWORD, VM, props) == []
 
 
 def test_unknown_disable_password_raises_in_preview_and_fails_on_up():
-    props = mutate(AZURE_VM, _set(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"))
+    props = changed(AZURE_VM, set_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"))
     with pytest.raises(UnknownValueError):
         violations(NO_PASSWORD, VM, props)
     assert len(violations(NO_PASSWORD, VM, props, dry_run=False)) == 1
 
 
 def test_fails_closed_when_os_profile_is_malformed():
-    found = violations(NO_PASSWORD, VM, mutate(AZURE_VM, _set(("osProfile",), "linux")))
+    found = violations(NO_PASSWORD, VM, changed(AZURE_VM, set_at(("osProfile",), "linux")))
     assert len(found) == 1 and "could not evaluate" in found[0]
 
 
@@ -260,46 +225,46 @@ def test_fails_closed_when_os_profile_is_malformed():
 @pytest.mark.parametrize(
     "change",
     [
-        _del(("osProfile", "linuxConfiguration", "ssh")),
-        _set(("osProfile", "linuxConfiguration", "ssh", "publicKeys"), []),
-        _set(("osProfile", "linuxConfiguration", "ssh", "publicKeys"), [{"path": "/home/appadmin/.ssh/authorized_keys"}]),
+        delete_at(("osProfile", "linuxConfiguration", "ssh")),
+        set_at(("osProfile", "linuxConfiguration", "ssh", "publicKeys"), []),
+        set_at(("osProfile", "linuxConfiguration", "ssh", "publicKeys"), [{"path": "/home/appadmin/.ssh/authorized_keys"}]),
     ],
     ids=["ssh_missing", "no_keys", "key_without_data"],
 )
 def test_fails_when_ssh_key_missing(change):
-    found = violations(SSH_KEY, VM, mutate(AZURE_VM, change))
+    found = violations(SSH_KEY, VM, changed(AZURE_VM, change))
     assert found and "publicKeys" in found[0]
 
 
 def test_fails_when_vmss_has_no_ssh_key():
-    props = mutate(AZURE_VMSS, _del(("virtualMachineProfile", "osProfile", "linuxConfiguration", "ssh")))
+    props = changed(AZURE_VMSS, delete_at(("virtualMachineProfile", "osProfile", "linuxConfiguration", "ssh")))
     assert len(violations(SSH_KEY, VMSS, props)) == 1
 
 
 @pytest.mark.parametrize("name", ["root", "admin", "Administrator"])
 def test_fails_when_admin_username_reserved(name):
-    found = violations(USERNAME, VM, mutate(AZURE_VM, _set(("osProfile", "adminUsername"), name)))
+    found = violations(USERNAME, VM, changed(AZURE_VM, set_at(("osProfile", "adminUsername"), name)))
     assert len(found) == 1 and name in found[0]
 
 
 def test_admin_username_list_is_a_knob():
-    props = mutate(AZURE_VM, _set(("osProfile", "adminUsername"), "azureuser"))
+    props = changed(AZURE_VM, set_at(("osProfile", "adminUsername"), "azureuser"))
     assert violations(USERNAME, VM, props) == []
     assert len(violations(USERNAME, VM, props, config={"forbiddenUsernames": ["azureuser"]})) == 1
 
 
 def test_fails_when_admin_username_missing():
-    assert len(violations(USERNAME, VM, mutate(AZURE_VM, _del(("osProfile", "adminUsername"))))) == 1
+    assert len(violations(USERNAME, VM, changed(AZURE_VM, delete_at(("osProfile", "adminUsername"))))) == 1
 
 
 @pytest.mark.parametrize("type_,base", [(EC2, AWS_INSTANCE), (LT, AWS_LT)])
 def test_fails_when_key_pair_set_with_instance_profile(type_, base):
-    found = violations(PREFER_SSM, type_, mutate(base, _set(("keyName",), "ops-key")))
+    found = violations(PREFER_SSM, type_, changed(base, set_at(("keyName",), "ops-key")))
     assert len(found) == 1 and "ops-key" in found[0] and "SSM" in found[0]
 
 
 def test_passes_when_key_pair_without_instance_profile():
-    props = mutate(AWS_INSTANCE, _all(_set(("keyName",), "ops-key"), _del(("iamInstanceProfile",))))
+    props = changed(AWS_INSTANCE, all_of(set_at(("keyName",), "ops-key"), delete_at(("iamInstanceProfile",))))
     assert violations(PREFER_SSM, EC2, props) == []
 
 
@@ -327,7 +292,7 @@ BAD_SNIPPETS = [
 @pytest.mark.parametrize("case,snippet,needle", BAD_SNIPPETS, ids=[c[0] for c in BAD_SNIPPETS])
 def test_fails_when_startup_script_enables_login(case, snippet, needle):
     script = STARTUP_SCRIPT + snippet + "\n"
-    found = violations(BOOT, GCE, mutate(GCP_INSTANCE, _set(("metadataStartupScript",), script)))
+    found = violations(BOOT, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), script)))
     assert len(found) == 1, found
     assert needle in found[0] and "metadataStartupScript" in found[0]
     assert "hunter22" not in found[0]
@@ -350,7 +315,7 @@ BAD_CLOUD_INIT = [
 
 @pytest.mark.parametrize("case,text,needle", BAD_CLOUD_INIT, ids=[c[0] for c in BAD_CLOUD_INIT])
 def test_fails_when_cloud_init_enables_login(case, text, needle):
-    found = violations(BOOT, EC2, mutate(AWS_INSTANCE, _set(("userData",), text)))
+    found = violations(BOOT, EC2, changed(AWS_INSTANCE, set_at(("userData",), text)))
     assert len(found) == 1, found
     assert needle in found[0]
     assert "Sup3rSecret" not in found[0]
@@ -364,8 +329,8 @@ MIME = (
 )
 ENCODING_CASES = [
     ("user_data_plain", EC2, AWS_INSTANCE, ("userData",), BAD, "userData"),
-    ("user_data_base64_property", EC2, mutate(AWS_INSTANCE, _del(("userData",))), ("userDataBase64",), b64(BAD), "userDataBase64"),
-    ("user_data_base64_gzip", EC2, mutate(AWS_INSTANCE, _del(("userData",))), ("userDataBase64",), gz_b64(BAD), "userDataBase64"),
+    ("user_data_base64_property", EC2, changed(AWS_INSTANCE, delete_at(("userData",))), ("userDataBase64",), b64(BAD), "userDataBase64"),
+    ("user_data_base64_gzip", EC2, changed(AWS_INSTANCE, delete_at(("userData",))), ("userDataBase64",), gz_b64(BAD), "userDataBase64"),
     ("user_data_plain_but_base64_text", EC2, AWS_INSTANCE, ("userData",), b64(BAD), "userData"),
     ("user_data_mime_multipart", EC2, AWS_INSTANCE, ("userData",), MIME, "userData"),
     ("user_data_secret_wrapped", EC2, AWS_INSTANCE, ("userData",), secret(BAD), "userData"),
@@ -385,7 +350,7 @@ ENCODING_CASES = [
 
 @pytest.mark.parametrize("case,type_,base,path,value,label", ENCODING_CASES, ids=[c[0] for c in ENCODING_CASES])
 def test_fails_when_encoded_boot_data_turns_on_password_login(case, type_, base, path, value, label):
-    found = violations(BOOT, type_, mutate(base, _set(path, value)))
+    found = violations(BOOT, type_, changed(base, set_at(path, value)))
     assert len(found) == 1, found
     assert found[0].startswith(label + " ") and "ssh_pwauth" in found[0]
 
@@ -404,17 +369,17 @@ GOOD_SNIPPETS = [
 @pytest.mark.parametrize("case,snippet", GOOD_SNIPPETS, ids=[c[0] for c in GOOD_SNIPPETS])
 def test_passes_when_boot_data_keeps_login_closed(case, snippet):
     script = STARTUP_SCRIPT + snippet + "\n"
-    assert violations(BOOT, GCE, mutate(GCP_INSTANCE, _set(("metadataStartupScript",), script))) == []
+    assert violations(BOOT, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), script))) == []
 
 
 def test_permit_root_login_values_are_a_knob():
-    props = mutate(GCP_INSTANCE, _set(("metadataStartupScript",), "PermitRootLogin prohibit-password\n"))
+    props = changed(GCP_INSTANCE, set_at(("metadataStartupScript",), "PermitRootLogin prohibit-password\n"))
     found = violations(BOOT, GCE, props, config={"permitRootLoginValues": ["yes", "prohibit-password"]})
     assert len(found) == 1 and "prohibit-password" in found[0]
 
 
 def test_unknown_user_data_raises_in_preview_and_fails_on_up():
-    props = mutate(AWS_INSTANCE, _set(("userData",), UNKNOWN_STRING_VALUE))
+    props = changed(AWS_INSTANCE, set_at(("userData",), UNKNOWN_STRING_VALUE))
     with pytest.raises(UnknownValueError):
         violations(BOOT, EC2, props)
     found = violations(BOOT, EC2, props, dry_run=False)
@@ -422,13 +387,13 @@ def test_unknown_user_data_raises_in_preview_and_fails_on_up():
 
 
 def test_unknown_unrelated_metadata_does_not_stop_oslogin_rule():
-    props = mutate(GCP_INSTANCE, _set(("metadata", "ssh-keys"), UNKNOWN_STRING_VALUE))
+    props = changed(GCP_INSTANCE, set_at(("metadata", "ssh-keys"), UNKNOWN_STRING_VALUE))
     assert violations(OSLOGIN, GCE, props) == []
 
 
 @pytest.mark.parametrize(
     "type_,props",
-    [(EC2, mutate(AWS_INSTANCE, _set(("userData",), ["#cloud-config"]))), (GCE, mutate(GCP_INSTANCE, _set(("metadata",), "enable-oslogin=TRUE")))],
+    [(EC2, changed(AWS_INSTANCE, set_at(("userData",), ["#cloud-config"]))), (GCE, changed(GCP_INSTANCE, set_at(("metadata",), "enable-oslogin=TRUE")))],
     ids=["user_data_is_list", "metadata_is_string"],
 )
 def test_fails_closed_when_boot_data_malformed(type_, props):
@@ -450,10 +415,10 @@ def test_sshd_findings_report_line_numbers():
 
 
 OSLOGIN_CASES = [
-    ("oslogin_missing", GCE, mutate(GCP_INSTANCE, _del(("metadata", "enable-oslogin"))), "not set"),
-    ("oslogin_false", GCE, mutate(GCP_INSTANCE, _set(("metadata", "enable-oslogin"), "FALSE")), "FALSE"),
+    ("oslogin_missing", GCE, changed(GCP_INSTANCE, delete_at(("metadata", "enable-oslogin"))), "not set"),
+    ("oslogin_false", GCE, changed(GCP_INSTANCE, set_at(("metadata", "enable-oslogin"), "FALSE")), "FALSE"),
     ("metadata_missing", TEMPLATE, {"machineType": "e2-small"}, "not set"),
-    ("region_template_oslogin_false", REGION_TEMPLATE, mutate(GCP_TEMPLATE, _set(("metadata", "enable-oslogin"), "false")), "false"),
+    ("region_template_oslogin_false", REGION_TEMPLATE, changed(GCP_TEMPLATE, set_at(("metadata", "enable-oslogin"), "false")), "false"),
     ("project_metadata_turns_off", PROJECT_META, {"metadata": {"enable-oslogin": "FALSE"}}, "project metadata"),
     ("project_item_turns_off", PROJECT_ITEM, {"key": "enable-oslogin", "value": "false"}, "project metadata"),
 ]
@@ -471,22 +436,22 @@ def test_passes_when_project_metadata_does_not_mention_oslogin():
 
 
 def test_oslogin_on_instance_is_a_knob():
-    props = mutate(GCP_INSTANCE, _del(("metadata", "enable-oslogin")))
+    props = changed(GCP_INSTANCE, delete_at(("metadata", "enable-oslogin")))
     assert violations(OSLOGIN, GCE, props, config={"requireOnInstance": False}) == []
-    explicit_off = mutate(GCP_INSTANCE, _set(("metadata", "enable-oslogin"), "FALSE"))
+    explicit_off = changed(GCP_INSTANCE, set_at(("metadata", "enable-oslogin"), "FALSE"))
     assert len(violations(OSLOGIN, GCE, explicit_off, config={"requireOnInstance": False})) == 1
 
 
 def test_unknown_oslogin_raises_in_preview():
     with pytest.raises(UnknownValueError):
-        violations(OSLOGIN, GCE, mutate(GCP_INSTANCE, _set(("metadata", "enable-oslogin"), UNKNOWN_STRING_VALUE)))
+        violations(OSLOGIN, GCE, changed(GCP_INSTANCE, set_at(("metadata", "enable-oslogin"), UNKNOWN_STRING_VALUE)))
 
 
 @pytest.mark.parametrize(
     "type_,props,needle",
     [
-        (GCE, mutate(GCP_INSTANCE, _del(("metadata", "block-project-ssh-keys"))), "not set"),
-        (GCE, mutate(GCP_INSTANCE, _set(("metadata", "block-project-ssh-keys"), "FALSE")), "FALSE"),
+        (GCE, changed(GCP_INSTANCE, delete_at(("metadata", "block-project-ssh-keys"))), "not set"),
+        (GCE, changed(GCP_INSTANCE, set_at(("metadata", "block-project-ssh-keys"), "FALSE")), "FALSE"),
         (TEMPLATE, {"machineType": "e2-small"}, "not set"),
     ],
     ids=["missing", "false", "template_no_metadata"],
@@ -499,9 +464,9 @@ def test_fails_when_project_ssh_keys_not_blocked(type_, props, needle):
 @pytest.mark.parametrize(
     "type_,props",
     [
-        (GCE, mutate(GCP_INSTANCE, _set(("metadata", "serial-port-enable"), "TRUE"))),
-        (GCE, mutate(GCP_INSTANCE, _set(("metadata", "serial-port-enable"), "1"))),
-        (TEMPLATE, mutate(GCP_TEMPLATE, _set(("metadata", "Serial-Port-Enable"), "true"))),
+        (GCE, changed(GCP_INSTANCE, set_at(("metadata", "serial-port-enable"), "TRUE"))),
+        (GCE, changed(GCP_INSTANCE, set_at(("metadata", "serial-port-enable"), "1"))),
+        (TEMPLATE, changed(GCP_TEMPLATE, set_at(("metadata", "Serial-Port-Enable"), "true"))),
         (PROJECT_META, {"metadata": {"serial-port-enable": "true"}}),
         (PROJECT_ITEM, {"key": "serial-port-enable", "value": "TRUE"}),
     ],
@@ -513,7 +478,7 @@ def test_fails_when_serial_port_enabled(type_, props):
 
 
 def test_passes_when_serial_port_explicitly_off():
-    assert violations(SERIAL, GCE, mutate(GCP_INSTANCE, _set(("metadata", "serial-port-enable"), "FALSE"))) == []
+    assert violations(SERIAL, GCE, changed(GCP_INSTANCE, set_at(("metadata", "serial-port-enable"), "FALSE"))) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -537,7 +502,7 @@ KEY_CASES = [
 
 @pytest.mark.parametrize("case,type_,base,path,value,needle", KEY_CASES, ids=[c[0] for c in KEY_CASES])
 def test_fails_when_key_material_in_boot_data(case, type_, base, path, value, needle):
-    found = violations(KEYS, type_, mutate(base, _set(path, value)))
+    found = violations(KEYS, type_, changed(base, set_at(path, value)))
     assert len(found) == 1, found
     assert needle in found[0]
     assert FAKE_AKIA not in found[0] and "MIIE" not in found[0]
@@ -553,7 +518,7 @@ PASSWORD_CASES = [
 
 @pytest.mark.parametrize("case,line,needle", PASSWORD_CASES, ids=[c[0] for c in PASSWORD_CASES])
 def test_fails_when_password_in_boot_data(case, line, needle):
-    found = violations(PASSWORDS, GCE, mutate(GCP_INSTANCE, _set(("metadataStartupScript",), STARTUP_SCRIPT + line + "\n")))
+    found = violations(PASSWORDS, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), STARTUP_SCRIPT + line + "\n")))
     assert len(found) == 1, found
     assert needle in found[0] and "Tr0ub4dor3" not in found[0]
 
@@ -564,10 +529,10 @@ def test_fails_when_password_in_boot_data(case, line, needle):
      "PasswordAuthentication no", "token: {{ ds.meta_data.token }}"],
 )
 def test_passes_when_password_is_a_reference(line):
-    assert violations(PASSWORDS, GCE, mutate(GCP_INSTANCE, _set(("metadataStartupScript",), STARTUP_SCRIPT + line + "\n"))) == []
+    assert violations(PASSWORDS, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), STARTUP_SCRIPT + line + "\n"))) == []
 
 
 def test_mime_container_is_read_as_its_parts_once():
     plain_part = MIME.replace("Content-Transfer-Encoding: base64\n\n" + b64(BAD), "\n" + BAD)
-    found = violations(BOOT, EC2, mutate(AWS_INSTANCE, _set(("userData",), plain_part)))
+    found = violations(BOOT, EC2, changed(AWS_INSTANCE, set_at(("userData",), plain_part)))
     assert len(found) == 1 and "ssh_pwauth" in found[0]

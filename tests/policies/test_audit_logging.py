@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from policies.framework import ADVISORY, MANDATORY
 from tests.policies.support import (
+    DEL,
     UNKNOWN_BOOLEAN_VALUE,
     UNKNOWN_NUMBER_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    mutate,
     rule,
     stack_violations,
     violations,
@@ -50,18 +50,6 @@ SUBNETWORK = {"ipCidrRange": "10.0.0.0/24", "network": "n", "logConfig": {"aggre
 FIREWALL = {"network": "n", "allows": [{"protocol": "tcp", "ports": ["8080"]}], "logConfig": {"metadata": "INCLUDE_ALL_METADATA"}}
 
 
-def mutate(props, path, value):
-    out = copy.deepcopy(props)
-    cur = out
-    for key in path[:-1]:
-        cur = cur[key]
-    if value is None:
-        cur.pop(path[-1])
-    else:
-        cur[path[-1]] = value
-    return out
-
-
 def test_levels_and_catalogue():
     for name in (ACCESS, APPGW_DIAG, VPC_FLOW, VNET_FLOW, SUBNET_FLOW, RETENTION):
         assert rule(name).level == MANDATORY
@@ -94,21 +82,21 @@ def test_passes_when_access_logs_enabled(type_, props):
     "type_,props,path,value,needle",
     [
         (AWS_LB, ALB, ("accessLogs", "enabled"), False, "accessLogs.enabled is False"),
-        (AWS_LB, ALB, ("accessLogs", "enabled"), None, "accessLogs.enabled is None"),
+        (AWS_LB, ALB, ("accessLogs", "enabled"), DEL, "accessLogs.enabled is None"),
         (AWS_LB, ALB, ("accessLogs", "bucket"), "", "accessLogs.bucket is not set"),
-        (AWS_LB, ALB, ("accessLogs",), None, "accessLogs is not set"),
-        (AWS_LB, ALB, ("loadBalancerType",), None, "accessLogs is not set"),  # missing type = application
+        (AWS_LB, ALB, ("accessLogs",), DEL, "accessLogs is not set"),
+        (AWS_LB, ALB, ("loadBalancerType",), DEL, "accessLogs is not set"),  # missing type = application
         (AWS_LB, ALB, ("accessLogs",), "bucket", "not an object"),
         (AWS_ELB, {"accessLogs": {"bucket": "b"}}, ("accessLogs", "enabled"), False, "accessLogs.enabled is false"),
         (GCP_BACKEND, BACKEND, ("logConfig", "enable"), False, "logConfig.enable is False"),
         (GCP_BACKEND, BACKEND, ("logConfig", "sampleRate"), 0, "sampleRate is 0"),
-        (GCP_BACKEND, BACKEND, ("logConfig",), None, "logConfig is not set"),
+        (GCP_BACKEND, BACKEND, ("logConfig",), DEL, "logConfig is not set"),
         (GCP_BACKEND, BACKEND, ("logConfig",), ["enable"], "logConfig is a list"),
     ],
 )
 def test_fails_when_access_logs_off(type_, props, path, value, needle):
     if path == ("loadBalancerType",):
-        props = mutate(mutate(props, ("accessLogs",), None), path, None)
+        props = mutate(mutate(props, ("accessLogs",), DEL), path, DEL)
     else:
         props = mutate(props, path, value)
     msgs = violations(ACCESS, type_, props)
@@ -255,7 +243,7 @@ def test_passes_when_gcp_subnet_has_flow_logs():
 
 @pytest.mark.parametrize(
     "path,value,needle",
-    [(("logConfig",), None, "logConfig is not set"), (("logConfig", "flowSampling"), 0, "flowSampling is 0"), (("logConfig",), "on", "logConfig is 'on'")],
+    [(("logConfig",), DEL, "logConfig is not set"), (("logConfig", "flowSampling"), 0, "flowSampling is 0"), (("logConfig",), "on", "logConfig is 'on'")],
 )
 def test_fails_when_gcp_subnet_flow_logs_off(path, value, needle):
     msgs = violations(SUBNET_FLOW, GCP_SUBNET, mutate(SUBNETWORK, path, value))
@@ -264,7 +252,7 @@ def test_fails_when_gcp_subnet_flow_logs_off(path, value, needle):
 
 def test_gcp_firewall_logs():
     assert violations(FW_LOGS, GCP_FIREWALL, FIREWALL) == []
-    assert "logConfig not set" in violations(FW_LOGS, GCP_FIREWALL, mutate(FIREWALL, ("logConfig",), None))[0]
+    assert "logConfig not set" in violations(FW_LOGS, GCP_FIREWALL, mutate(FIREWALL, ("logConfig",), DEL))[0]
     assert "not an object" in violations(FW_LOGS, GCP_FIREWALL, mutate(FIREWALL, ("logConfig",), "INCLUDE_ALL_METADATA"))[0]
 
 

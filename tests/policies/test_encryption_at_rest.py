@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 
 from policies.framework import ADVISORY, MANDATORY
 from tests.policies.support import (
+    DEL,
     UNKNOWN_BOOLEAN_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    mutate,
     rule,
     stack_violations,
     violations,
 )
 
-DEL = object()
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-aaaa-bbbb-cccc-123456789012"
-
-
-def mutate(base, path, value):
-    d = copy.deepcopy(base)
-    cur = d
-    for k in path[:-1]:
-        cur = cur[k]
-    if value is DEL:
-        del cur[path[-1]]
-    else:
-        cur[path[-1]] = value
-    return d
 
 
 # --- compliant baselines, as the hardened stack builds them --------------------------------------

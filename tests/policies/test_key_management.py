@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 
 from policies.framework import ADVISORY, MANDATORY
 from tests.policies.support import (
+    DEL,
     UNKNOWN_BOOLEAN_VALUE,
     UNKNOWN_NUMBER_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    mutate,
     rule,
     violations,
 )
-
-DEL = object()
-
-
-def mutate(base, path, value):
-    d = copy.deepcopy(base)
-    cur = d
-    for k in path[:-1]:
-        cur = cur[k]
-    if value is DEL:
-        del cur[path[-1]]
-    else:
-        cur[path[-1]] = value
-    return d
 
 
 KMS = "aws:kms/key:Key"

@@ -5,15 +5,15 @@ Per rule and cloud: a compliant baseline as our stacks build it, then one mutati
 
 from __future__ import annotations
 
-import copy
-from typing import Any, Callable
-
 import pytest
 
 from policies.framework import ADVISORY, MANDATORY
 from policies.rules.network_exposure import is_internet, normalize_protocol, parse_port_spec
 
-from .support import UNKNOWN_ARRAY_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError, rule, stack_violations, violations
+from .support import (
+    UNKNOWN_ARRAY_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError, all_of, changed, delete_at, rule, set_at, stack_violations,
+    violations,
+)
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -189,40 +189,6 @@ INGRESS_BASELINES = [
 ]
 
 
-def mutate(base: dict, change: Callable[[dict], Any]) -> dict:
-    props = copy.deepcopy(base)
-    change(props)
-    return props
-
-
-def _set(path: tuple, value: Any) -> Callable[[dict], None]:
-    def change(props: dict) -> None:
-        cur: Any = props
-        for key in path[:-1]:
-            cur = cur[key]
-        cur[path[-1]] = value
-
-    return change
-
-
-def _del(path: tuple) -> Callable[[dict], None]:
-    def change(props: dict) -> None:
-        cur: Any = props
-        for key in path[:-1]:
-            cur = cur[key]
-        del cur[path[-1]]
-
-    return change
-
-
-def _all(*changes: Callable[[dict], None]) -> Callable[[dict], None]:
-    def change(props: dict) -> None:
-        for c in changes:
-            c(props)
-
-    return change
-
-
 # ---------------------------------------------------------------------------------------------
 # Levels and registration
 
@@ -262,107 +228,107 @@ def test_passes_for_compliant_baseline(name, type_, props):
 SSH_CASES = [
     # AWS inline security group
     ("sg_allows_ssh_from_ipv4_anywhere", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}])),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}])),
      "0.0.0.0/0"),
     ("sg_allows_ssh_from_ipv6_anywhere", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}])),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}])),
      "::/0"),
     ("port_range_covers_22", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 1024, "cidrBlocks": ["0.0.0.0/0"]}])),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 1024, "cidrBlocks": ["0.0.0.0/0"]}])),
      "0-1024"),
     ("protocol_is_all", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}])),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}])),
      "all protocols"),
     ("protocol_is_ALL_word", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "ALL", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}])),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "ALL", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}])),
      "all protocols"),
     ("protocol_is_number_6", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "6", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}])),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "6", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}])),
      "tcp 22"),
     ("ports_are_strings", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": "22", "toPort": "22", "cidrBlocks": ["0.0.0.0/0"]}])),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": "22", "toPort": "22", "cidrBlocks": ["0.0.0.0/0"]}])),
      "tcp 22"),
     ("source_is_broad_public_range", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}])),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}])),
      "0.0.0.0/1"),
     ("second_cidr_is_anywhere", SG,
-     mutate(AWS_LB_SG, _set(("ingress", 1), {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8", "0.0.0.0/0"]})),
+     changed(AWS_LB_SG, set_at(("ingress", 1), {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8", "0.0.0.0/0"]})),
      "ingress rule 1"),
     ("ports_missing_on_tcp_rule", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "cidrBlocks": ["0.0.0.0/0"]}])),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "cidrBlocks": ["0.0.0.0/0"]}])),
      "0-65535"),
     ("default_sg_allows_ssh", DEFAULT_SG,
      {"vpcId": "vpc-1", "ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]},
      "0.0.0.0/0"),
     # AWS security group rule
-    ("sg_rule_allows_ssh_from_anywhere", SG_RULE, mutate(AWS_SG_RULE_SSH, _set(("cidrBlocks",), ["0.0.0.0/0"])), "0.0.0.0/0"),
+    ("sg_rule_allows_ssh_from_anywhere", SG_RULE, changed(AWS_SG_RULE_SSH, set_at(("cidrBlocks",), ["0.0.0.0/0"])), "0.0.0.0/0"),
     ("sg_rule_allows_ipv6_anywhere", SG_RULE,
-     mutate(AWS_SG_RULE_SSH, _all(_del(("cidrBlocks",)), _set(("ipv6CidrBlocks",), ["::/0"]))), "::/0"),
+     changed(AWS_SG_RULE_SSH, all_of(delete_at(("cidrBlocks",)), set_at(("ipv6CidrBlocks",), ["::/0"]))), "::/0"),
     ("sg_rule_protocol_all", SG_RULE,
-     mutate(AWS_SG_RULE_SSH, _all(_set(("protocol",), "all"), _set(("fromPort",), 0), _set(("toPort",), 0), _set(("cidrBlocks",), ["0.0.0.0/0"]))),
+     changed(AWS_SG_RULE_SSH, all_of(set_at(("protocol",), "all"), set_at(("fromPort",), 0), set_at(("toPort",), 0), set_at(("cidrBlocks",), ["0.0.0.0/0"]))),
      "all protocols"),
     ("sg_rule_type_missing", SG_RULE,
-     mutate(AWS_SG_RULE_SSH, _all(_del(("type",)), _set(("cidrBlocks",), ["0.0.0.0/0"]))), "0.0.0.0/0"),
+     changed(AWS_SG_RULE_SSH, all_of(delete_at(("type",)), set_at(("cidrBlocks",), ["0.0.0.0/0"]))), "0.0.0.0/0"),
     # AWS VPC ingress rule
-    ("vpc_rule_cidr_ipv4_anywhere", VPC_IN, mutate(AWS_SSH_FROM_ADMIN, _set(("cidrIpv4",), "0.0.0.0/0")), "0.0.0.0/0"),
+    ("vpc_rule_cidr_ipv4_anywhere", VPC_IN, changed(AWS_SSH_FROM_ADMIN, set_at(("cidrIpv4",), "0.0.0.0/0")), "0.0.0.0/0"),
     ("vpc_rule_cidr_ipv6_anywhere", VPC_IN,
-     mutate(AWS_SSH_FROM_ADMIN, _all(_del(("cidrIpv4",)), _set(("cidrIpv6",), "::/0"))), "::/0"),
+     changed(AWS_SSH_FROM_ADMIN, all_of(delete_at(("cidrIpv4",)), set_at(("cidrIpv6",), "::/0"))), "::/0"),
     ("vpc_rule_ip_protocol_minus_one", VPC_IN,
      {"securityGroupId": "sg-app", "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"}, "all protocols"),
     ("vpc_rule_ip_protocol_minus_one_with_unrelated_ports", VPC_IN,
      {"securityGroupId": "sg-app", "ipProtocol": "-1", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"}, "all protocols"),
     # Azure NSG inline rules
-    ("nsg_rule_source_is_star", NSG, mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["*"])), "*"),
+    ("nsg_rule_source_is_star", NSG, changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"])), "*"),
     ("nsg_rule_uses_plural_prefixes_with_internet", NSG,
-     mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["203.0.113.0/24", "Internet"])), "Internet"),
-    ("nsg_rule_source_is_any", NSG, mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["Any"])), "Any"),
-    ("nsg_rule_source_is_0_0_0_0", NSG, mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["0.0.0.0"])), "0.0.0.0"),
+     changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["203.0.113.0/24", "Internet"])), "Internet"),
+    ("nsg_rule_source_is_any", NSG, changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["Any"])), "Any"),
+    ("nsg_rule_source_is_0_0_0_0", NSG, changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["0.0.0.0"])), "0.0.0.0"),
     ("nsg_rule_source_is_lowercase_internet", NSG,
-     mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["internet"])), "internet"),
+     changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["internet"])), "internet"),
     ("nsg_rule_singular_prefix_internet", NSG,
-     mutate(AZ_NSG, _all(_del(("securityRules", 1, "sourceAddressPrefixes")), _set(("securityRules", 1, "sourceAddressPrefix"), "Internet"))),
+     changed(AZ_NSG, all_of(delete_at(("securityRules", 1, "sourceAddressPrefixes")), set_at(("securityRules", 1, "sourceAddressPrefix"), "Internet"))),
      "Internet"),
     ("nsg_rule_port_range_covers_22", NSG,
-     mutate(AZ_NSG, _all(_set(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), _set(("securityRules", 1, "destinationPortRanges"), ["20-25"]))),
+     changed(AZ_NSG, all_of(set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), set_at(("securityRules", 1, "destinationPortRanges"), ["20-25"]))),
      "20-25"),
     ("nsg_rule_port_is_star", NSG,
-     mutate(AZ_NSG, _all(_set(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), _set(("securityRules", 1, "destinationPortRanges"), ["*"]))),
+     changed(AZ_NSG, all_of(set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), set_at(("securityRules", 1, "destinationPortRanges"), ["*"]))),
      "0-65535"),
     ("nsg_rule_protocol_star", NSG,
-     mutate(AZ_NSG, _all(_set(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), _set(("securityRules", 1, "protocol"), "*"))),
+     changed(AZ_NSG, all_of(set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), set_at(("securityRules", 1, "protocol"), "*"))),
      "all protocols"),
-    ("nsg_rule_without_source", NSG, mutate(AZ_NSG, _del(("securityRules", 1, "sourceAddressPrefixes"))), "no source"),
+    ("nsg_rule_without_source", NSG, changed(AZ_NSG, delete_at(("securityRules", 1, "sourceAddressPrefixes"))), "no source"),
     ("nsg_rule_without_access_or_direction", NSG,
-     mutate(AZ_NSG, _all(_del(("securityRules", 1, "access")), _del(("securityRules", 1, "direction")),
-                         _set(("securityRules", 1, "sourceAddressPrefixes"), ["*"]))),
+     changed(AZ_NSG, all_of(delete_at(("securityRules", 1, "access")), delete_at(("securityRules", 1, "direction")),
+                         set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]))),
      "security rule 1"),
     # Azure standalone rule
-    ("azure_security_rule_from_internet", AZ_RULE, mutate(AZ_SINGLE_RULE, _set(("sourceAddressPrefix",), "Internet")), "Internet"),
+    ("azure_security_rule_from_internet", AZ_RULE, changed(AZ_SINGLE_RULE, set_at(("sourceAddressPrefix",), "Internet")), "Internet"),
     ("azure_security_rule_plural_ports", AZ_RULE,
-     mutate(AZ_SINGLE_RULE, _all(_set(("sourceAddressPrefix",), "*"), _del(("destinationPortRange",)),
-                                 _set(("destinationPortRanges",), ["443", "22"]))),
+     changed(AZ_SINGLE_RULE, all_of(set_at(("sourceAddressPrefix",), "*"), delete_at(("destinationPortRange",)),
+                                 set_at(("destinationPortRanges",), ["443", "22"]))),
      "22"),
     # GCP firewall
-    ("gcp_firewall_from_anywhere", FW, mutate(GCP_SSH_FW, _set(("sourceRanges",), ["0.0.0.0/0"])), "0.0.0.0/0"),
-    ("gcp_ingress_has_no_source", FW, mutate(GCP_SSH_FW, _del(("sourceRanges",))), "no source"),
+    ("gcp_firewall_from_anywhere", FW, changed(GCP_SSH_FW, set_at(("sourceRanges",), ["0.0.0.0/0"])), "0.0.0.0/0"),
+    ("gcp_ingress_has_no_source", FW, changed(GCP_SSH_FW, delete_at(("sourceRanges",))), "no source"),
     ("gcp_firewall_ports_missing", FW,
-     mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "tcp"}]))), "0-65535"),
+     changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp"}]))), "0-65535"),
     ("gcp_firewall_protocol_all", FW,
-     mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["::/0"]), _set(("allows",), [{"protocol": "all"}]))), "all protocols"),
+     changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["::/0"]), set_at(("allows",), [{"protocol": "all"}]))), "all protocols"),
     ("gcp_firewall_port_range", FW,
-     mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "tcp", "ports": ["10-100"]}]))), "10-100"),
+     changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp", "ports": ["10-100"]}]))), "10-100"),
     ("gcp_firewall_tags_and_anywhere", FW,
-     mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("sourceTags",), ["bastion"]))), "0.0.0.0/0"),
+     changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("sourceTags",), ["bastion"]))), "0.0.0.0/0"),
     # GCP firewall policies
-    ("gcp_policy_rule_from_anywhere", NFP_RULE, mutate(GCP_POLICY_RULE, _set(("match", "srcIpRanges"), ["0.0.0.0/0"])), "0.0.0.0/0"),
+    ("gcp_policy_rule_from_anywhere", NFP_RULE, changed(GCP_POLICY_RULE, set_at(("match", "srcIpRanges"), ["0.0.0.0/0"])), "0.0.0.0/0"),
     ("gcp_policy_rule_internet_scope", NFP_RULE,
-     mutate(GCP_POLICY_RULE, _all(_del(("match", "srcIpRanges")), _set(("match", "srcNetworkScope"), "INTERNET"))), "0.0.0.0/0"),
-    ("gcp_policy_rule_has_no_source", NFP_RULE, mutate(GCP_POLICY_RULE, _del(("match", "srcIpRanges"))), "no source"),
+     changed(GCP_POLICY_RULE, all_of(delete_at(("match", "srcIpRanges")), set_at(("match", "srcNetworkScope"), "INTERNET"))), "0.0.0.0/0"),
+    ("gcp_policy_rule_has_no_source", NFP_RULE, changed(GCP_POLICY_RULE, delete_at(("match", "srcIpRanges"))), "no source"),
     ("gcp_policy_rule_all_protocols", NFP_RULE,
-     mutate(GCP_POLICY_RULE, _all(_set(("match", "srcIpRanges"), ["0.0.0.0/0"]), _set(("match", "layer4Configs"), [{"ipProtocol": "all"}]))),
+     changed(GCP_POLICY_RULE, all_of(set_at(("match", "srcIpRanges"), ["0.0.0.0/0"]), set_at(("match", "layer4Configs"), [{"ipProtocol": "all"}]))),
      "all protocols"),
     ("gcp_policy_with_rules_from_anywhere", FP_WITH_RULES,
-     mutate(GCP_POLICY_WITH_RULES, _set(("rules", 0, "match", "srcIpRanges"), ["0.0.0.0/0"])), "rules[0]"),
+     changed(GCP_POLICY_WITH_RULES, set_at(("rules", 0, "match", "srcIpRanges"), ["0.0.0.0/0"])), "rules[0]"),
 ]
 
 
@@ -376,36 +342,36 @@ def test_fails_when_ssh_open_to_internet(case, type_, props, needle):
 
 PASS_CASES = [
     ("rule_is_deny_azure", NSG,
-     mutate(AZ_NSG, _all(_set(("securityRules", 1, "access"), "Deny"), _set(("securityRules", 1, "sourceAddressPrefixes"), ["*"])))),
+     changed(AZ_NSG, all_of(set_at(("securityRules", 1, "access"), "Deny"), set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"])))),
     ("egress_azure", NSG,
-     mutate(AZ_NSG, _all(_set(("securityRules", 1, "direction"), "Outbound"), _set(("securityRules", 1, "sourceAddressPrefixes"), ["*"])))),
+     changed(AZ_NSG, all_of(set_at(("securityRules", 1, "direction"), "Outbound"), set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"])))),
     ("egress_aws_inline", SG,
-     mutate(AWS_INSTANCE_SG, _set(("egress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]))),
-    ("egress_aws_sg_rule", SG_RULE, mutate(AWS_SG_RULE_SSH, _all(_set(("type",), "egress"), _set(("cidrBlocks",), ["0.0.0.0/0"])))),
+     changed(AWS_INSTANCE_SG, set_at(("egress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]))),
+    ("egress_aws_sg_rule", SG_RULE, changed(AWS_SG_RULE_SSH, all_of(set_at(("type",), "egress"), set_at(("cidrBlocks",), ["0.0.0.0/0"])))),
     ("egress_vpc_rule", VPC_OUT, {"securityGroupId": "sg", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"}),
     ("rule_is_deny_gcp", FW,
-     mutate(GCP_SSH_FW, _all(_del(("allows",)), _set(("denies",), [{"protocol": "tcp", "ports": ["22"]}]), _set(("sourceRanges",), ["0.0.0.0/0"])))),
-    ("gcp_firewall_disabled", FW, mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("disabled",), True)))),
+     changed(GCP_SSH_FW, all_of(delete_at(("allows",)), set_at(("denies",), [{"protocol": "tcp", "ports": ["22"]}]), set_at(("sourceRanges",), ["0.0.0.0/0"])))),
+    ("gcp_firewall_disabled", FW, changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("disabled",), True)))),
     ("gcp_firewall_egress", FW,
-     mutate(GCP_SSH_FW, _all(_set(("direction",), "EGRESS"), _del(("sourceRanges",)), _set(("destinationRanges",), ["0.0.0.0/0"])))),
-    ("gcp_ingress_has_only_source_tags", FW, mutate(GCP_SSH_FW, _all(_del(("sourceRanges",)), _set(("sourceTags",), ["bastion"])))),
+     changed(GCP_SSH_FW, all_of(set_at(("direction",), "EGRESS"), delete_at(("sourceRanges",)), set_at(("destinationRanges",), ["0.0.0.0/0"])))),
+    ("gcp_ingress_has_only_source_tags", FW, changed(GCP_SSH_FW, all_of(delete_at(("sourceRanges",)), set_at(("sourceTags",), ["bastion"])))),
     ("gcp_ingress_has_only_service_accounts", FW,
-     mutate(GCP_SSH_FW, _all(_del(("sourceRanges",)), _set(("sourceServiceAccounts",), ["bastion@p.iam.gserviceaccount.com"])))),
-    ("gcp_policy_rule_is_deny", NFP_RULE, mutate(GCP_POLICY_RULE, _all(_set(("action",), "deny"), _set(("match", "srcIpRanges"), ["0.0.0.0/0"])))),
+     changed(GCP_SSH_FW, all_of(delete_at(("sourceRanges",)), set_at(("sourceServiceAccounts",), ["bastion@p.iam.gserviceaccount.com"])))),
+    ("gcp_policy_rule_is_deny", NFP_RULE, changed(GCP_POLICY_RULE, all_of(set_at(("action",), "deny"), set_at(("match", "srcIpRanges"), ["0.0.0.0/0"])))),
     ("gcp_policy_rule_is_goto_next", NFP_RULE,
-     mutate(GCP_POLICY_RULE, _all(_set(("action",), "goto_next"), _set(("match", "srcIpRanges"), ["0.0.0.0/0"])))),
+     changed(GCP_POLICY_RULE, all_of(set_at(("action",), "goto_next"), set_at(("match", "srcIpRanges"), ["0.0.0.0/0"])))),
     ("protocol_is_icmp", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "icmp", "fromPort": 8, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]))),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "icmp", "fromPort": 8, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]))),
     ("range_stops_below_22", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 21, "cidrBlocks": ["0.0.0.0/0"]}]))),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 21, "cidrBlocks": ["0.0.0.0/0"]}]))),
     ("source_is_private_wide_range", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8"]}]))),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8"]}]))),
     ("source_is_lb_security_group", SG,
-     mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "securityGroups": ["sg-lb"]}]))),
-    ("source_is_virtual_network_tag", NSG, mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["VirtualNetwork"]))),
+     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "securityGroups": ["sg-lb"]}]))),
+    ("source_is_virtual_network_tag", NSG, changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["VirtualNetwork"]))),
     ("source_is_asg", NSG,
-     mutate(AZ_NSG, _all(_del(("securityRules", 1, "sourceAddressPrefixes")),
-                         _set(("securityRules", 1, "sourceApplicationSecurityGroups"), [{"id": "asg-admin"}])))),
+     changed(AZ_NSG, all_of(delete_at(("securityRules", 1, "sourceAddressPrefixes")),
+                         set_at(("securityRules", 1, "sourceApplicationSecurityGroups"), [{"id": "asg-admin"}])))),
 ]
 
 
@@ -415,14 +381,14 @@ def test_passes_when_not_internet_ssh(case, type_, props):
 
 
 def test_ssh_ports_are_a_knob():
-    props = mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 2222, "toPort": 2222, "cidrBlocks": ["0.0.0.0/0"]}]))
+    props = changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 2222, "toPort": 2222, "cidrBlocks": ["0.0.0.0/0"]}]))
     assert violations(SSH, SG, props) == []
     found = violations(SSH, SG, props, config={"ports": [22, 2222]})
     assert len(found) == 1 and "2222" in found[0]
 
 
 def test_internet_sources_are_a_knob():
-    props = mutate(AZ_NSG, _set(("securityRules", 1, "sourceAddressPrefixes"), ["AzureCloud"]))
+    props = changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["AzureCloud"]))
     assert len(violations(SSH, NSG, props)) == 1
     assert violations(SSH, NSG, props, config={"internetSources": ["*", "Internet", "0.0.0.0/0"]}) == []
 
@@ -432,13 +398,13 @@ def test_internet_sources_are_a_knob():
 
 
 def test_unknown_cidr_raises_in_preview():
-    props = mutate(AWS_SSH_FROM_ADMIN, _set(("cidrIpv4",), UNKNOWN_STRING_VALUE))
+    props = changed(AWS_SSH_FROM_ADMIN, set_at(("cidrIpv4",), UNKNOWN_STRING_VALUE))
     with pytest.raises(UnknownValueError):
         violations(SSH, VPC_IN, props)
 
 
 def test_unknown_ingress_list_is_violation_on_up():
-    props = mutate(AWS_INSTANCE_SG, _set(("ingress",), UNKNOWN_ARRAY_VALUE))
+    props = changed(AWS_INSTANCE_SG, set_at(("ingress",), UNKNOWN_ARRAY_VALUE))
     with pytest.raises(UnknownValueError):
         violations(SSH, SG, props)
     found = violations(SSH, SG, props, dry_run=False)
@@ -446,12 +412,12 @@ def test_unknown_ingress_list_is_violation_on_up():
 
 
 def test_unknown_rule_name_does_not_stop_the_rule():
-    props = mutate(AZ_NSG, _set(("securityRules", 0, "name"), UNKNOWN_STRING_VALUE))
+    props = changed(AZ_NSG, set_at(("securityRules", 0, "name"), UNKNOWN_STRING_VALUE))
     assert violations(SSH, NSG, props) == []
 
 
 def test_unknown_gcp_source_ranges_raise_in_preview():
-    props = mutate(GCP_SSH_FW, _set(("sourceRanges",), UNKNOWN_ARRAY_VALUE))
+    props = changed(GCP_SSH_FW, set_at(("sourceRanges",), UNKNOWN_ARRAY_VALUE))
     with pytest.raises(UnknownValueError):
         violations(SSH, FW, props)
 
@@ -459,12 +425,12 @@ def test_unknown_gcp_source_ranges_raise_in_preview():
 @pytest.mark.parametrize(
     "type_,props",
     [
-        (SG, mutate(AWS_INSTANCE_SG, _set(("ingress",), "tcp/22 from anywhere"))),
-        (SG, mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": "0.0.0.0/0"}]))),
-        (NSG, mutate(AZ_NSG, _set(("securityRules",), ["allow ssh"]))),
-        (NSG, mutate(AZ_NSG, _set(("securityRules", 1, "destinationPortRanges"), ["twenty-two"]))),
-        (FW, mutate(GCP_SSH_FW, _set(("allows",), "tcp:22"))),
-        (SG, mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 30, "toPort": 20, "cidrBlocks": ["10.0.0.0/8"]}]))),
+        (SG, changed(AWS_INSTANCE_SG, set_at(("ingress",), "tcp/22 from anywhere"))),
+        (SG, changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": "0.0.0.0/0"}]))),
+        (NSG, changed(AZ_NSG, set_at(("securityRules",), ["allow ssh"]))),
+        (NSG, changed(AZ_NSG, set_at(("securityRules", 1, "destinationPortRanges"), ["twenty-two"]))),
+        (FW, changed(GCP_SSH_FW, set_at(("allows",), "tcp:22"))),
+        (SG, changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 30, "toPort": 20, "cidrBlocks": ["10.0.0.0/8"]}]))),
     ],
     ids=["ingress_is_string", "cidr_blocks_is_string_of_anywhere", "nsg_rules_are_strings", "port_not_a_number",
          "gcp_allows_is_string", "reversed_range"],
@@ -481,27 +447,27 @@ def test_fails_closed_on_malformed_shape(type_, props):
 
 @pytest.mark.parametrize("port", [3389, 5985, 5986])
 def test_fails_when_rdp_or_winrm_open(port):
-    props = mutate(AZ_NSG, _all(_set(("securityRules", 1, "sourceAddressPrefixes"), ["Internet"]),
-                                _set(("securityRules", 1, "destinationPortRanges"), [str(port)])))
+    props = changed(AZ_NSG, all_of(set_at(("securityRules", 1, "sourceAddressPrefixes"), ["Internet"]),
+                                set_at(("securityRules", 1, "destinationPortRanges"), [str(port)])))
     found = violations(RDP, NSG, props)
     assert len(found) == 1 and str(port) in found[0]
     assert violations(SSH, NSG, props) == []
 
 
 def test_fails_when_rdp_open_on_udp_gcp():
-    props = mutate(GCP_SSH_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "udp", "ports": ["3389"]}])))
+    props = changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "udp", "ports": ["3389"]}])))
     assert len(violations(RDP, FW, props)) == 1
 
 
 @pytest.mark.parametrize("port", [20, 21, 23, 3306, 5432, 1433, 6379, 9200, 27017])
 def test_fails_when_admin_or_db_port_open(port):
-    props = mutate(AWS_SSH_FROM_ADMIN, _all(_set(("fromPort",), port), _set(("toPort",), port), _set(("cidrIpv4",), "0.0.0.0/0")))
+    props = changed(AWS_SSH_FROM_ADMIN, all_of(set_at(("fromPort",), port), set_at(("toPort",), port), set_at(("cidrIpv4",), "0.0.0.0/0")))
     found = violations(ADMIN_DB, VPC_IN, props)
     assert len(found) == 1 and str(port) in found[0]
 
 
 def test_passes_when_db_port_open_to_private_range():
-    props = mutate(AWS_SSH_FROM_ADMIN, _all(_set(("fromPort",), 5432), _set(("toPort",), 5432), _set(("cidrIpv4",), "10.0.0.0/16")))
+    props = changed(AWS_SSH_FROM_ADMIN, all_of(set_at(("fromPort",), 5432), set_at(("toPort",), 5432), set_at(("cidrIpv4",), "10.0.0.0/16")))
     assert violations(ADMIN_DB, VPC_IN, props) == []
 
 
@@ -511,11 +477,11 @@ def test_passes_when_db_port_open_to_private_range():
 
 ALL_PORT_CASES = [
     ("aws_protocol_minus_one", VPC_IN, {"securityGroupId": "sg", "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"}),
-    ("aws_tcp_0_65535", SG, mutate(AWS_INSTANCE_SG, _set(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 65535, "ipv6CidrBlocks": ["::/0"]}]))),
-    ("azure_star_ports", AZ_RULE, mutate(AZ_SINGLE_RULE, _all(_set(("sourceAddressPrefix",), "*"), _set(("destinationPortRange",), "*")))),
-    ("azure_no_port_fields", AZ_RULE, mutate(AZ_SINGLE_RULE, _all(_set(("sourceAddressPrefix",), "*"), _del(("destinationPortRange",))))),
-    ("gcp_all", FW, mutate(GCP_APP_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "all"}])))),
-    ("gcp_tcp_without_ports_no_source", FW, mutate(GCP_APP_FW, _all(_del(("sourceRanges",)), _set(("allows",), [{"protocol": "tcp"}])))),
+    ("aws_tcp_0_65535", SG, changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 65535, "ipv6CidrBlocks": ["::/0"]}]))),
+    ("azure_star_ports", AZ_RULE, changed(AZ_SINGLE_RULE, all_of(set_at(("sourceAddressPrefix",), "*"), set_at(("destinationPortRange",), "*")))),
+    ("azure_no_port_fields", AZ_RULE, changed(AZ_SINGLE_RULE, all_of(set_at(("sourceAddressPrefix",), "*"), delete_at(("destinationPortRange",))))),
+    ("gcp_all", FW, changed(GCP_APP_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "all"}])))),
+    ("gcp_tcp_without_ports_no_source", FW, changed(GCP_APP_FW, all_of(delete_at(("sourceRanges",)), set_at(("allows",), [{"protocol": "tcp"}])))),
 ]
 
 
@@ -534,13 +500,13 @@ def test_passes_when_only_one_port_open_to_internet():
 
 
 def test_fails_when_app_port_open_to_internet_on_aws():
-    props = mutate(AWS_APP_FROM_LB, _all(_del(("referencedSecurityGroupId",)), _set(("cidrIpv4",), "0.0.0.0/0")))
+    props = changed(AWS_APP_FROM_LB, all_of(delete_at(("referencedSecurityGroupId",)), set_at(("cidrIpv4",), "0.0.0.0/0")))
     found = violations(LB_ONLY, VPC_IN, props)
     assert len(found) == 1 and "8080" in found[0]
 
 
 def test_fails_when_gcp_firewall_opens_443_to_internet():
-    props = mutate(GCP_APP_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "tcp", "ports": ["443"]}])))
+    props = changed(GCP_APP_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp", "ports": ["443"]}])))
     found = violations(LB_ONLY, FW, props)
     assert len(found) == 1 and "35.191.0.0/16" in found[0]
 
@@ -576,7 +542,7 @@ def test_passes_when_port_80_listener_redirects():
 
 
 def test_fails_when_port_80_listener_forwards():
-    listener = mutate(LISTENER_80, _set(("defaultActions",), [{"type": "forward", "targetGroupArn": "arn:tg"}]))
+    listener = changed(LISTENER_80, set_at(("defaultActions",), [{"type": "forward", "targetGroupArn": "arn:tg"}]))
     res = [(SG, "lb-sg", AWS_LB_SG), ("aws:lb/loadBalancer:LoadBalancer", "lb", LB), ("aws:lb/listener:Listener", "http", listener)]
     found = stack_violations(PORT80, res)
     assert len(found) == 1 and found[0][1].endswith("::http")
@@ -593,19 +559,19 @@ def test_passes_when_appgw_http_listener_redirects():
 
 
 def test_fails_when_appgw_http_listener_routes_to_backend():
-    gw = mutate(APPGW, _all(_del(("requestRoutingRules", 0, "redirectConfiguration")), _set(("requestRoutingRules", 0, "backendAddressPool"), {"id": "pool"})))
+    gw = changed(APPGW, all_of(delete_at(("requestRoutingRules", 0, "redirectConfiguration")), set_at(("requestRoutingRules", 0, "backendAddressPool"), {"id": "pool"})))
     found = stack_violations(PORT80, [(NSG, "appgw-nsg", AZ_APPGW_NSG), ("azure-native:network:ApplicationGateway", "gw", gw)])
     assert len(found) == 1 and "'http'" in found[0][0]
 
 
 def test_fails_when_gcp_firewall_opens_80_to_internet():
-    fw = mutate(GCP_APP_FW, _all(_set(("sourceRanges",), ["0.0.0.0/0"]), _set(("allows",), [{"protocol": "tcp", "ports": ["80"]}])))
+    fw = changed(GCP_APP_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp", "ports": ["80"]}])))
     found = stack_violations(PORT80, [(FW, "web", fw), ("gcp:compute/globalForwardingRule:GlobalForwardingRule", "fr", {"portRange": "80"})])
     assert len(found) == 1 and "GCP" in found[0][0]
 
 
 def test_passes_when_port_80_not_open():
-    assert stack_violations(PORT80, [(SG, "app", AWS_INSTANCE_SG), ("aws:lb/listener:Listener", "l", mutate(LISTENER_80, _set(("defaultActions",), [])))]) == []
+    assert stack_violations(PORT80, [(SG, "app", AWS_INSTANCE_SG), ("aws:lb/listener:Listener", "l", changed(LISTENER_80, set_at(("defaultActions",), [])))]) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,10 +579,10 @@ def test_passes_when_port_80_not_open():
 
 
 EGRESS_CASES = [
-    ("aws_sg_egress_all", SG, mutate(AWS_INSTANCE_SG, _set(("egress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]))),
+    ("aws_sg_egress_all", SG, changed(AWS_INSTANCE_SG, set_at(("egress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]))),
     ("aws_vpc_egress_all", VPC_OUT, {"securityGroupId": "sg", "ipProtocol": "-1", "cidrIpv6": "::/0"}),
     ("aws_sg_rule_egress_all", SG_RULE, {"type": "egress", "securityGroupId": "sg", "protocol": "all", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"]}),
-    ("azure_outbound_any", NSG, mutate(AZ_NSG, _all(_set(("securityRules", 3, "destinationPortRange"), "*"), _set(("securityRules", 3, "protocol"), "*")))),
+    ("azure_outbound_any", NSG, changed(AZ_NSG, all_of(set_at(("securityRules", 3, "destinationPortRange"), "*"), set_at(("securityRules", 3, "protocol"), "*")))),
     ("gcp_egress_all_no_destination", FW, {"network": "n", "direction": "EGRESS", "allows": [{"protocol": "all"}]}),
 ]
 

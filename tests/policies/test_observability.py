@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from policies.framework import MANDATORY
 from tests.policies.support import (
+    DEL,
     UNKNOWN_ARRAY_VALUE,
     UNKNOWN_BOOLEAN_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    mutate,
     rule,
     violations,
 )
@@ -58,18 +58,6 @@ AZ_ACTIVITY_PROPS = {"enabled": True, "actions": {"actionGroups": [{"actionGroup
 AZ_QUERY_PROPS = {"enabled": True, "actions": {"actionGroups": ["/subscriptions/s/.../actionGroups/ag"]}}
 
 
-def mutate(props, path, value):
-    out = copy.deepcopy(props)
-    cur = out
-    for key in path[:-1]:
-        cur = cur[key]
-    if value is None:
-        cur.pop(path[-1])
-    else:
-        cur[path[-1]] = value
-    return out
-
-
 def test_levels_and_catalogue():
     assert rule(ACTIONS).level == MANDATORY and rule(ACTIONS).catalogue == ("O1",)
     assert rule(CHANNEL).level == MANDATORY
@@ -98,18 +86,18 @@ def test_passes_when_alarm_notifies(type_, props):
         (AWS_ALARM, AWS_ALARM_PROPS, ("actionsEnabled",), False, "actionsEnabled is false"),
         (AWS_ALARM, AWS_ALARM_PROPS, ("actionsEnabled",), "false", "actionsEnabled is false"),
         (AWS_ALARM, AWS_ALARM_PROPS, ("alarmActions",), [], "alarmActions is empty"),
-        (AWS_ALARM, AWS_ALARM_PROPS, ("alarmActions",), None, "alarmActions is empty"),
+        (AWS_ALARM, AWS_ALARM_PROPS, ("alarmActions",), DEL, "alarmActions is empty"),
         (AWS_ALARM, AWS_ALARM_PROPS, ("actionsEnabled",), 7, "not a boolean"),
         (GCP_POLICY, GCP_POLICY_PROPS, ("enabled",), False, "enabled is false"),
         (GCP_POLICY, GCP_POLICY_PROPS, ("notificationChannels",), [], "notificationChannels is empty"),
-        (GCP_POLICY, GCP_POLICY_PROPS, ("notificationChannels",), None, "notificationChannels is empty"),
+        (GCP_POLICY, GCP_POLICY_PROPS, ("notificationChannels",), DEL, "notificationChannels is empty"),
         (AZ_METRIC_ALERT, AZ_METRIC_ALERT_PROPS, ("enabled",), False, "enabled is false"),
         (AZ_METRIC_ALERT, AZ_METRIC_ALERT_PROPS, ("actions",), [], "actions is empty"),
-        (AZ_METRIC_ALERT, AZ_METRIC_ALERT_PROPS, ("actions", 0, "actionGroupId"), None, "actions[0].actionGroupId is not set"),
+        (AZ_METRIC_ALERT, AZ_METRIC_ALERT_PROPS, ("actions", 0, "actionGroupId"), DEL, "actions[0].actionGroupId is not set"),
         (AZ_METRIC_ALERT, AZ_METRIC_ALERT_PROPS, ("actions",), ["ag"], "actions[0] is not an object"),
         (AZ_ACTIVITY_ALERT, AZ_ACTIVITY_PROPS, ("actions", "actionGroups"), [], "actions.actionGroups is empty"),
         (AZ_ACTIVITY_ALERT, AZ_ACTIVITY_PROPS, ("enabled",), False, "enabled is false"),
-        (AZ_QUERY_RULE, AZ_QUERY_PROPS, ("actions",), None, "actions.actionGroups is empty"),
+        (AZ_QUERY_RULE, AZ_QUERY_PROPS, ("actions",), DEL, "actions.actionGroups is empty"),
     ],
 )
 def test_fails_when_alarm_notifies_nobody(type_, props, path, value, needle):

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from policies.framework import ADVISORY, MANDATORY
-from tests.policies.support import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError, rule, violations
+from tests.policies.support import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError, mutate, rule, violations
 
 NO_PIP = "public-vm-no-public-ip"
 SUBNET = "public-subnet-no-auto-public-ip"
@@ -82,15 +82,6 @@ BASELINES = [
     (FWD, GCP_INSTANCE, GCP_VM_PROPS),
     (FWD, GCP_TEMPLATE, GCP_VM_PROPS),
 ]
-
-
-def mutate(props, path, value):
-    out = copy.deepcopy(props)
-    cur = out
-    for key in path[:-1]:
-        cur = cur[key]
-    cur[path[-1]] = value
-    return out
 
 
 def test_levels_and_catalogue():

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from policies.framework import ADVISORY, MANDATORY
 from tests.policies.support import (
+    DEL,
     UNKNOWN_BOOLEAN_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    mutate,
     rule,
     stack_violations,
     violations,
 )
-
-DEL = object()
-
-
-def mutate(base, path, value):
-    d = copy.deepcopy(base)
-    cur = d
-    for k in path[:-1]:
-        cur = cur[k]
-    if value is DEL:
-        del cur[path[-1]]
-    else:
-        cur[path[-1]] = value
-    return d
 
 
 HTTPS_ONLY = "transport-https-only"

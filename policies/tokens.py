@@ -1,0 +1,56 @@
+"""Engine type tokens that more than one rule module matches on, one constant per token.
+
+A token only one module uses stays in that module. Tokens match pulumi-aws 7.x,
+pulumi-azure-native 3.x and pulumi-gcp 10.x (the ``super().__init__('<token>', ...)`` call of each
+resource class); the azure-native ``insights:`` aliases are the v2 names. Rules work on these
+strings; the pack never imports the provider SDKs.
+"""
+
+from __future__ import annotations
+
+# --- AWS -----------------------------------------------------------------------------------------
+AWS_INSTANCE = "aws:ec2/instance:Instance"
+AWS_SPOT_INSTANCE = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
+AWS_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+AWS_LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+
+AWS_LB = "aws:lb/loadBalancer:LoadBalancer"
+AWS_ALB = "aws:alb/loadBalancer:LoadBalancer"
+#: ELBv2 load balancers (``aws:alb`` is the alias module of ``aws:lb``).
+AWS_LBS = (AWS_LB, AWS_ALB)
+AWS_ELB = "aws:elb/loadBalancer:LoadBalancer"
+AWS_LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+
+AWS_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+AWS_METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+AWS_SNS_TOPIC = "aws:sns/topic:Topic"
+
+# --- Azure ---------------------------------------------------------------------------------------
+AZ_VM = "azure-native:compute:VirtualMachine"
+AZ_VMSS = "azure-native:compute:VirtualMachineScaleSet"
+AZ_APPGW = "azure-native:network:ApplicationGateway"
+AZ_LB = "azure-native:network:LoadBalancer"
+AZ_WORKSPACE = "azure-native:operationalinsights:Workspace"
+#: azure-native v3 registers `monitor:`; programs on v2 still use `insights:` (kept as aliases).
+AZ_METRIC_ALERTS = ("azure-native:monitor:MetricAlert", "azure-native:insights:MetricAlert")
+AZ_ACTION_GROUPS = ("azure-native:monitor:ActionGroup", "azure-native:insights:ActionGroup")
+
+# --- GCP -----------------------------------------------------------------------------------------
+GCP_INSTANCE = "gcp:compute/instance:Instance"
+GCP_INSTANCE_FROM_TEMPLATE = "gcp:compute/instanceFromTemplate:InstanceFromTemplate"
+GCP_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
+GCP_REGION_TEMPLATE = "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate"
+#: VMs and the templates that define them.
+GCP_VM_TYPES = (GCP_INSTANCE, GCP_INSTANCE_FROM_TEMPLATE, GCP_TEMPLATE, GCP_REGION_TEMPLATE)
+
+GCP_GLOBAL_FORWARDING_RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
+GCP_FORWARDING_RULE = "gcp:compute/forwardingRule:ForwardingRule"
+GCP_BACKEND = "gcp:compute/backendService:BackendService"
+GCP_REGION_BACKEND = "gcp:compute/regionBackendService:RegionBackendService"
+GCP_FIREWALL = "gcp:compute/firewall:Firewall"
+
+GCP_PROJECT_BUCKET_CONFIG = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
+GCP_FOLDER_BUCKET_CONFIG = "gcp:logging/folderBucketConfig:FolderBucketConfig"
+GCP_ORGANIZATION_BUCKET_CONFIG = "gcp:logging/organizationBucketConfig:OrganizationBucketConfig"
+GCP_ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+GCP_NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
