@@ -656,8 +656,7 @@ def run_gate(
     t_start = time.perf_counter()
     if session is None:
         session = PackSession(pack_dir, project=project, stack=stack, stack_config=stack_config, dry_run=dry_run)
-    else:
-        t_start = session._t0 or t_start
+    # For a pre-spawned session, start-up is what is still left to wait for when analysis is due.
     with session as s:
         assert s.info is not None
         result.pack = s.info.name
