@@ -24,6 +24,7 @@ AWS_LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 AWS_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 AWS_METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 AWS_SNS_TOPIC = "aws:sns/topic:Topic"
+AWS_SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 
 # --- Azure ---------------------------------------------------------------------------------------
 AZ_VM = "azure-native:compute:VirtualMachine"

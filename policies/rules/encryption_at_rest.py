@@ -12,7 +12,7 @@ from typing import Any, Iterator, Optional
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, exact_false, is_map, truthy
 from ..shapes import entries, has_text, policy_document, policy_statements
 from ..tokens import (
-    AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_LOG_GROUP, AWS_SNS_TOPIC, AZ_VM, AZ_VMSS, GCP_INSTANCE,
+    AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_LOG_GROUP, AWS_SNS_TOPIC, AWS_SNS_TOPIC_POLICY, AZ_VM, AZ_VMSS, GCP_INSTANCE,
     GCP_PROJECT_BUCKET_CONFIG, GCP_REGION_TEMPLATE, GCP_TEMPLATE,
 )
 
@@ -343,7 +343,8 @@ def check_s3_sse(resource_type: str, props: Props, ctx: Context) -> Iterator[str
             yield f"rules[{i}].applyServerSideEncryptionByDefault.sseAlgorithm is {algo!r}; use one of {allowed}"
 
 
-def _denies_insecure_transport(doc: Mapping[str, Any]) -> bool:
+def _denies_insecure_transport(doc: Mapping[str, Any], actions_covering: tuple[str, ...] = ("s3:*", "*")) -> bool:
+    """True when a statement denies every principal the given actions when aws:SecureTransport is false."""
     for st in policy_statements(doc):
         if not is_map(st) or st.get("Effect") != "Deny":
             continue
@@ -351,7 +352,7 @@ def _denies_insecure_transport(doc: Mapping[str, Any]) -> bool:
         if not (principal == "*" or (is_map(principal) and "*" in as_list(principal.get("AWS")))):
             continue
         actions = [str(a) for a in as_list(st.get("Action"))]
-        if not any(a in ("s3:*", "*") for a in actions):
+        if not any(a in actions_covering for a in actions):
             continue
         cond = st.get("Condition")
         bool_cond = cond.get("Bool") if is_map(cond) else None
@@ -373,6 +374,21 @@ def check_s3_tls_only_policy(resource_type: str, props: Props, ctx: Context) -> 
         return
     if not _denies_insecure_transport(doc):
         yield 'the bucket policy does not deny non-TLS requests; add {"Effect":"Deny","Principal":"*","Action":"s3:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}'
+
+
+def check_sns_tls_only_publish(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    raw = props.get("policy")
+    if raw is None:
+        yield "the topic policy has no policy document; add a Deny of sns:Publish for all principals when aws:SecureTransport is false"
+        return
+    try:
+        doc = policy_document(raw)
+    except ValueError:
+        yield f"policy is not a JSON policy document ({str(raw)[:80]!r}); cannot verify it denies non-TLS publishing (failing closed)"
+        return
+    if not _denies_insecure_transport(doc, ("sns:Publish", "sns:*", "*")):
+        yield ('the topic policy does not deny non-TLS publishing; add {"Effect":"Deny","Principal":"*",'
+               '"Action":"sns:Publish","Condition":{"Bool":{"aws:SecureTransport":"false"}}}')
 
 
 def check_s3_buckets_hardened(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Optional[str]]]:
@@ -550,6 +566,16 @@ RULES: list[Rule | StackRule] = [
         check=check_s3_tls_only_policy,
         catalogue=("E6",),
         peers=("AS-S10",),
+    ),
+    Rule(
+        name="encryption-sns-tls-only-publish",
+        description="SNS topic policies must deny publishing that does not use TLS (aws:SecureTransport false).",
+        concern=CONCERN,
+        clouds=("aws",),
+        resource_types=(AWS_SNS_TOPIC_POLICY,),
+        check=check_sns_tls_only_publish,
+        catalogue=("E5",),
+        peers=("AS-SNS3", "AVD-AWS-0136"),
     ),
     StackRule(
         name="encryption-s3-bucket-hardened",

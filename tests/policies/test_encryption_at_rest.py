@@ -468,3 +468,66 @@ def test_unknown_bucket_reference_raises_in_preview_and_fails_on_up():
 def test_fails_when_gcs_bucket_not_hardened(path, value, expect):
     msgs = violations("encryption-gcs-bucket-hardened", "gcp:storage/bucket:Bucket", mutate(GCS, path, value))
     assert msgs and expect in msgs[0]
+
+
+# --- E5: TLS-only publishing on SNS topics -------------------------------------------------------
+
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+SNS_TLS = "encryption-sns-tls-only-publish"
+_TOPIC_ARN = "arn:aws:sns:eu-west-1:111122223333:alerts"
+_DENY_INSECURE = {
+    "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+    "Resource": _TOPIC_ARN, "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+_ALLOW_CW = {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+             "Resource": _TOPIC_ARN}
+
+
+def _topic_policy(*statements) -> dict:
+    return {"arn": _TOPIC_ARN, "policy": json.dumps({"Version": "2012-10-17", "Statement": list(statements)})}
+
+
+def test_sns_tls_rule_is_mandatory_e5():
+    assert rule(SNS_TLS).level == MANDATORY
+    assert "E5" in rule(SNS_TLS).catalogue
+
+
+def test_passes_when_topic_policy_denies_insecure_publish():
+    assert violations(SNS_TLS, TOPIC_POLICY, _topic_policy(_ALLOW_CW, _DENY_INSECURE)) == []
+
+
+@pytest.mark.parametrize("action", ["sns:*", "*", ["sns:Subscribe", "sns:Publish"]])
+def test_passes_when_deny_covers_publish_with_broader_actions(action):
+    assert violations(SNS_TLS, TOPIC_POLICY, _topic_policy({**_DENY_INSECURE, "Action": action})) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param(None, id="no-deny-statement"),
+        pytest.param({**_DENY_INSECURE, "Effect": "Allow"}, id="allow-not-deny"),
+        pytest.param({**_DENY_INSECURE, "Action": "sns:Subscribe"}, id="deny-other-action"),
+        pytest.param({**_DENY_INSECURE, "Principal": {"Service": "cloudwatch.amazonaws.com"}}, id="deny-one-principal"),
+        pytest.param({**_DENY_INSECURE, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}, id="wrong-condition"),
+    ],
+)
+def test_fails_when_topic_policy_does_not_deny_insecure_publish(statement):
+    statements = [_ALLOW_CW] + ([statement] if statement else [])
+    found = violations(SNS_TLS, TOPIC_POLICY, _topic_policy(*statements))
+    assert len(found) == 1 and "aws:SecureTransport" in found[0]
+
+
+def test_fails_when_topic_policy_document_is_missing():
+    assert violations(SNS_TLS, TOPIC_POLICY, {"arn": _TOPIC_ARN}) != []
+
+
+def test_fails_when_topic_policy_is_not_json():
+    found = violations(SNS_TLS, TOPIC_POLICY, {"arn": _TOPIC_ARN, "policy": "not json"})
+    assert len(found) == 1 and "failing closed" in found[0]
+
+
+def test_unknown_topic_policy_raises_in_preview_and_fails_on_up():
+    props = {"arn": _TOPIC_ARN, "policy": UNKNOWN_STRING_VALUE}
+    with pytest.raises(UnknownValueError):
+        violations(SNS_TLS, TOPIC_POLICY, props)
+    assert len(violations(SNS_TLS, TOPIC_POLICY, props, dry_run=False)) == 1
