@@ -362,33 +362,36 @@ def _denies_insecure_transport(doc: Mapping[str, Any], actions_covering: tuple[s
     return False
 
 
-def check_s3_tls_only_policy(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
-    raw = props.get("policy")
-    if raw is None:
-        yield "the bucket policy has no policy document; add a Deny of s3:* for all principals when aws:SecureTransport is false"
-        return
-    try:
-        doc = policy_document(raw)
-    except ValueError:
-        yield f"policy is not a JSON policy document ({str(raw)[:80]!r}); cannot verify it denies non-TLS access (failing closed)"
-        return
-    if not _denies_insecure_transport(doc):
-        yield 'the bucket policy does not deny non-TLS requests; add {"Effect":"Deny","Principal":"*","Action":"s3:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}'
+def _tls_only_policy_check(noun: str, action: str, covering: tuple[str, ...], denied: str, what: str):
+    """A checker that a resource policy (`policy` JSON) denies `action` to everyone without TLS.
+
+    `noun` names the policy ("bucket", "topic"); `denied`/`what` word the messages ("access",
+    "requests" for S3; "publishing" for SNS).
+    """
+    example = f'{{"Effect":"Deny","Principal":"*","Action":"{action}","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}'
+
+    def check(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+        raw = props.get("policy")
+        if raw is None:
+            yield (f"the {noun} policy has no policy document; add a Deny of {action} for all principals "
+                   "when aws:SecureTransport is false")
+            return
+        try:
+            doc = policy_document(raw)
+        except ValueError:
+            yield (f"policy is not a JSON policy document ({str(raw)[:80]!r}); cannot verify it denies non-TLS "
+                   f"{denied} (failing closed)")
+            return
+        if not _denies_insecure_transport(doc, covering):
+            yield f"the {noun} policy does not deny non-TLS {what}; add {example}"
+
+    return check
 
 
-def check_sns_tls_only_publish(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
-    raw = props.get("policy")
-    if raw is None:
-        yield "the topic policy has no policy document; add a Deny of sns:Publish for all principals when aws:SecureTransport is false"
-        return
-    try:
-        doc = policy_document(raw)
-    except ValueError:
-        yield f"policy is not a JSON policy document ({str(raw)[:80]!r}); cannot verify it denies non-TLS publishing (failing closed)"
-        return
-    if not _denies_insecure_transport(doc, ("sns:Publish", "sns:*", "*")):
-        yield ('the topic policy does not deny non-TLS publishing; add {"Effect":"Deny","Principal":"*",'
-               '"Action":"sns:Publish","Condition":{"Bool":{"aws:SecureTransport":"false"}}}')
+check_s3_tls_only_policy = _tls_only_policy_check("bucket", "s3:*", ("s3:*", "*"), "access", "requests")
+check_sns_tls_only_publish = _tls_only_policy_check(
+    "topic", "sns:Publish", ("sns:Publish", "sns:*", "*"), "publishing", "publishing"
+)
 
 
 def check_s3_buckets_hardened(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Optional[str]]]:
