@@ -1,39 +1,82 @@
-# Quick start: `make plan` and `make test`. Both create .venv and install what they need.
-PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STACK  ?= dev
-STAMP  := $(VENV)/.installed
+# appstack — quick start: `make plan` and `make test`. Both set up .venv with uv (bootstrapped
+# from PyPI when it is not installed) from the committed uv.lock, then run.
+.DEFAULT_GOAL := help
+SHELL         := /bin/bash
 
-.PHONY: plan plan-all test bench docs clean
+STACK      ?= dev
+UV_VERSION ?= 0.13.9
+VENV       := .venv
+PY         := $(VENV)/bin/python
+# uv from PATH, else a private copy under .tools/ installed with the machine's Python 3.11+.
+UV         := $(or $(shell command -v uv 2>/dev/null),.tools/uv/bin/uv)
+# The cloud a stack file selects: its `appstack:cloud` value (the plan installs only that SDK).
+cloud_of    = $(shell sed -n 's/^[[:space:]]*appstack:cloud:[[:space:]]*\([a-z]*\).*/\1/p' Pulumi.$(1).yaml 2>/dev/null)
+# --frozen: install exactly what uv.lock pins, never re-resolve. --inexact: keep what other
+# targets installed (the test tools, other clouds' SDKs), so switching targets costs nothing.
+SYNC        = $(UV) sync --frozen --inexact
 
-$(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+.PHONY: help plan plan-all test test-lowest lint format bench docs clean
 
-## Offline plan of a stack (default dev) with the policy gate: no cloud credentials needed.
-plan: $(STAMP)
+## Show this help.
+help:
+	@awk '/^## /{d=substr($$0,4); next} /^[a-z-]+:/{if(d){sub(/:.*/,"",$$1); printf "  make %-12s %s\n",$$1,d}; d=""}' $(MAKEFILE_LIST)
+	@echo
+	@echo "  STACK=$(STACK) (any Pulumi.<stack>.yaml); first run downloads ~60 MB (AWS) to ~300 MB (all clouds)."
+
+.tools/uv/bin/uv:
+	@echo "uv not found on PATH: installing uv $(UV_VERSION) into .tools/uv (pip, ~15 MB)"
+	python3 -m pip install --disable-pip-version-check --quiet --target .tools/uv "uv==$(UV_VERSION)"
+
+## Offline plan of a stack (default dev) with the policy gate; installs only that stack's cloud SDK.
+plan: | $(UV)
+	@cloud="$(call cloud_of,$(STACK))"; test -n "$$cloud" || { echo "Pulumi.$(STACK).yaml: no appstack:cloud set" >&2; exit 2; }; \
+	$(SYNC) --extra "$$cloud"
 	$(PY) -m tools.plan --stack $(STACK)
 
-## Offline plan of every stack file.
-plan-all: $(STAMP)
+## Offline plan of every stack file, each with the policy gate.
+plan-all: | $(UV)
+	$(SYNC) --all-extras
 	@for f in Pulumi.*.yaml; do s=$${f#Pulumi.}; s=$${s%.yaml}; $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
 
-## The test suite (pytest, Pulumi mocks, the policy pack over gRPC).
-test: $(STAMP)
+## The test suite (pytest: Pulumi mocks, the policy pack over gRPC); installs all three clouds.
+test: | $(UV)
+	$(SYNC) --all-extras --group test
 	$(PY) -m pytest
 
-## Benchmarks: plan wall time and peak RSS per stack; policy pack timings.
-bench: $(STAMP)
+## The test suite at the lowest versions pyproject.toml allows (uv --resolution lowest-direct).
+test-lowest: | $(UV)
+	$(UV) pip compile --quiet --universal --python-version 3.11 --resolution lowest-direct --all-extras --group test \
+	    pyproject.toml -o build/lowest.txt
+	$(UV) venv --quiet --allow-existing $(VENV)-lowest
+	VIRTUAL_ENV=$(VENV)-lowest $(UV) pip sync --quiet build/lowest.txt
+	@VIRTUAL_ENV=$(VENV)-lowest $(UV) pip list 2>/dev/null | grep -E '^(pulumi|pydantic)' | tr -s ' ' | sed 's/^/  lowest: /'
+	$(VENV)-lowest/bin/python -m pytest
+
+## Lint, format check and type check: ruff and pyright (standard mode), zero findings.
+lint: | $(UV)
+	$(SYNC) --all-extras --group lint --group test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pyright
+
+## Apply ruff's fixes and formatting.
+format: | $(UV)
+	$(SYNC) --group lint
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## Benchmarks: plan wall time and peak RSS per stack, set-up time, policy pack timings.
+bench: | $(UV)
+	$(SYNC) --all-extras --group test
 	$(PY) -m tools.bench
 	$(PY) -m tools.bench_policy
 
-## Regenerate the generated README sections (config reference, policy catalogue).
-docs: $(STAMP)
+## Regenerate the generated docs (config reference, policy catalogue).
+docs: | $(UV)
+	$(SYNC) --all-extras
 	$(PY) -m tools.config_doc --write
 	$(PY) -m policies.catalogue --write
 
+## Remove the virtualenvs, uv's private copy and caches.
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(VENV)-lowest .tools build .pytest_cache .ruff_cache

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py", "components", "policies", "tests",
-            "README.md", "Makefile", "requirements.txt", ".ci/run", "tools/plan.py", "tools/bench.py",
+            "README.md", "Makefile", "pyproject.toml", "uv.lock", ".ci/run", "tools/plan.py", "tools/bench.py",
             "policies/PulumiPolicy.yaml", "policies/requirements.txt", "policies/__main__.py")
 
 

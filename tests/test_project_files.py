@@ -31,7 +31,10 @@ def test_pulumi_yaml_matches_the_cli_schema():
     schema = json.loads(VENDORED_SCHEMA.read_text())
     jsonschema.validate(project, schema, cls=jsonschema.Draft202012Validator)
     assert project["name"] == "appstack"
-    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+    assert project["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "uv", "virtualenv": ".venv", "typechecker": "pyright"},
+    }
     assert project["description"]
 
 
