@@ -62,7 +62,7 @@ lint: | $(UV)
 ## Apply ruff's fixes and formatting.
 format: | $(UV)
 	$(SYNC) --group lint
-	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff check --fix-only .
 	$(VENV)/bin/ruff format .
 
 ## Benchmarks: plan wall time and peak RSS per stack, set-up time, policy pack timings.

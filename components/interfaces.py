@@ -8,8 +8,8 @@ another cloud's classes. Every implementation exposes the attributes listed in `
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 
@@ -52,10 +52,10 @@ class NetworkArgs:
     """Zones to spread subnets over (≥ 2)."""
     nat_per_zone: bool
     """One NAT gateway per zone (HA egress) instead of one shared."""
-    flow_log_destination: Optional[pulumi.Input[str]]
+    flow_log_destination: pulumi.Input[str] | None
     """Log sink for network flow logs (AWS: log group ARN); None disables flow logs."""
     tags: Tags
-    existing: Optional[ExistingNetworkArgs] = None
+    existing: ExistingNetworkArgs | None = None
     """Reuse this network instead of creating one."""
 
 
@@ -96,7 +96,7 @@ class VmArgs:
     count: int
     machine_type: str
     architecture: str
-    image_id: Optional[str]
+    image_id: str | None
     """Pinned image; None looks up the latest supported image at plan time."""
     root_volume_gb: int
     subnet_ids: pulumi.Input[Sequence[str]]
@@ -121,7 +121,7 @@ class LoadBalancerArgs:
     domain: str
     zone: str
     tls_policy: str
-    certificate_id: Optional[str]
+    certificate_id: str | None
     """Existing certificate; None creates a DNS-validated managed one."""
     deletion_protection: bool
     access_log_retention_days: int

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-from typing import Optional
 
 import pulumi
 
@@ -13,7 +12,7 @@ from .config import ConfigError, StackConfig
 IMPLEMENTED = ("aws",)
 
 
-def build_stack(name: str, cfg: StackConfig, opts: Optional[pulumi.ResourceOptions] = None) -> pulumi.ComponentResource:
+def build_stack(name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None) -> pulumi.ComponentResource:
     """Construct the app stack for `cfg.cloud`."""
     if cfg.cloud not in IMPLEMENTED:
         raise ConfigError(

@@ -14,7 +14,7 @@ _here = Path(__file__).resolve().parent
 sys.path.insert(0, str(_here.parent))
 _pack = importlib.import_module(f"{_here.name}.pack")
 
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
+from pulumi_policy import EnforcementLevel, PolicyPack
 
 PolicyPack(
     name=_pack.PACK_NAME,

@@ -13,8 +13,9 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from .framework import CLOUDS, MANDATORY, Rule, StackRule
 from .pack import all_rules
@@ -94,7 +95,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def generate(rules: Optional[Sequence[Rule | StackRule]] = None) -> str:
+def generate(rules: Sequence[Rule | StackRule] | None = None) -> str:
     """The Markdown catalogue (deterministic: same rules, same text)."""
     rules = list(all_rules() if rules is None else rules)
     out: list[str] = []
@@ -177,7 +178,7 @@ def generated_section(readme_text: str) -> str:
     return section.strip("\n") + "\n"
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m policies.catalogue", description="Print the pack's catalogue.")
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--write", action="store_true", help=f"rewrite the generated part of {README.name}")

@@ -23,9 +23,9 @@ from __future__ import annotations
 import datetime as _dt
 import fnmatch
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -94,12 +94,12 @@ class StackResource:
     name: str
     urn: str
     props: Props
-    parent: Optional[str] = None
+    parent: str | None = None
 
 
 ResourceChecker = Callable[[str, Props, Context], Iterable[str]]
 """``check(resource_type, props, ctx)`` yields one message per violation."""
-StackChecker = Callable[[Sequence[StackResource], Context], Iterable[tuple[str, Optional[str]]]]
+StackChecker = Callable[[Sequence[StackResource], Context], Iterable[tuple[str, str | None]]]
 """``check(resources, ctx)`` yields ``(message, urn or None)`` per violation."""
 
 
@@ -169,7 +169,7 @@ def _config_schema(rule: Rule | StackRule) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties=properties)
 
 
-def effective_config(rule: Rule | StackRule, given: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+def effective_config(rule: Rule | StackRule, given: Mapping[str, Any] | None) -> dict[str, Any]:
     """Knob defaults overlaid with what policy config sets (unknown keys are kept for exemptions)."""
     merged: dict[str, Any] = {k: v.default for k, v in rule.knobs.items()}
     merged["exemptions"] = []
@@ -195,12 +195,12 @@ def _as_schema_ints(schema: Mapping[str, Any], value: Any) -> Any:
 
 
 def _today() -> _dt.date:
-    return _dt.datetime.now(_dt.timezone.utc).date()
+    return _dt.datetime.now(_dt.UTC).date()
 
 
 def find_exemption(
-    exemptions: Sequence[Mapping[str, Any]], urn: str, name: str, today: Optional[_dt.date] = None
-) -> tuple[Optional[Mapping[str, Any]], Optional[Mapping[str, Any]]]:
+    exemptions: Sequence[Mapping[str, Any]], urn: str, name: str, today: _dt.date | None = None
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
     """Return ``(active, expired)``: the exemption that applies to the resource, or the expired one.
 
     An exemption matches when its ``resource`` pattern matches the URN or the resource name. A
@@ -225,7 +225,7 @@ def find_exemption(
     return None, expired
 
 
-def _expired_note(ex: Optional[Mapping[str, Any]]) -> str:
+def _expired_note(ex: Mapping[str, Any] | None) -> str:
     if ex is None:
         return ""
     return (
@@ -245,7 +245,7 @@ def run_resource_rule(
     props: Props,
     urn: str,
     name: str,
-    given_config: Optional[Mapping[str, Any]] = None,
+    given_config: Mapping[str, Any] | None = None,
     stack: str = "",
     dry_run: bool = True,
 ) -> list[str]:
@@ -278,14 +278,14 @@ def run_resource_rule(
 def run_stack_rule(
     rule: StackRule,
     resources: Sequence[StackResource],
-    given_config: Optional[Mapping[str, Any]] = None,
+    given_config: Mapping[str, Any] | None = None,
     stack: str = "",
     dry_run: bool = True,
-) -> list[tuple[str, Optional[str]]]:
+) -> list[tuple[str, str | None]]:
     """Apply a stack rule to the planned resources and return ``(message, urn)`` violations."""
     config = effective_config(rule, given_config)
     ctx = Context(config=config, stack=stack, dry_run=dry_run)
-    out: list[tuple[str, Optional[str]]] = []
+    out: list[tuple[str, str | None]] = []
     try:
         found = list(rule.check(resources, ctx))
     except UnknownValueError as exc:
@@ -364,7 +364,7 @@ def as_list(value: Any) -> list[Any]:
     """A property that may be absent, a single value or a list, as a list."""
     if value is None:
         return []
-    if isinstance(value, (str, bytes)) or isinstance(value, Mapping):
+    if isinstance(value, (str, bytes, Mapping)):
         return [value]
     if isinstance(value, Sequence):
         return list(value)

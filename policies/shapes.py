@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
@@ -105,7 +105,7 @@ def item_count(value: Any) -> int:
     return 1
 
 
-def entries(value: Any, what: str) -> tuple[list[Any], Optional[str]]:
+def entries(value: Any, what: str) -> tuple[list[Any], str | None]:
     """A list property as a list, or an error message when it is not a list at all."""
     if value is None:
         return [], None

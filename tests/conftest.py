@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Iterable
+from collections.abc import Iterable
 
 import pytest
 
@@ -11,7 +11,7 @@ from tools.mocks import Plan, run_program
 from tools.plan import load_stack_config
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _plan(stack: str, overrides: tuple[str, ...]) -> Plan:
     return run_program(stack, load_stack_config(stack, overrides))
 

@@ -7,9 +7,25 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REQUIRED = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py", "components", "policies", "tests",
-            "README.md", "Makefile", "pyproject.toml", "uv.lock", ".ci/run", "tools/plan.py", "tools/bench.py",
-            "policies/PulumiPolicy.yaml", "policies/requirements.txt", "policies/__main__.py")
+REQUIRED = (
+    "Pulumi.yaml",
+    "Pulumi.dev.yaml",
+    "Pulumi.prod.yaml",
+    "__main__.py",
+    "components",
+    "policies",
+    "tests",
+    "README.md",
+    "Makefile",
+    "pyproject.toml",
+    "uv.lock",
+    ".ci/run",
+    "tools/plan.py",
+    "tools/bench.py",
+    "policies/PulumiPolicy.yaml",
+    "policies/requirements.txt",
+    "policies/__main__.py",
+)
 
 
 def test_required_top_level_entries_exist():
@@ -19,8 +35,12 @@ def test_required_top_level_entries_exist():
 
 def test_no_module_shadows_the_standard_library():
     stdlib = set(sys.stdlib_module_names)
-    offenders = [str(p.relative_to(ROOT)) for folder in ("components", "policies", "tools", "tests")
-                 for p in (ROOT / folder).rglob("*.py") if p.stem in stdlib]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for folder in ("components", "policies", "tools", "tests")
+        for p in (ROOT / folder).rglob("*.py")
+        if p.stem in stdlib
+    ]
     assert offenders == []
 
 

@@ -54,12 +54,16 @@ def test_prod_waf_uses_managed_rules_and_logs(prod_plan):
     acl = prod_plan.of_type("aws:wafv2/webAcl:WebAcl")[0].properties
     assert acl["scope"] == "REGIONAL"
     assert [r["statement"]["managedRuleGroupStatement"]["name"] for r in acl["rules"]] == [
-        "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
     ]
     assoc = prod_plan.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")[0].properties
     assert assoc["resourceArn"].startswith("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/")
     logging = prod_plan.of_type("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")[0].properties
-    assert logging["logDestinationConfigs"] == ["arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-appstack-lb"]
+    assert logging["logDestinationConfigs"] == [
+        "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-appstack-lb"
+    ]
 
 
 def test_arm64_maps_sizes_to_graviton_and_looks_up_the_arm_image():
@@ -70,8 +74,13 @@ def test_arm64_maps_sizes_to_graviton_and_looks_up_the_arm_image():
 
 
 def test_existing_network_creates_no_vpc():
-    plan = plan_of("dev", ["network.existing={networkId: vpc-0abc, publicSubnetIds: [subnet-1, subnet-2], "
-                           "privateSubnetIds: [subnet-3, subnet-4]}"])
+    plan = plan_of(
+        "dev",
+        [
+            "network.existing={networkId: vpc-0abc, publicSubnetIds: [subnet-1, subnet-2], "
+            "privateSubnetIds: [subnet-3, subnet-4]}"
+        ],
+    )
     assert count(plan, "aws:ec2/vpc:Vpc") == 0
     assert plan.named("appstack-vm-0").properties["subnetId"] == "subnet-3"
     assert plan.named("appstack-lb-alb").properties["subnets"] == ["subnet-1", "subnet-2"]
@@ -97,7 +106,9 @@ def test_tree_shows_components_with_their_resources(dev_plan):
 
 
 def _run_plan(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tools.plan", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tools.plan", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_plans_dev_writes_json_and_passes_the_gate(tmp_path):
@@ -112,7 +123,10 @@ def test_cli_plans_dev_writes_json_and_passes_the_gate(tmp_path):
     assert set(first) >= {"type", "name", "urn", "parent", "properties"}
     vm = next(r for r in resources if r["type"] == "aws:ec2/instance:Instance")
     assert vm["properties"]["metadataOptions"]["httpTokens"] == "required"
-    assert vm["urn"] == "urn:pulumi:dev::appstack::appstack:aws:AppStack$appstack:aws:Vm$aws:ec2/instance:Instance::appstack-vm-0"
+    assert (
+        vm["urn"]
+        == "urn:pulumi:dev::appstack::appstack:aws:AppStack$appstack:aws:Vm$aws:ec2/instance:Instance::appstack-vm-0"
+    )
     assert vm["parent"].endswith("appstack:aws:AppStack$appstack:aws:Vm::appstack-vm")
 
 
@@ -135,8 +149,17 @@ def test_gate_blocks_a_planted_violation_end_to_end():
     # SSH on, and an admin "network" that is public but narrower than the model's internet floor,
     # plus a policy config that makes the pack treat a /8 as the internet: the gate must block.
     policy_config = ROOT / "tests" / "data" / "strict-policy-config.json"
-    proc = _run_plan("--stack", "dev", "--set", "access.ssh=true", "--set", "access.adminCidrs=[11.0.0.0/8]",
-                     "--policy-config", str(policy_config), "--quiet")
+    proc = _run_plan(
+        "--stack",
+        "dev",
+        "--set",
+        "access.ssh=true",
+        "--set",
+        "access.adminCidrs=[11.0.0.0/8]",
+        "--policy-config",
+        str(policy_config),
+        "--quiet",
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "network-no-ssh-from-internet" in proc.stdout
     assert "appstack-firewall-vm-ssh-0" in proc.stdout

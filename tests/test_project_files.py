@@ -63,7 +63,7 @@ def test_there_are_dev_and_prod_stack_files():
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
 def test_stack_file_parses_through_the_model(path: Path):
-    stack = path.name[len("Pulumi."):-len(".yaml")]
+    stack = path.name[len("Pulumi.") : -len(".yaml")]
     cfg = parse_config(raw_from_config_map(config_map_from_stack_file(path)), stack)
     assert cfg.environment == stack
     # Every cloud's settings are present, so switching appstack:cloud alone is enough.

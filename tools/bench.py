@@ -34,7 +34,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench")
     parser.add_argument("--runs", type=int, default=3)
     opts = parser.parse_args()
-    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+    stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
     print(f"offline plan, median of {opts.runs} runs (budget {BUDGET_S:.0f} s, {BUDGET_MB:.0f} MB per stack)")
     for stack in stacks:
         for label, extra in (("plan", ["--no-policy"]), ("plan+gate", [])):

@@ -37,8 +37,18 @@ def _resource(i: int) -> dict:
         props = {
             "description": "bench",
             "ingress": [
-                {"protocol": "tcp", "fromPort": 22 if i % 3 else 443, "toPort": 22 if i % 3 else 443, "cidrBlocks": cidr},
-                {"protocol": "tcp", "fromPort": 8080, "toPort": 8080, "cidrBlocks": [UNKNOWN] if i % 16 == 0 else ["10.1.0.0/16"]},
+                {
+                    "protocol": "tcp",
+                    "fromPort": 22 if i % 3 else 443,
+                    "toPort": 22 if i % 3 else 443,
+                    "cidrBlocks": cidr,
+                },
+                {
+                    "protocol": "tcp",
+                    "fromPort": 8080,
+                    "toPort": 8080,
+                    "cidrBlocks": [UNKNOWN] if i % 16 == 0 else ["10.1.0.0/16"],
+                },
             ],
             "egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}],
         }
@@ -51,7 +61,8 @@ def _resource(i: int) -> dict:
             "iamInstanceProfile": "app",
             "metadataOptions": {"httpTokens": "required" if i % 3 else "optional", "httpPutResponseHopLimit": 1},
             "rootBlockDevice": {"encrypted": True, "kmsKeyId": KEY_ARN},
-            "userData": "#cloud-config\nssh_pwauth: false\n" + ("runcmd: [echo PermitRootLogin yes]\n" if i % 7 == 0 else ""),
+            "userData": "#cloud-config\nssh_pwauth: false\n"
+            + ("runcmd: [echo PermitRootLogin yes]\n" if i % 7 == 0 else ""),
         }
         type_ = INSTANCE
     elif kind == 2:
@@ -60,16 +71,29 @@ def _resource(i: int) -> dict:
             "loadBalancerArn": LB_ARN,
             "port": 443 if https else 80,
             "protocol": "HTTPS" if https else "HTTP",
-            **({"sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06", "certificateArn": "arn:aws:acm:eu-west-1:1:certificate/x"} if https else {}),
-            "defaultActions": [{"type": "forward", "targetGroupArn": "arn:tg"}] if https else [
-                {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
-            ],
+            **(
+                {
+                    "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                    "certificateArn": "arn:aws:acm:eu-west-1:1:certificate/x",
+                }
+                if https
+                else {}
+            ),
+            "defaultActions": [{"type": "forward", "targetGroupArn": "arn:tg"}]
+            if https
+            else [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
         }
         type_ = LISTENER
     else:
         props = {"name": f"/app/{i}", "retentionInDays": 365 if i % 2 else 7, "kmsKeyId": KEY_ARN}
         type_ = LOG_GROUP
-    return {"type": type_, "name": name, "urn": f"urn:pulumi:{STACK}::{PROJECT}::{type_}::{name}", "parent": None, "properties": props}
+    return {
+        "type": type_,
+        "name": name,
+        "urn": f"urn:pulumi:{STACK}::{PROJECT}::{type_}::{name}",
+        "parent": None,
+        "properties": props,
+    }
 
 
 def synthetic(n: int) -> list[dict]:
@@ -91,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             s.configure(None)
             starts.append(time.perf_counter() - t0)
     n_policies = len(s.info.policies) if s.info else 0
-    print(f"pack start-up: {statistics.median(starts):.2f} s (median of {len(starts)}; min {min(starts):.2f} s; {n_policies} policies)")
+    print(
+        f"pack start-up: {statistics.median(starts):.2f} s (median of {len(starts)}; min {min(starts):.2f} s; {n_policies} policies)"
+    )
 
     resources = synthetic(args.resources)
     with PackSession(pack, project=PROJECT, stack=STACK, stack_config=STACK_CONFIG) as s:
@@ -115,9 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         f"analyze: {statistics.mean(per_ms):.2f} ms/resource mean, p50 {per_ms[len(per_ms) // 2]:.2f} ms, "
         f"p95 {per_ms[int(len(per_ms) * 0.95)]:.2f} ms over {len(per)} resources ({diagnostics} diagnostics)"
     )
-    print(f"analyze-stack: {stack_s * 1000:.0f} ms for {len(resources)} resources; all calls incl. Remediate: {total:.2f} s")
+    print(
+        f"analyze-stack: {stack_s * 1000:.0f} ms for {len(resources)} resources; all calls incl. Remediate: {total:.2f} s"
+    )
     if rss_peak is not None:
-        print(f"pack peak RSS: {rss_peak / 1024:.0f} MiB (after start-up: {rss_idle / 1024 if rss_idle else 0:.0f} MiB)")
+        print(
+            f"pack peak RSS: {rss_peak / 1024:.0f} MiB (after start-up: {rss_idle / 1024 if rss_idle else 0:.0f} MiB)"
+        )
 
     stack60 = synthetic(60)
     t0 = time.perf_counter()

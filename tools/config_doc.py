@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import types
 import typing
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -30,7 +31,7 @@ def _type_name(annotation: Any) -> str:
     args = typing.get_args(annotation)
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in args)
-    if origin is typing.Union:
+    if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
         return " \\| ".join(_type_name(a) for a in inner)
     if origin in (list, tuple):
@@ -44,14 +45,14 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _model_of(annotation: Any) -> Optional[type[BaseModel]]:
+def _model_of(annotation: Any) -> type[BaseModel] | None:
     for candidate in (annotation, *typing.get_args(annotation)):
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
     return None
 
 
-def _default(section: Optional[str], key: str, field) -> str:
+def _default(section: str | None, key: str, field) -> str:
     if section is not None and all(key in PROFILES[env].get(section, {}) for env in PROFILES):
         return ", ".join(f"{env}: `{json.dumps(PROFILES[env][section][key])}`" for env in PROFILES)
     if field.default is PydanticUndefined and field.default_factory is None:
@@ -62,7 +63,7 @@ def _default(section: Optional[str], key: str, field) -> str:
     return f"`{json.dumps(value)}`"
 
 
-def _rows(model: type[BaseModel], prefix: str, section: Optional[str]) -> list[str]:
+def _rows(model: type[BaseModel], prefix: str, section: str | None) -> list[str]:
     rows = []
     for name, field in model.model_fields.items():
         key = field.alias or name
@@ -88,13 +89,21 @@ def generate() -> str:
         nested = _model_of(field.annotation)
         if nested is None:
             doc = (field.description or "").replace("|", "\\|")
-            scalars.append(f"| `appstack:{key}` | {_type_name(field.annotation)} | {_default(None, key, field)} | {doc} |")
+            scalars.append(
+                f"| `appstack:{key}` | {_type_name(field.annotation)} | {_default(None, key, field)} | {doc} |"
+            )
             continue
         header = (nested.__doc__ or "").strip().splitlines()[0]
         required = " (required)" if field.is_required() and key not in PROFILES["dev"] else ""
         desc = header.split(" — ", 1)[-1]
-        out += [f"#### `appstack:{key}`{required}", "", desc[:1].upper() + desc[1:], "",
-                "| key | type | default | description |", "|---|---|---|---|"]
+        out += [
+            f"#### `appstack:{key}`{required}",
+            "",
+            desc[:1].upper() + desc[1:],
+            "",
+            "| key | type | default | description |",
+            "|---|---|---|---|",
+        ]
         out += _rows(nested, "", key)
         out.append("")
     out[4:4] = ["#### Top-level keys", "", "| key | type | default | description |", "|---|---|---|---|", *scalars, ""]
@@ -107,7 +116,7 @@ def current_section(text: str) -> str:
     return text.split(START, 1)[1].split(END, 1)[0].strip("\n") + "\n"
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.config_doc")
     parser.add_argument("--write", action="store_true", help="rewrite the section in README.md")
     args = parser.parse_args(argv)

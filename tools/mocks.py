@@ -16,9 +16,10 @@ import hashlib
 import json
 import os
 import runpy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -38,10 +39,10 @@ class PlannedResource:
     type: str
     name: str
     urn: str
-    parent: Optional[str]
+    parent: str | None
     custom: bool
     properties: dict[str, Any]
-    id: Optional[str] = None
+    id: str | None = None
     protect: bool = False
     """The `protect` resource option (not an input, so policies cannot see it)."""
     retain_on_delete: bool = False
@@ -69,7 +70,7 @@ class Plan:
     def of_type(self, type_: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_]
 
-    def named(self, name: str, type_: Optional[str] = None) -> PlannedResource:
+    def named(self, name: str, type_: str | None = None) -> PlannedResource:
         """The one resource called `name` (of `type_`, when names repeat across types)."""
         found = [r for r in self.resources if r.name == name and (type_ is None or r.type == type_)]
         if len(found) != 1:
@@ -98,9 +99,14 @@ class PlanMocks(pulumi_mocks.Mocks):
         arn = f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{name}"
         out: dict[str, Any] = {"arn": arn}
         prefixes = {
-            "aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-", "aws:ec2/securityGroup:SecurityGroup": "sg-",
-            "aws:ec2/instance:Instance": "i-", "aws:ec2/internetGateway:InternetGateway": "igw-",
-            "aws:ec2/natGateway:NatGateway": "nat-", "aws:ec2/eip:Eip": "eipalloc-", "aws:ec2/routeTable:RouteTable": "rtb-",
+            "aws:ec2/vpc:Vpc": "vpc-",
+            "aws:ec2/subnet:Subnet": "subnet-",
+            "aws:ec2/securityGroup:SecurityGroup": "sg-",
+            "aws:ec2/instance:Instance": "i-",
+            "aws:ec2/internetGateway:InternetGateway": "igw-",
+            "aws:ec2/natGateway:NatGateway": "nat-",
+            "aws:ec2/eip:Eip": "eipalloc-",
+            "aws:ec2/routeTable:RouteTable": "rtb-",
         }
         if t in prefixes:
             rid = prefixes[t] + _short(name)
@@ -157,18 +163,35 @@ class PlanMocks(pulumi_mocks.Mocks):
             names = [f"{self.region}{z}" for z in "abc"]
             return {"names": names, "zoneIds": [f"euw1-az{i + 1}" for i in range(3)], "id": self.region}, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan", "userId": "PLAN", "id": ACCOUNT_ID}, []
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan",
+                "userId": "PLAN",
+                "id": ACCOUNT_ID,
+            }, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "endpoint": f"ec2.{self.region}.amazonaws.com", "id": self.region}, []
+            return {
+                "name": self.region,
+                "region": self.region,
+                "endpoint": f"ec2.{self.region}.amazonaws.com",
+                "id": self.region,
+            }, []
         if token == "aws:ssm/getParameter:getParameter":
             arch = "arm64" if "arm64" in a.get("name", "") else "x86_64"
-            return {"name": a.get("name"), "value": f"ami-0{_short(arch, 16)}", "type": "String", "id": a.get("name")}, []
+            return {
+                "name": a.get("name"),
+                "value": f"ami-0{_short(arch, 16)}",
+                "type": "String",
+                "id": a.get("name"),
+            }, []
         if token == "aws:route53/getZone:getZone":
             zone = a.get("name", "example.com")
             return {"zoneId": "Z0" + _short(zone, 12).upper(), "name": zone, "id": "Z0" + _short(zone, 12).upper()}, []
-        raise NotImplementedError(f"the offline plan has no mock for provider function {token}; add one in tools/mocks.py")
+        raise NotImplementedError(
+            f"the offline plan has no mock for provider function {token}; add one in tools/mocks.py"
+        )
 
 
 #: Properties the AWS provider fills in with an auto-name (``<name>-<7 hex>``) in its Check step,
@@ -266,7 +289,9 @@ def config_map_from_stack_file(path: Path) -> dict[str, str]:
     return out
 
 
-def run_program(stack: str, config: Mapping[str, str], preview: bool = True, program: Path = ROOT / "__main__.py") -> Plan:
+def run_program(
+    stack: str, config: Mapping[str, str], preview: bool = True, program: Path = ROOT / "__main__.py"
+) -> Plan:
     """Run the program under mocks with `config` (an engine config map) and return its plan.
 
     Raises whatever the program raises (e.g. `ConfigError`), after the runtime has settled.
@@ -280,8 +305,8 @@ def run_program(stack: str, config: Mapping[str, str], preview: bool = True, pro
     set_all_config(dict(config))
     os.environ.pop("PULUMI_CONFIG", None)
     pulumi_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-    from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.settings import SETTINGS, get_root_resource
+    from pulumi.runtime.stack import run_pulumi_func
 
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()

@@ -18,8 +18,9 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any
 
 from .mocks import PROJECT, ROOT, Plan, PlannedResource, config_map_from_stack_file, run_program
 
@@ -67,7 +68,7 @@ def load_stack_config(stack: str, overrides: Sequence[str] = ()) -> dict[str, st
     """The engine config map for `Pulumi.<stack>.yaml` with `--set` overrides applied."""
     path = ROOT / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
         raise SystemExit(f"no stack file {path.name}; known stacks: {', '.join(known)}")
     config = config_map_from_stack_file(path)
     for assignment in overrides:
@@ -78,12 +79,12 @@ def load_stack_config(stack: str, overrides: Sequence[str] = ()) -> dict[str, st
 def render_tree(plan: Plan) -> str:
     """The planned resources as an indented tree, children under their component."""
     urns = {r.urn for r in plan.resources}
-    children: dict[Optional[str], list[PlannedResource]] = {}
+    children: dict[str | None, list[PlannedResource]] = {}
     for r in plan.resources:
         children.setdefault(r.parent if r.parent in urns else None, []).append(r)
     lines: list[str] = []
 
-    def walk(parent: Optional[str], depth: int) -> None:
+    def walk(parent: str | None, depth: int) -> None:
         for r in children.get(parent, []):
             marker = "+" if r.custom else "■"
             lines.append(f"{'    ' * depth}{marker} {r.type}  {r.name}")
@@ -102,11 +103,17 @@ def summary(plan: Plan, cloud: str, seconds: float) -> str:
     )
 
 
-def main(argv: Optional[Iterable[str]] = None) -> int:
+def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. compute.instanceCount=2 (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. compute.instanceCount=2 (repeatable)",
+    )
     parser.add_argument("--json", dest="json_path", type=Path, help="write the planned resources as JSON here")
     parser.add_argument("--no-policy", action="store_true", help="skip the policy gate")
     parser.add_argument("--policy-config", type=Path, help="policy pack config (the --policy-pack-config format)")

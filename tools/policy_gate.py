@@ -29,6 +29,7 @@ Exit status: 1 on any mandatory violation, 0 otherwise, 2 when the gate itself f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import selectors
@@ -37,10 +38,11 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -49,7 +51,6 @@ from pulumi.runtime.proto import (
     analyzer_pb2_grpc,
     engine_pb2,
     engine_pb2_grpc,
-    plugin_pb2,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -110,7 +111,7 @@ class GateResult:
     configured: dict[str, str] = field(default_factory=dict)
     """``policy name -> effective level`` sent with Configure."""
     pack: str = ""
-    pack_pid: Optional[int] = None
+    pack_pid: int | None = None
     """Process id the pack ran as (it has been terminated when `run_gate` returns)."""
     timings: dict[str, float] = field(default_factory=dict)
     """``startup_s`` (process start to Configure done), ``analyze_s`` (Remediate/Analyze/AnalyzeStack)."""
@@ -184,7 +185,7 @@ def _parse_level(value: Any, where: str) -> int:
 
 
 def reconcile_policy_config(
-    info: analyzer_pb2.AnalyzerInfo, given: Optional[Mapping[str, Any]]
+    info: analyzer_pb2.AnalyzerInfo, given: Mapping[str, Any] | None
 ) -> dict[str, tuple[int, dict[str, Any]]]:
     """The per-policy ``(level, properties)`` the CLI would send with Configure.
 
@@ -269,7 +270,7 @@ def _options(res: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
     )
 
 
-def _provider(res: Mapping[str, Any]) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+def _provider(res: Mapping[str, Any]) -> analyzer_pb2.AnalyzerProviderResource | None:
     prov = res.get("provider")
     if not isinstance(prov, Mapping):
         return None
@@ -307,7 +308,7 @@ class PackSession:
         *,
         project: str,
         stack: str,
-        stack_config: Optional[Mapping[str, Any]] = None,
+        stack_config: Mapping[str, Any] | None = None,
         dry_run: bool = True,
         organization: str = "organization",
         python: str = sys.executable,
@@ -324,21 +325,21 @@ class PackSession:
         self.startup_timeout = startup_timeout
         self.rpc_timeout = rpc_timeout
         self.engine = _Engine()
-        self.proc: Optional[subprocess.Popen] = None
-        self.info: Optional[analyzer_pb2.AnalyzerInfo] = None
-        self._server: Optional[grpc.Server] = None
-        self._channel: Optional[grpc.Channel] = None
-        self._stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
+        self.proc: subprocess.Popen | None = None
+        self.info: analyzer_pb2.AnalyzerInfo | None = None
+        self._server: grpc.Server | None = None
+        self._channel: grpc.Channel | None = None
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._stderr: list[str] = []
         self._threads: list[threading.Thread] = []
         self.startup_s = 0.0
-        self.proc_exit: Optional[int] = None
+        self.proc_exit: int | None = None
         self._t0 = 0.0
         self._engine_address = ""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def __enter__(self) -> "PackSession":
+    def __enter__(self) -> PackSession:
         try:
             if self.proc is None:
                 self.spawn()
@@ -353,7 +354,7 @@ class PackSession:
         self.close()
 
     @property
-    def pid(self) -> Optional[int]:
+    def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
     @property
@@ -454,8 +455,7 @@ class PackSession:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise GateError(
-                        f"policy pack did not print its port within {self.startup_timeout:.0f} s"
-                        + self._stderr_tail()
+                        f"policy pack did not print its port within {self.startup_timeout:.0f} s" + self._stderr_tail()
                     )
                 if not sel.select(timeout=min(left, 0.5)):
                     if self.proc.poll() is not None:
@@ -475,10 +475,8 @@ class PackSession:
         except ValueError:
             code = self.proc.poll()
             if code is None and not buf:  # stdout closed: the process is exiting
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     code = self.proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    pass
             raise GateError(
                 f"policy pack failed to start (exit status {code}); first stdout line {line[:200]!r}"
                 + self._stderr_tail()
@@ -516,7 +514,7 @@ class PackSession:
             self._server.stop(None)
             self._server = None
 
-    def peak_rss_kb(self) -> Optional[int]:
+    def peak_rss_kb(self) -> int | None:
         """The pack process's peak resident set (VmHWM), while it runs (Linux only)."""
         if not self.proc:
             return None
@@ -541,13 +539,15 @@ class PackSession:
         except grpc.RpcError as exc:
             raise self._rpc_error(method, exc) from exc
 
-    def configure(self, policy_config: Optional[Mapping[str, Any]] = None) -> dict[str, str]:
+    def configure(self, policy_config: Mapping[str, Any] | None = None) -> dict[str, str]:
         """Reconcile and send the policy config (Configure), then ConfigureStack; returns the levels."""
         assert self.info is not None
         reconciled = reconcile_policy_config(self.info, policy_config)
         req = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, (level, props) in reconciled.items():
-            req.policyConfig[name].CopyFrom(analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(props)))
+            req.policyConfig[name].CopyFrom(
+                analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(props))
+            )
         self._call("Configure", req)
         self._call(
             "ConfigureStack",
@@ -606,14 +606,12 @@ def _config_str(v: Any) -> str:
 
 def _strip_description(message: str, description: str) -> str:
     if description and message.startswith(description):
-        rest = message[len(description):]
+        rest = message[len(description) :]
         return rest[1:] if rest.startswith("\n") else (rest or message)
     return message
 
 
-def _collect(
-    result: GateResult, response: analyzer_pb2.AnalyzeResponse, urn: str, names: Mapping[str, str]
-) -> None:
+def _collect(result: GateResult, response: analyzer_pb2.AnalyzeResponse, urn: str, names: Mapping[str, str]) -> None:
     for d in response.diagnostics:
         # The SDK leaves the URN empty on "can't run policy during preview"; the CLI attaches a
         # resource diagnostic to the resource being analyzed.
@@ -642,7 +640,7 @@ def run_gate(
     policy_config: dict | None = None,
     dry_run: bool = True,
     pack_dir: str | Path = DEFAULT_PACK_DIR,
-    session: Optional[PackSession] = None,
+    session: PackSession | None = None,
 ) -> GateResult:
     """Start the pack, analyze every resource and the stack, stop the pack; see the module doc.
 
@@ -738,13 +736,13 @@ def _res_label(v: Violation) -> str:
     return "(stack)"
 
 
-def main(argv: Optional[Iterable[str]] = None) -> int:
+def main(argv: Iterable[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.policy_gate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--plan", required=True, help="JSON list of resources {type,name,urn,parent,properties}")
     ap.add_argument("--stack", required=True)
     ap.add_argument("--project", default="appstack")
     ap.add_argument("--policy-config", help="policy config JSON file (the --policy-pack-config format)")
-    ap.add_argument("--stack-config", help="JSON object of stack config, e.g. {\"appstack:cloud\": \"aws\"}")
+    ap.add_argument("--stack-config", help='JSON object of stack config, e.g. {"appstack:cloud": "aws"}')
     ap.add_argument("--preview", action=argparse.BooleanOptionalAction, default=True, help="dry run (default)")
     ap.add_argument("--pack", default=str(DEFAULT_PACK_DIR), help="policy pack directory")
     ap.add_argument("--json", action="store_true", help="print the violations as JSON instead of a table")

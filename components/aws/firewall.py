@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -31,31 +30,51 @@ class Firewall(pulumi.ComponentResource):
     lb_group_id: pulumi.Output[str]
     vm_group_id: pulumi.Output[str]
 
-    def __init__(self, name: str, args: FirewallArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: FirewallArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:aws:Firewall", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         # The provider removes AWS's default allow-all egress rule from new groups; egress is
         # only what the rules below add.
         lb = aws.ec2.SecurityGroup(
-            f"{name}-lb", vpc_id=args.network_id, description="appstack load balancer",
-            tags={**tags, "Name": f"{name}-lb"}, opts=child,
+            f"{name}-lb",
+            vpc_id=args.network_id,
+            description="appstack load balancer",
+            tags={**tags, "Name": f"{name}-lb"},
+            opts=child,
         )
         vm = aws.ec2.SecurityGroup(
-            f"{name}-vm", vpc_id=args.network_id, description="appstack VMs",
-            tags={**tags, "Name": f"{name}-vm"}, opts=child,
+            f"{name}-vm",
+            vpc_id=args.network_id,
+            description="appstack VMs",
+            tags={**tags, "Name": f"{name}-vm"},
+            opts=child,
         )
 
         def ingress(part: str, group: aws.ec2.SecurityGroup, port: int, description: str, **source) -> None:
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-{part}", security_group_id=group.id, ip_protocol="tcp", from_port=port, to_port=port,
-                description=description, tags=tags, opts=child, **source,
+                f"{name}-{part}",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=description,
+                tags=tags,
+                opts=child,
+                **source,
             )
 
         def egress(part: str, group: aws.ec2.SecurityGroup, port: int, description: str, **dest) -> None:
             aws.vpc.SecurityGroupEgressRule(
-                f"{name}-{part}", security_group_id=group.id, ip_protocol="tcp", from_port=port, to_port=port,
-                description=description, tags=tags, opts=child, **dest,
+                f"{name}-{part}",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=description,
+                tags=tags,
+                opts=child,
+                **dest,
             )
 
         for i, cidr in enumerate(args.ingress_cidrs):

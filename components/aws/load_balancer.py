@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -17,14 +16,30 @@ LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 #: "Enable access logs for your Application Load Balancer"). A static table, not a look-up: the
 #: provider's look-up fails in regions it does not list, which would break newer regions.
 ELB_LOG_ACCOUNTS: dict[str, str] = {
-    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
-    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
-    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
-    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
-    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
-    "eu-west-1": "156460647715", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
-    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
-    "sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580",
+    "ap-south-1": "718504428378",
+    "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460647715",
+    "eu-west-2": "652711504416",
+    "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+    "us-gov-west-1": "048591011584",
+    "us-gov-east-1": "190560391635",
 }
 ACCESS_LOG_PREFIX = "alb"
 #: AWS managed rule groups in the web ACL: OWASP-style common rules, known bad inputs
@@ -55,7 +70,7 @@ class LoadBalancer(pulumi.ComponentResource):
     lb_id: pulumi.Output[str]
     target_group_id: pulumi.Output[str]
 
-    def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:aws:LoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
@@ -132,7 +147,9 @@ class LoadBalancer(pulumi.ComponentResource):
             default_actions=[
                 aws.lb.ListenerDefaultActionArgs(
                     type="redirect",
-                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301"),
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
                 )
             ],
             tags=tags,
@@ -197,7 +214,9 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{name}-waf", resource_arn=acl.arn, log_destination_configs=[group.arn], opts=child
         )
 
-    def _certificate(self, name: str, domain: str, zone_id: pulumi.Input[str], tags: dict[str, str]) -> pulumi.Output[str]:
+    def _certificate(
+        self, name: str, domain: str, zone_id: pulumi.Input[str], tags: dict[str, str]
+    ) -> pulumi.Output[str]:
         child = pulumi.ResourceOptions(parent=self)
         cert = aws.acm.Certificate(f"{name}-cert", domain_name=domain, validation_method="DNS", tags=tags, opts=child)
         option = cert.domain_validation_options[0]
@@ -257,7 +276,9 @@ class LoadBalancer(pulumi.ComponentResource):
                     id="expire-access-logs",
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.access_log_retention_days),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=args.access_log_retention_days
+                    ),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=7
                     ),
@@ -265,18 +286,23 @@ class LoadBalancer(pulumi.ComponentResource):
             ],
             opts=child,
         )
+
         def policy(values: list[str]) -> str:
             bucket_arn, account_id, partition, region = values
             logs = f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"
-            legacy = [
-                {
-                    "Sid": "ElbAccountDelivers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{ELB_LOG_ACCOUNTS[region]}:root"},
-                    "Action": "s3:PutObject",
-                    "Resource": logs,
-                }
-            ] if region in ELB_LOG_ACCOUNTS else []
+            legacy = (
+                [
+                    {
+                        "Sid": "ElbAccountDelivers",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:{partition}:iam::{ELB_LOG_ACCOUNTS[region]}:root"},
+                        "Action": "s3:PutObject",
+                        "Resource": logs,
+                    }
+                ]
+                if region in ELB_LOG_ACCOUNTS
+                else []
+            )
             return json.dumps(
                 {
                     "Version": "2012-10-17",

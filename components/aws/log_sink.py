@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 import pulumi_aws as aws
 
@@ -21,7 +19,7 @@ class LogSink(pulumi.ComponentResource):
     key_id: pulumi.Output[str]
     log_groups: dict[str, pulumi.Output[str]]
 
-    def __init__(self, name: str, args: LogSinkArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: LogSinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:aws:LogSink", name, None, opts)
         account = account_of(self)
         key = customer_key(
@@ -34,7 +32,13 @@ class LogSink(pulumi.ComponentResource):
                     "Sid": "CloudWatchLogsUseKey",
                     "Effect": "Allow",
                     "Principal": {"Service": "logs.{region}.amazonaws.com"},
-                    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
                     "Resource": "*",
                     "Condition": {
                         "ArnLike": {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -24,7 +23,7 @@ class Monitoring(pulumi.ComponentResource):
 
     alert_channel: pulumi.Output[str]
 
-    def __init__(self, name: str, args: MonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:aws:Monitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
@@ -51,11 +50,15 @@ class Monitoring(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             f"{name}-alerts",
             arn=topic.arn,
-            policy=pulumi.Output.all(topic.arn, account.account_id, account.partition).apply(lambda v: _topic_policy(*v)),
+            policy=pulumi.Output.all(topic.arn, account.account_id, account.partition).apply(
+                lambda v: _topic_policy(*v)
+            ),
             opts=child,
         )
         for i, email in enumerate(args.alert_emails):
-            aws.sns.TopicSubscription(f"{name}-email-{i}", topic=topic.arn, protocol="email", endpoint=email, opts=child)
+            aws.sns.TopicSubscription(
+                f"{name}-email-{i}", topic=topic.arn, protocol="email", endpoint=email, opts=child
+            )
 
         actions = [topic.arn]
         automate = pulumi.Output.concat("arn:", account.partition, ":automate:", account.region, ":ec2:")
@@ -75,37 +78,101 @@ class Monitoring(pulumi.ComponentResource):
 
         for i, instance_id in enumerate(args.instance_ids):
             dims = {"InstanceId": instance_id}
-            alarm(f"cpu-{i}", f"VM {i}: CPU above {args.cpu_high_percent}% for 15 minutes",
-                  namespace="AWS/EC2", metric_name="CPUUtilization", dimensions=dims, statistic="Average",
-                  period=period, evaluation_periods=max(1, 900 // period), threshold=args.cpu_high_percent,
-                  comparison_operator="GreaterThanThreshold", treat_missing_data="missing")
-            alarm(f"system-check-{i}", f"VM {i}: host failure; EC2 recovers the instance onto healthy hardware",
-                  namespace="AWS/EC2", metric_name="StatusCheckFailed_System", dimensions=dims, statistic="Maximum",
-                  period=60, evaluation_periods=2, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
-                  treat_missing_data="missing", alarm_actions=[automate.apply(lambda a: a + "recover"), topic.arn])
-            alarm(f"instance-check-{i}", f"VM {i}: OS unreachable; EC2 reboots the instance",
-                  namespace="AWS/EC2", metric_name="StatusCheckFailed_Instance", dimensions=dims, statistic="Maximum",
-                  period=60, evaluation_periods=3, threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
-                  treat_missing_data="missing", alarm_actions=[automate.apply(lambda a: a + "reboot"), topic.arn])
+            alarm(
+                f"cpu-{i}",
+                f"VM {i}: CPU above {args.cpu_high_percent}% for 15 minutes",
+                namespace="AWS/EC2",
+                metric_name="CPUUtilization",
+                dimensions=dims,
+                statistic="Average",
+                period=period,
+                evaluation_periods=max(1, 900 // period),
+                threshold=args.cpu_high_percent,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="missing",
+            )
+            alarm(
+                f"system-check-{i}",
+                f"VM {i}: host failure; EC2 recovers the instance onto healthy hardware",
+                namespace="AWS/EC2",
+                metric_name="StatusCheckFailed_System",
+                dimensions=dims,
+                statistic="Maximum",
+                period=60,
+                evaluation_periods=2,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="missing",
+                alarm_actions=[automate.apply(lambda a: a + "recover"), topic.arn],
+            )
+            alarm(
+                f"instance-check-{i}",
+                f"VM {i}: OS unreachable; EC2 reboots the instance",
+                namespace="AWS/EC2",
+                metric_name="StatusCheckFailed_Instance",
+                dimensions=dims,
+                statistic="Maximum",
+                period=60,
+                evaluation_periods=3,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="missing",
+                alarm_actions=[automate.apply(lambda a: a + "reboot"), topic.arn],
+            )
 
         lb_dims = {"LoadBalancer": args.lb_id}
-        alarm("lb-5xx", f"load balancer answered more than {args.server_errors_per_period} 5xx per period",
-              namespace="AWS/ApplicationELB", metric_name="HTTPCode_ELB_5XX_Count", dimensions=lb_dims,
-              statistic="Sum", period=period, evaluation_periods=1, threshold=args.server_errors_per_period,
-              comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching")
-        alarm("target-5xx", f"the app answered more than {args.server_errors_per_period} 5xx per period",
-              namespace="AWS/ApplicationELB", metric_name="HTTPCode_Target_5XX_Count", dimensions=lb_dims,
-              statistic="Sum", period=period, evaluation_periods=1, threshold=args.server_errors_per_period,
-              comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching")
-        alarm("unhealthy-hosts", f"{args.unhealthy_hosts} or more targets failed health checks",
-              namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount",
-              dimensions={"LoadBalancer": args.lb_id, "TargetGroup": args.target_group_id}, statistic="Maximum",
-              period=60, evaluation_periods=3, threshold=args.unhealthy_hosts,
-              comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="breaching")
-        alarm("response-time", f"average response time above {args.response_time_seconds}s",
-              namespace="AWS/ApplicationELB", metric_name="TargetResponseTime", dimensions=lb_dims,
-              statistic="Average", period=period, evaluation_periods=3, threshold=args.response_time_seconds,
-              comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching")
+        alarm(
+            "lb-5xx",
+            f"load balancer answered more than {args.server_errors_per_period} 5xx per period",
+            namespace="AWS/ApplicationELB",
+            metric_name="HTTPCode_ELB_5XX_Count",
+            dimensions=lb_dims,
+            statistic="Sum",
+            period=period,
+            evaluation_periods=1,
+            threshold=args.server_errors_per_period,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+        )
+        alarm(
+            "target-5xx",
+            f"the app answered more than {args.server_errors_per_period} 5xx per period",
+            namespace="AWS/ApplicationELB",
+            metric_name="HTTPCode_Target_5XX_Count",
+            dimensions=lb_dims,
+            statistic="Sum",
+            period=period,
+            evaluation_periods=1,
+            threshold=args.server_errors_per_period,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+        )
+        alarm(
+            "unhealthy-hosts",
+            f"{args.unhealthy_hosts} or more targets failed health checks",
+            namespace="AWS/ApplicationELB",
+            metric_name="UnHealthyHostCount",
+            dimensions={"LoadBalancer": args.lb_id, "TargetGroup": args.target_group_id},
+            statistic="Maximum",
+            period=60,
+            evaluation_periods=3,
+            threshold=args.unhealthy_hosts,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="breaching",
+        )
+        alarm(
+            "response-time",
+            f"average response time above {args.response_time_seconds}s",
+            namespace="AWS/ApplicationELB",
+            metric_name="TargetResponseTime",
+            dimensions=lb_dims,
+            statistic="Average",
+            period=period,
+            evaluation_periods=3,
+            threshold=args.response_time_seconds,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+        )
 
         self.alert_channel = topic.arn
         self.register_outputs({"alert_channel": self.alert_channel})
@@ -128,8 +195,14 @@ def _topic_policy(topic_arn: str, account_id: str, partition: str) -> str:
                     "Sid": "AccountManagesTopic",
                     "Effect": "Allow",
                     "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe", "sns:Publish",
-                               "sns:ListSubscriptionsByTopic", "sns:DeleteTopic"],
+                    "Action": [
+                        "sns:GetTopicAttributes",
+                        "sns:SetTopicAttributes",
+                        "sns:Subscribe",
+                        "sns:Publish",
+                        "sns:ListSubscriptionsByTopic",
+                        "sns:DeleteTopic",
+                    ],
                     "Resource": topic_arn,
                 },
                 {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -30,7 +29,7 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: pulumi.Output[list[str]]
     private_subnet_ids: pulumi.Output[list[str]]
 
-    def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:aws:Network", name, None, opts)
         if args.existing is not None:
             # Someone else owns this network (and its flow logs); only pass it through.
@@ -59,9 +58,16 @@ class Network(pulumi.ComponentResource):
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-igw"}, opts=child)
 
         public_cidrs, private_cidrs = subnet_cidrs(args.cidr, args.zone_count)
-        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-public"}, opts=child)
-        aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
-                      gateway_id=igw.id, opts=child)
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-public"}, opts=child
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
 
         public, private, nats = [], [], []
         for i in range(args.zone_count):
@@ -76,7 +82,9 @@ class Network(pulumi.ComponentResource):
                 tags={**tags, "Name": f"{name}-public-{i}", "tier": "public"},
                 opts=child,
             )
-            aws.ec2.RouteTableAssociation(f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child)
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child
+            )
             public.append(pub)
             if i == 0 or args.nat_per_zone:
                 eip = aws.ec2.Eip(f"{name}-nat-{i}", domain="vpc", tags={**tags, "Name": f"{name}-nat-{i}"}, opts=child)
@@ -98,9 +106,16 @@ class Network(pulumi.ComponentResource):
                 tags={**tags, "Name": f"{name}-private-{i}", "tier": "private"},
                 opts=child,
             )
-            rt = aws.ec2.RouteTable(f"{name}-private-rt-{i}", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-private-{i}"}, opts=child)
-            aws.ec2.Route(f"{name}-private-default-{i}", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
-                          nat_gateway_id=nats[-1].id, opts=child)
+            rt = aws.ec2.RouteTable(
+                f"{name}-private-rt-{i}", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-private-{i}"}, opts=child
+            )
+            aws.ec2.Route(
+                f"{name}-private-default-{i}",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nats[-1].id,
+                opts=child,
+            )
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child)
             private.append(priv)
 

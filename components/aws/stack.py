@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 import pulumi_aws as aws
 
@@ -50,7 +48,7 @@ class AppStack(pulumi.ComponentResource):
     log_sink: pulumi.Output[str]
     alert_channel: pulumi.Output[str]
 
-    def __init__(self, name: str, args: StackConfig, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:aws:AppStack", name, None, opts)
         cfg = args
         assert cfg.aws is not None  # guaranteed by StackConfig's cross-checks
@@ -62,8 +60,13 @@ class AppStack(pulumi.ComponentResource):
 
         logs = LogSink(
             f"{name}-logs",
-            LogSinkArgs(prefix=prefix, streams=LOG_STREAMS, retention_days=cfg.logging.retention_days,
-                        protect=protect, tags=tags),
+            LogSinkArgs(
+                prefix=prefix,
+                streams=LOG_STREAMS,
+                retention_days=cfg.logging.retention_days,
+                protect=protect,
+                tags=tags,
+            ),
             child,
         )
         existing = cfg.network.existing
@@ -75,7 +78,9 @@ class AppStack(pulumi.ComponentResource):
                 nat_per_zone=cfg.network.nat_per_zone,
                 flow_log_destination=logs.log_groups["flow"],
                 tags=tags,
-                existing=ExistingNetworkArgs(existing.network_id, existing.public_subnet_ids, existing.private_subnet_ids)
+                existing=ExistingNetworkArgs(
+                    existing.network_id, existing.public_subnet_ids, existing.private_subnet_ids
+                )
                 if existing
                 else None,
             ),
@@ -95,8 +100,12 @@ class AppStack(pulumi.ComponentResource):
             child,
         )
         user_data = cloud_init.render(
-            cloud_init.AppSpec(port=cfg.app.port, health_check_path=cfg.app.health_check_path,
-                               command=cfg.app.command, image=cfg.app.image),
+            cloud_init.AppSpec(
+                port=cfg.app.port,
+                health_check_path=cfg.app.health_check_path,
+                command=cfg.app.command,
+                image=cfg.app.image,
+            ),
             cloudwatch_agent(prefix),
         )
         vms = Vm(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -32,9 +31,21 @@ def cloudwatch_agent(log_prefix: str) -> AgentSetup:
             "logs_collected": {
                 "files": {
                     "collect_list": [
-                        {"file_path": "/var/log/messages", "log_group_name": f"{log_prefix}/system", "log_stream_name": "{instance_id}"},
-                        {"file_path": "/var/log/secure", "log_group_name": f"{log_prefix}/auth", "log_stream_name": "{instance_id}"},
-                        {"file_path": APP_LOG, "log_group_name": f"{log_prefix}/app", "log_stream_name": "{instance_id}"},
+                        {
+                            "file_path": "/var/log/messages",
+                            "log_group_name": f"{log_prefix}/system",
+                            "log_stream_name": "{instance_id}",
+                        },
+                        {
+                            "file_path": "/var/log/secure",
+                            "log_group_name": f"{log_prefix}/auth",
+                            "log_stream_name": "{instance_id}",
+                        },
+                        {
+                            "file_path": APP_LOG,
+                            "log_group_name": f"{log_prefix}/app",
+                            "log_stream_name": "{instance_id}",
+                        },
                     ]
                 }
             }
@@ -72,7 +83,7 @@ class Vm(pulumi.ComponentResource):
     instance_ids: list[pulumi.Output[str]]
     private_ips: list[pulumi.Output[str]]
 
-    def __init__(self, name: str, args: VmArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: VmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:aws:Vm", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)

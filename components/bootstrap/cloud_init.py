@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import Optional
 
 import yaml
 
@@ -76,8 +75,8 @@ class AppSpec:
 
     port: int
     health_check_path: str = "/health"
-    command: Optional[str] = None
-    image: Optional[str] = None
+    command: str | None = None
+    image: str | None = None
     python: str = "/usr/bin/python3"
     extra_packages: tuple[str, ...] = field(default=())
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import difflib
 import json
 import typing
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 from pydantic import BaseModel, ValidationError
@@ -100,7 +101,7 @@ def _key(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _model_at(loc: tuple[Any, ...]) -> Optional[type[BaseModel]]:
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The model class that owns the field at `loc` (for 'did you mean' suggestions)."""
     model: Any = StackConfig
     for part in loc[:-1]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -30,7 +30,7 @@ from .profiles import (
 class ConfigProblem(ValueError):
     """A bad value with its fix; `key` (dotted, camelCase) is set for cross-field checks."""
 
-    def __init__(self, problem: str, fix: str, key: Optional[str] = None, value: Any = None) -> None:
+    def __init__(self, problem: str, fix: str, key: str | None = None, value: Any = None) -> None:
         super().__init__(f"{problem}; {fix}")
         self.problem = problem
         self.fix = fix
@@ -129,25 +129,27 @@ class AppConfig(_Model):
     health_check_path: str = Field(
         "/health", pattern=r"^/[^\s]*$", description="HTTP path the load balancer probes. Default: `/health`."
     )
-    command: Optional[str] = Field(
+    command: str | None = Field(
         None,
         min_length=1,
         # One line: a newline would let the value add its own directives (User=root) to the unit.
         pattern=r"^[^\r\n]+$",
         description="Command that starts the app (systemd ExecStart, one line). Default: the built-in demo app.",
     )
-    image: Optional[str] = Field(
+    image: str | None = Field(
         None,
         pattern=r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$",
         description="Container image to run instead of a command (e.g. `public.ecr.aws/nginx/nginx:1.27`). Default: none.",
     )
 
     @model_validator(mode="after")
-    def _one_entrypoint(self) -> "AppConfig":
+    def _one_entrypoint(self) -> AppConfig:
         if self.command and self.image:
             raise ConfigProblem(
-                "both command and image are set", "set only one of appstack:app.command or appstack:app.image",
-                key="app.image", value=self.image,
+                "both command and image are set",
+                "set only one of appstack:app.command or appstack:app.image",
+                key="app.image",
+                value=self.image,
             )
         return self
 
@@ -158,8 +160,10 @@ class ComputeConfig(_Model):
     instance_count: int = Field(
         ge=1, le=20, description="Number of VMs, spread over the zones. Default: 1 (dev), 3 (prod)."
     )
-    size: Size = Field(description="Abstract size mapped to each cloud's machine type. Default: `small` (dev), `medium` (prod).")
-    instance_type: Optional[str] = Field(
+    size: Size = Field(
+        description="Abstract size mapped to each cloud's machine type. Default: `small` (dev), `medium` (prod)."
+    )
+    instance_type: str | None = Field(
         None,
         min_length=2,
         description="Explicit machine type (e.g. `c7i.large`), overriding `size`. Default: none.",
@@ -167,7 +171,7 @@ class ComputeConfig(_Model):
     architecture: Literal["x86_64", "arm64"] = Field(
         "x86_64", description="CPU architecture of the image and size mapping. Default: `x86_64`."
     )
-    image_id: Optional[str] = Field(
+    image_id: str | None = Field(
         None,
         min_length=3,
         description="Pinned image (AWS AMI ID, Azure image ID, GCP image). Default: latest Amazon Linux 2023 / "
@@ -181,25 +185,36 @@ class ExistingNetwork(_Model):
 
     network_id: str = Field(min_length=3, description="VPC / VNet / VPC network ID.")
     public_subnet_ids: list[str] = Field(min_length=2, description="Subnets for the load balancer, in ≥ 2 zones.")
-    private_subnet_ids: list[str] = Field(min_length=2, description="Subnets for the VMs (no public IPs), in ≥ 2 zones.")
+    private_subnet_ids: list[str] = Field(
+        min_length=2, description="Subnets for the VMs (no public IPs), in ≥ 2 zones."
+    )
 
 
 class NetworkConfig(_Model):
     """`appstack:network` — the network the stack creates (or reuses)."""
 
-    cidr: Cidr = Field("10.0.0.0/16", description="Address range of the new network (/16 to /22). Default: `10.0.0.0/16`.")
-    zone_count: int = Field(ge=2, le=6, description="Availability zones used (≥ 2 for the load balancer). Default: 2 (dev), 3 (prod).")
-    nat_per_zone: bool = Field(description="One NAT gateway per zone instead of one shared. Default: false (dev), true (prod).")
-    existing: Optional[ExistingNetwork] = Field(None, description="Reuse an existing network instead of creating one. Default: none.")
+    cidr: Cidr = Field(
+        "10.0.0.0/16", description="Address range of the new network (/16 to /22). Default: `10.0.0.0/16`."
+    )
+    zone_count: int = Field(
+        ge=2, le=6, description="Availability zones used (≥ 2 for the load balancer). Default: 2 (dev), 3 (prod)."
+    )
+    nat_per_zone: bool = Field(
+        description="One NAT gateway per zone instead of one shared. Default: false (dev), true (prod)."
+    )
+    existing: ExistingNetwork | None = Field(
+        None, description="Reuse an existing network instead of creating one. Default: none."
+    )
 
     @model_validator(mode="after")
-    def _cidr_size(self) -> "NetworkConfig":
+    def _cidr_size(self) -> NetworkConfig:
         net = ipaddress.ip_network(self.cidr)
         if net.version != 4 or not 16 <= net.prefixlen <= 22:
             raise ConfigProblem(
                 f"{self.cidr!r} cannot hold the stack's subnets",
                 "use an IPv4 range from /16 to /22, e.g. 10.0.0.0/16",
-                key="network.cidr", value=self.cidr,
+                key="network.cidr",
+                value=self.cidr,
             )
         return self
 
@@ -226,12 +241,13 @@ class AccessConfig(_Model):
     )
 
     @model_validator(mode="after")
-    def _ssh_needs_admins(self) -> "AccessConfig":
+    def _ssh_needs_admins(self) -> AccessConfig:
         if self.ssh and not self.admin_cidrs:
             raise ConfigProblem(
                 "ssh is on but no admin networks are listed",
                 "set appstack:access.adminCidrs (e.g. [203.0.113.0/24]) or turn ssh off",
-                key="access.ssh", value=True,
+                key="access.ssh",
+                value=True,
             )
         return self
 
@@ -240,15 +256,18 @@ class DnsConfig(_Model):
     """`appstack:dns` — the name users reach the app by."""
 
     domain: Hostname = Field(description="FQDN of the app, e.g. `app.example.com`. Required.")
-    zone: Hostname = Field(description="DNS zone that holds `domain` and the certificate's validation records. Required.")
+    zone: Hostname = Field(
+        description="DNS zone that holds `domain` and the certificate's validation records. Required."
+    )
 
     @model_validator(mode="after")
-    def _domain_in_zone(self) -> "DnsConfig":
+    def _domain_in_zone(self) -> DnsConfig:
         if self.domain != self.zone and not self.domain.endswith("." + self.zone):
             raise ConfigProblem(
                 f"domain {self.domain!r} is not inside zone {self.zone!r}",
                 "set appstack:dns.zone to a parent of the domain",
-                key="dns.domain", value=self.domain,
+                key="dns.domain",
+                value=self.domain,
             )
         return self
 
@@ -256,12 +275,12 @@ class DnsConfig(_Model):
 class LoadBalancerConfig(_Model):
     """`appstack:loadBalancer` — the TLS front door."""
 
-    tls_policy: Optional[str] = Field(
+    tls_policy: str | None = Field(
         None,
         description="TLS policy of the HTTPS listener, from the cloud's allow-list. "
         "Default: `ELBSecurityPolicy-TLS13-1-2-Res-2021-06` (AWS).",
     )
-    certificate_id: Optional[str] = Field(
+    certificate_id: str | None = Field(
         None,
         min_length=10,
         description="Existing certificate (AWS ACM ARN) instead of a DNS-validated managed one. Default: none.",
@@ -289,13 +308,19 @@ class MonitoringConfig(_Model):
     """`appstack:monitoring` — alert channel and alarm thresholds."""
 
     alert_emails: list[Email] = Field(min_length=1, description="Addresses subscribed to the alert channel. Required.")
-    cpu_high_percent: int = Field(ge=1, le=100, description="Per-VM CPU alarm threshold (%). Default: 90 (dev), 80 (prod).")
+    cpu_high_percent: int = Field(
+        ge=1, le=100, description="Per-VM CPU alarm threshold (%). Default: 90 (dev), 80 (prod)."
+    )
     response_time_seconds: float = Field(
         gt=0, le=60, description="Target response time alarm threshold (s, average). Default: 2.0 (dev), 1.0 (prod)."
     )
-    server_errors_per_period: int = Field(ge=1, description="HTTP 5xx responses per period that raise an alarm. Default: 50 (dev), 10 (prod).")
+    server_errors_per_period: int = Field(
+        ge=1, description="HTTP 5xx responses per period that raise an alarm. Default: 50 (dev), 10 (prod)."
+    )
     unhealthy_hosts: int = Field(ge=1, description="Unhealthy targets that raise an alarm. Default: 1.")
-    period_seconds: int = Field(300, ge=60, le=86400, multiple_of=60, description="Alarm evaluation period (s). Default: 300.")
+    period_seconds: int = Field(
+        300, ge=60, le=86400, multiple_of=60, description="Alarm evaluation period (s). Default: 300."
+    )
 
 
 class ProtectionConfig(_Model):
@@ -312,7 +337,9 @@ class ProtectionConfig(_Model):
 class AwsConfig(_Model):
     """`appstack:aws` — settings only AWS needs."""
 
-    region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", description="AWS region, e.g. `eu-west-1`. Required for AWS.")
+    region: str = Field(
+        pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", description="AWS region, e.g. `eu-west-1`. Required for AWS."
+    )
 
 
 class AzureConfig(_Model):
@@ -332,7 +359,9 @@ class StackConfig(_Model):
     """Everything under the `appstack` config namespace of one stack."""
 
     cloud: Cloud = Field(description="Cloud to deploy to: `aws`, `azure` or `gcp`. Required.")
-    environment: Environment = Field(description="Environment profile: `dev` or `prod`; selects the defaults. Required.")
+    environment: Environment = Field(
+        description="Environment profile: `dev` or `prod`; selects the defaults. Required."
+    )
     app: AppConfig = Field(description="What runs and who owns it.")
     compute: ComputeConfig = Field(description="The VM tier; defaults from the profile.")
     network: NetworkConfig = Field(description="The network; defaults from the profile.")
@@ -343,9 +372,9 @@ class StackConfig(_Model):
     monitoring: MonitoringConfig = Field(description="Alert channel and thresholds; `alertEmails` is required.")
     protection: ProtectionConfig = Field(description="Deletion guards; defaults from the profile.")
     tags: dict[str, str] = Field({}, description="Extra tags on every resource. Default: none.")
-    aws: Optional[AwsConfig] = Field(None, description="AWS settings; required when `cloud` is aws.")
-    azure: Optional[AzureConfig] = Field(None, description="Azure settings; required when `cloud` is azure.")
-    gcp: Optional[GcpConfig] = Field(None, description="GCP settings; required when `cloud` is gcp.")
+    aws: AwsConfig | None = Field(None, description="AWS settings; required when `cloud` is aws.")
+    azure: AzureConfig | None = Field(None, description="Azure settings; required when `cloud` is azure.")
+    gcp: GcpConfig | None = Field(None, description="GCP settings; required when `cloud` is gcp.")
 
     @model_validator(mode="before")
     @classmethod
@@ -356,20 +385,26 @@ class StackConfig(_Model):
         return data
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "StackConfig":
+    def _cross_checks(self) -> StackConfig:
         if getattr(self, self.cloud) is None:
-            example = {"aws": "region: eu-west-1", "azure": "location: westeurope", "gcp": "project: my-project, region: europe-west1"}
+            example = {
+                "aws": "region: eu-west-1",
+                "azure": "location: westeurope",
+                "gcp": "project: my-project, region: europe-west1",
+            }
             raise ConfigProblem(
                 f"cloud is {self.cloud} but appstack:{self.cloud} is missing",
                 f"add appstack:{self.cloud} with {example[self.cloud]}",
-                key=self.cloud, value=None,
+                key=self.cloud,
+                value=None,
             )
         floor = RETENTION_FLOOR_DAYS[self.environment]
         if self.logging.retention_days < floor:
             raise ConfigProblem(
                 f"{self.logging.retention_days} days is below the {self.environment} floor of {floor} days",
                 f"set appstack:logging.retentionDays to {floor} or more",
-                key="logging.retentionDays", value=self.logging.retention_days,
+                key="logging.retentionDays",
+                value=self.logging.retention_days,
             )
         if self.cloud == "aws":
             self._aws_checks()
@@ -382,19 +417,22 @@ class StackConfig(_Model):
             raise ConfigProblem(
                 f"CloudWatch Logs does not accept {days} days",
                 f"use one of {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))} (e.g. {allowed[0]})",
-                key="logging.retentionDays", value=days,
+                key="logging.retentionDays",
+                value=days,
             )
         policy = self.load_balancer.tls_policy
         if policy is not None and policy not in AWS_TLS_POLICIES:
             raise ConfigProblem(
                 f"TLS policy {policy!r} is not allowed (it must refuse TLS 1.0/1.1)",
                 f"use one of {', '.join(AWS_TLS_POLICIES)}",
-                key="loadBalancer.tlsPolicy", value=policy,
+                key="loadBalancer.tlsPolicy",
+                value=policy,
             )
         cert = self.load_balancer.certificate_id
         if cert is not None and not re.match(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$", cert):
             raise ConfigProblem(
                 f"{cert!r} is not an ACM certificate ARN",
                 "use arn:aws:acm:<region>:<account>:certificate/<uuid>, or remove it for a managed certificate",
-                key="loadBalancer.certificateId", value=cert,
+                key="loadBalancer.certificateId",
+                value=cert,
             )

@@ -69,7 +69,28 @@ AWS_ARM_MACHINE_TYPES: dict[str, str] = {"small": "t4g.small", "medium": "m7g.la
 
 #: Retention values CloudWatch Logs accepts (any other value is rejected by the API).
 CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 #: ALB TLS policies allowed for the HTTPS listener: TLS 1.3 capable, no TLS 1.0/1.1.

@@ -18,15 +18,24 @@ import gzip
 import io
 import re
 import zlib
-from typing import Any, Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import yaml
 from pulumi_policy.secret import Secret
 
 from ..framework import ADVISORY, MANDATORY, Context, Knob, Props, Rule, StackRule, as_list, dig, is_map, truthy
 from ..tokens import (
-    AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, AZ_VM, AZ_VMSS, GCP_INSTANCE,
-    GCP_INSTANCE_FROM_TEMPLATE, GCP_REGION_TEMPLATE, GCP_TEMPLATE,
+    AWS_INSTANCE,
+    AWS_LAUNCH_CONFIGURATION,
+    AWS_LAUNCH_TEMPLATE,
+    AWS_SPOT_INSTANCE,
+    AZ_VM,
+    AZ_VMSS,
+    GCP_INSTANCE,
+    GCP_INSTANCE_FROM_TEMPLATE,
+    GCP_REGION_TEMPLATE,
+    GCP_TEMPLATE,
 )
 
 CONCERN = "admin-access"
@@ -113,9 +122,13 @@ def boot_sources(resource_type: str, props: Props) -> Iterator[tuple[str, Any, b
         yield "osProfile.customData", dig(props, "osProfile", "customData"), True
         yield "userData", props.get("userData"), True
     elif resource_type == AZ_VMSS:
-        yield "virtualMachineProfile.osProfile.customData", dig(props, "virtualMachineProfile", "osProfile", "customData"), True
+        yield (
+            "virtualMachineProfile.osProfile.customData",
+            dig(props, "virtualMachineProfile", "osProfile", "customData"),
+            True,
+        )
         yield "virtualMachineProfile.userData", dig(props, "virtualMachineProfile", "userData"), True
-    elif resource_type in GCP_VMS + (GCP_INSTANCE_FROM_TEMPLATE,):
+    elif resource_type in (*GCP_VMS, GCP_INSTANCE_FROM_TEMPLATE):
         yield "metadataStartupScript", props.get("metadataStartupScript"), False
         meta = _metadata(props)
         for key in ("startup-script", "user-data"):
@@ -124,7 +137,7 @@ def boot_sources(resource_type: str, props: Props) -> Iterator[tuple[str, Any, b
                 yield f"metadata.{key}", value, False
 
 
-def _gunzip(data: bytes) -> Optional[bytes]:
+def _gunzip(data: bytes) -> bytes | None:
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
             return fh.read(MAX_BOOT_BYTES)
@@ -132,7 +145,7 @@ def _gunzip(data: bytes) -> Optional[bytes]:
         return None
 
 
-def _bytes_to_text(data: bytes) -> Optional[str]:
+def _bytes_to_text(data: bytes) -> str | None:
     if data[:2] == b"\x1f\x8b":
         unzipped = _gunzip(data)
         if unzipped is None:
@@ -144,7 +157,7 @@ def _bytes_to_text(data: bytes) -> Optional[str]:
         return None
 
 
-def _b64_text(raw: str) -> Optional[str]:
+def _b64_text(raw: str) -> str | None:
     compact = re.sub(r"\s+", "", raw)
     if not compact:
         return None
@@ -243,7 +256,7 @@ def sshd_findings(text: str, root_values: Iterable[str]) -> Iterator[tuple[int, 
                     yield lineno, key, m.group(2)
 
 
-def _cloud_config(text: str) -> Optional[Any]:
+def _cloud_config(text: str) -> Any | None:
     """The parsed cloud-config document, None when the text is not one (or does not parse)."""
     if not text.lstrip().lower().startswith("#cloud-config"):
         return None
@@ -381,7 +394,13 @@ AZURE_NO_PASSWORD = Rule(
     check=_check_azure_password,
     level=MANDATORY,
     catalogue=("A1",),
-    peers=("CKV_AZURE_149", "CKV_AZURE_1", "AVD-AZU-0039", "PSR:VM.PublicKey", "pc:azure-disallow-password-authentication"),
+    peers=(
+        "CKV_AZURE_149",
+        "CKV_AZURE_1",
+        "AVD-AZU-0039",
+        "PSR:VM.PublicKey",
+        "pc:azure-disallow-password-authentication",
+    ),
 )
 
 AZURE_SSH_KEY = Rule(
@@ -587,7 +606,7 @@ _EXCLUDED_KEYS = {"lock_passwd", "ssh_pwauth", "chpasswd"}
 
 def _secret_docs(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:
     yield from boot_documents(resource_type, props)
-    if resource_type in GCP_VMS + (GCP_INSTANCE_FROM_TEMPLATE,):
+    if resource_type in (*GCP_VMS, GCP_INSTANCE_FROM_TEMPLATE):
         # Every metadata value is readable by any process on the VM through the metadata server.
         meta = _metadata(props)
         for key in meta:

@@ -11,16 +11,38 @@ Azure NSG flow logs are retired (no new ones since June 2025): VNet flow logs ar
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ..framework import (
-    ADVISORY, PROD_STACKS_KNOB, Context, Knob, Props, Rule, StackResource, StackRule, as_list, exact_false, is_map,
-    is_prod, truthy,
+    ADVISORY,
+    PROD_STACKS_KNOB,
+    Context,
+    Knob,
+    Props,
+    Rule,
+    StackResource,
+    StackRule,
+    as_list,
+    exact_false,
+    is_map,
+    is_prod,
+    truthy,
 )
 from ..shapes import UNKNOWN, arm_name, arm_names, as_number, get, is_set, peek, show, text, unmatched
 from ..tokens import (
-    AWS_ALB, AWS_ELB, AWS_LB, AWS_LOG_GROUP, AZ_APPGW, AZ_WORKSPACE, GCP_BACKEND, GCP_FIREWALL, GCP_FOLDER_BUCKET_CONFIG,
-    GCP_ORGANIZATION_BUCKET_CONFIG, GCP_PROJECT_BUCKET_CONFIG, GCP_REGION_BACKEND,
+    AWS_ALB,
+    AWS_ELB,
+    AWS_LB,
+    AWS_LOG_GROUP,
+    AZ_APPGW,
+    AZ_WORKSPACE,
+    GCP_BACKEND,
+    GCP_FIREWALL,
+    GCP_FOLDER_BUCKET_CONFIG,
+    GCP_ORGANIZATION_BUCKET_CONFIG,
+    GCP_PROJECT_BUCKET_CONFIG,
+    GCP_REGION_BACKEND,
 )
 
 AWS_VPC = "aws:ec2/vpc:Vpc"
@@ -38,7 +60,12 @@ AZ_FLOW_LOG = "azure-native:network:FlowLog"
 AZ_DIAGNOSTIC_SETTINGS = ("azure-native:monitor:DiagnosticSetting", "azure-native:insights:DiagnosticSetting")
 
 #: GCP subnet purposes that cannot carry flow logs (proxy-only and PSC subnets).
-_NO_FLOW_LOG_PURPOSES = {"regional_managed_proxy", "global_managed_proxy", "internal_https_load_balancer", "private_service_connect"}
+_NO_FLOW_LOG_PURPOSES = {
+    "regional_managed_proxy",
+    "global_managed_proxy",
+    "internal_https_load_balancer",
+    "private_service_connect",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,7 +111,10 @@ def check_lb_access_logs(resource_type: str, props: Props, ctx: Context) -> Iter
 
 def _diag_sends_logs(props: Props) -> bool:
     """A diagnostic setting that has a destination and at least one enabled log category."""
-    if not any(is_set(props, k) for k in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "marketplacePartnerId")):
+    if not any(
+        is_set(props, k)
+        for k in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "marketplacePartnerId")
+    ):
         return False
     return any(is_map(entry) and truthy(get(entry, "enabled")) for entry in as_list(get(props, "logs")))
 
@@ -104,7 +134,10 @@ def check_appgw_diagnostics(resources: Sequence[StackResource], ctx: Context) ->
         if r.type in AZ_DIAGNOSTIC_SETTINGS and _diag_sends_logs(r.props)
     ]
     for gw in unmatched(
-        gateways, refs, lambda ref, name: arm_names(ref, "applicationGateways", name), lambda ref: "/applicationgateways/" in ref.lower()
+        gateways,
+        refs,
+        lambda ref, name: arm_names(ref, "applicationGateways", name),
+        lambda ref: "/applicationgateways/" in ref.lower(),
     ):
         yield (
             f"application gateway '{gw.name}' has no diagnostic setting (resourceUri = its id) that sends "
@@ -153,7 +186,10 @@ def check_azure_vnet_flow_logs(resources: Sequence[StackResource], ctx: Context)
         if r.type == AZ_FLOW_LOG and not exact_false(get(r.props, "enabled")) and is_set(r.props, "storageId")
     ]
     for vnet in unmatched(
-        vnets, refs, lambda ref, name: arm_names(ref, "virtualNetworks", name), lambda ref: "/virtualnetworks/" in ref.lower()
+        vnets,
+        refs,
+        lambda ref, name: arm_names(ref, "virtualNetworks", name),
+        lambda ref: "/virtualnetworks/" in ref.lower(),
     ):
         yield (
             f"virtual network '{vnet.name}' has no enabled VNet flow log (azure-native:network:FlowLog with "
@@ -181,7 +217,7 @@ def check_gcp_firewall_logs(resource_type: str, props: Props, ctx: Context) -> I
     if log is not None and not is_map(log):
         yield f"logConfig is not an object ({show(log)}); set logConfig.metadata"
         return
-    yield "firewall rule logging is off (logConfig not set); set logConfig.metadata = \"INCLUDE_ALL_METADATA\" or \"EXCLUDE_ALL_METADATA\""
+    yield 'firewall rule logging is off (logConfig not set); set logConfig.metadata = "INCLUDE_ALL_METADATA" or "EXCLUDE_ALL_METADATA"'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,9 +243,13 @@ def check_retention(resource_type: str, props: Props, ctx: Context) -> Iterator[
             raw = None  # 0 means "never expire": the retention is not set
         yield from _floor_message("retentionInDays", raw, floor, "logs never expire and the floor is not enforced")
     elif resource_type == AZ_WORKSPACE:
-        yield from _floor_message("retentionInDays", get(props, "retentionInDays"), ctx["minWorkspaceRetentionDays"], "the default is 30 days")
+        yield from _floor_message(
+            "retentionInDays", get(props, "retentionInDays"), ctx["minWorkspaceRetentionDays"], "the default is 30 days"
+        )
     elif resource_type in GCP_BUCKET_CONFIGS:
-        yield from _floor_message("retentionDays", get(props, "retentionDays"), ctx["minBucketRetentionDays"], "the default is 30 days")
+        yield from _floor_message(
+            "retentionDays", get(props, "retentionDays"), ctx["minBucketRetentionDays"], "the default is 30 days"
+        )
 
 
 def check_bucket_locked(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
@@ -237,7 +277,12 @@ RULES: list[Rule | StackRule] = [
             )
         },
         catalogue=("L1",),
-        peers=("CKV_AWS_91", "AwsSolutions-ELB2", "AWSGuard:elb-logging-enabled", "pc:aws-lb-loadbalancer-enable-access-logging"),
+        peers=(
+            "CKV_AWS_91",
+            "AwsSolutions-ELB2",
+            "AWSGuard:elb-logging-enabled",
+            "pc:aws-lb-loadbalancer-enable-access-logging",
+        ),
     ),
     StackRule(
         name="logging-appgw-diagnostics",

@@ -15,12 +15,21 @@ against the console or the cloud API).
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ..framework import PROD_STACKS_KNOB, Context, Props, Rule, StackResource, StackRule, is_prod, truthy
 from ..shapes import UNKNOWN, arm_name, arm_names, get, peek, show, text, unmatched
 from ..tokens import (
-    AWS_ALB, AWS_INSTANCE, AWS_LB, AZ_APPGW, AZ_LB, AZ_VM, GCP_FORWARDING_RULE, GCP_GLOBAL_FORWARDING_RULE, GCP_INSTANCE,
+    AWS_ALB,
+    AWS_INSTANCE,
+    AWS_LB,
+    AZ_APPGW,
+    AZ_LB,
+    AZ_VM,
+    GCP_FORWARDING_RULE,
+    GCP_GLOBAL_FORWARDING_RULE,
+    GCP_INSTANCE,
     GCP_INSTANCE_FROM_TEMPLATE,
 )
 
@@ -50,7 +59,7 @@ def check_lb_deletion_protection(resource_type: str, props: Props, ctx: Context)
         value = get(props, "deletionPolicy")
         if text(value) != "prevent":
             shown = "not set (DELETE)" if value is None else show(value)
-            yield f"deletionPolicy is {shown} on a production forwarding rule; set it to \"PREVENT\""
+            yield f'deletionPolicy is {shown} on a production forwarding rule; set it to "PREVENT"'
 
 
 def check_vm_deletion_protection(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
@@ -97,7 +106,10 @@ def check_azure_locks(resources: Sequence[StackResource], ctx: Context) -> Itera
         return
     refs = [_lock_ref(lock) for lock in locks]
     # A scope lock on a resource group or subscription id (no /providers/ segment) covers all.
-    if any(isinstance(ref, str) and ref.lower().startswith("/subscriptions/") and "/providers/" not in ref.lower() for ref in refs):
+    if any(
+        isinstance(ref, str) and ref.lower().startswith("/subscriptions/") and "/providers/" not in ref.lower()
+        for ref in refs
+    ):
         return
     targets = []
     for r in resources:

@@ -6,14 +6,37 @@ pulumi-azure-native 3.x and pulumi-gcp 10.x). Checkers are pure generators of me
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
-from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, exact_false, is_map, truthy
+from ..framework import (
+    ADVISORY,
+    Context,
+    Knob,
+    Props,
+    Rule,
+    StackResource,
+    StackRule,
+    as_list,
+    dig,
+    exact_false,
+    is_map,
+    truthy,
+)
 from ..shapes import entries, has_text, policy_document, policy_statements
 from ..tokens import (
-    AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_LOG_GROUP, AWS_SNS_TOPIC, AWS_SNS_TOPIC_POLICY, AZ_VM, AZ_VMSS, GCP_INSTANCE,
-    GCP_PROJECT_BUCKET_CONFIG, GCP_REGION_TEMPLATE, GCP_TEMPLATE,
+    AWS_INSTANCE,
+    AWS_LAUNCH_CONFIGURATION,
+    AWS_LAUNCH_TEMPLATE,
+    AWS_LOG_GROUP,
+    AWS_SNS_TOPIC,
+    AWS_SNS_TOPIC_POLICY,
+    AZ_VM,
+    AZ_VMSS,
+    GCP_INSTANCE,
+    GCP_PROJECT_BUCKET_CONFIG,
+    GCP_REGION_TEMPLATE,
+    GCP_TEMPLATE,
 )
 
 CONCERN = "encryption-at-rest"
@@ -52,7 +75,7 @@ def kms_key_is_aws_managed(key: str, service: str) -> bool:
 # --- E1/E2: AWS EBS volumes encrypted ------------------------------------------------------------
 
 
-def _encrypted_problem(where: str, block: Any, account_default: bool) -> Optional[str]:
+def _encrypted_problem(where: str, block: Any, account_default: bool) -> str | None:
     if not is_map(block):
         return f"{where} is {block!r}, not an object; cannot tell whether it is encrypted (failing closed)"
     value = block.get("encrypted")
@@ -140,7 +163,7 @@ def check_ebs_encrypted(resource_type: str, props: Props, ctx: Context) -> Itera
 # --- E3: customer-managed keys on disks ----------------------------------------------------------
 
 
-def _aws_kms_problem(where: str, block: Any) -> Optional[str]:
+def _aws_kms_problem(where: str, block: Any) -> str | None:
     if not is_map(block):
         return f"{where} is {block!r}, not an object; cannot find its kmsKeyId (failing closed)"
     key = block.get("kmsKeyId")
@@ -373,14 +396,18 @@ def _tls_only_policy_check(noun: str, action: str, covering: tuple[str, ...], de
     def check(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
         raw = props.get("policy")
         if raw is None:
-            yield (f"the {noun} policy has no policy document; add a Deny of {action} for all principals "
-                   "when aws:SecureTransport is false")
+            yield (
+                f"the {noun} policy has no policy document; add a Deny of {action} for all principals "
+                "when aws:SecureTransport is false"
+            )
             return
         try:
             doc = policy_document(raw)
         except ValueError:
-            yield (f"policy is not a JSON policy document ({str(raw)[:80]!r}); cannot verify it denies non-TLS "
-                   f"{denied} (failing closed)")
+            yield (
+                f"policy is not a JSON policy document ({str(raw)[:80]!r}); cannot verify it denies non-TLS "
+                f"{denied} (failing closed)"
+            )
             return
         if not _denies_insecure_transport(doc, covering):
             yield f"the {noun} policy does not deny non-TLS {what}; add {example}"
@@ -394,7 +421,7 @@ check_sns_tls_only_publish = _tls_only_policy_check(
 )
 
 
-def check_s3_buckets_hardened(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Optional[str]]]:
+def check_s3_buckets_hardened(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, str | None]]:
     """Every S3 bucket has a public access block, a default-encryption config and a TLS-only policy.
 
     Companions reference the bucket through their `bucket` property (the bucket's name / ID). In a
@@ -404,7 +431,11 @@ def check_s3_buckets_hardened(resources: Sequence[StackResource], ctx: Context) 
     buckets = [r for r in resources if r.type in AWS_S3_BUCKETS]
     if not buckets:
         return
-    companions: dict[str, set[str]] = {"public access block": set(), "server-side encryption configuration": set(), "bucket policy": set()}
+    companions: dict[str, set[str]] = {
+        "public access block": set(),
+        "server-side encryption configuration": set(),
+        "bucket policy": set(),
+    }
     for r in resources:
         if r.type == AWS_S3_PAB:
             kind = "public access block"
@@ -420,11 +451,17 @@ def check_s3_buckets_hardened(resources: Sequence[StackResource], ctx: Context) 
     for b in buckets:
         names = {v for v in (b.props.get("bucket"), b.props.get("id")) if has_text(v)}
         if not names:
-            yield (f"bucket {b.name} has no known bucket name, so its public access block, encryption and policy cannot be matched (failing closed)", b.urn)
+            yield (
+                f"bucket {b.name} has no known bucket name, so its public access block, encryption and policy cannot be matched (failing closed)",
+                b.urn,
+            )
             continue
         for kind, refs in companions.items():
             if not names & refs:
-                yield (f"bucket {b.name} ({sorted(names)[0]}) has no {kind}; add an aws.s3 {kind} whose bucket is this bucket", b.urn)
+                yield (
+                    f"bucket {b.name} ({sorted(names)[0]}) has no {kind}; add an aws.s3 {kind} whose bucket is this bucket",
+                    b.urn,
+                )
 
 
 def check_gcs_bucket_hardened(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
@@ -433,7 +470,7 @@ def check_gcs_bucket_hardened(resource_type: str, props: Props, ctx: Context) ->
         yield f"uniformBucketLevelAccess is {ubla!r}; set it to true so object ACLs cannot expose logs"
     pap = props.get("publicAccessPrevention")
     if str(pap).lower() != "enforced":
-        yield f"publicAccessPrevention is {pap!r}; set it to \"enforced\""
+        yield f'publicAccessPrevention is {pap!r}; set it to "enforced"'
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -454,7 +491,16 @@ RULES: list[Rule | StackRule] = [
         check=check_ebs_encrypted,
         knobs={"accountDefaultEncryption": _ACCOUNT_DEFAULT_KNOB},
         catalogue=("E1", "E2"),
-        peers=("CKV_AWS_8", "CKV_AWS_3", "AVD-AWS-0131", "AVD-AWS-0008", "AVD-AWS-0026", "AS-EC26", "AWSGuard:encrypted-volumes", "pc:aws-ec2-launchtemplate-disallow-unencrypted-block-device"),
+        peers=(
+            "CKV_AWS_8",
+            "CKV_AWS_3",
+            "AVD-AWS-0131",
+            "AVD-AWS-0008",
+            "AVD-AWS-0026",
+            "AS-EC26",
+            "AWSGuard:encrypted-volumes",
+            "pc:aws-ec2-launchtemplate-disallow-unencrypted-block-device",
+        ),
     ),
     Rule(
         name="encryption-aws-ebs-customer-managed-key",
@@ -541,7 +587,16 @@ RULES: list[Rule | StackRule] = [
         resource_types=(AWS_S3_PAB,),
         check=check_s3_public_access_block,
         catalogue=("E6",),
-        peers=("CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "AVD-AWS-0086", "AVD-AWS-0087", "AVD-AWS-0091", "AVD-AWS-0093"),
+        peers=(
+            "CKV_AWS_53",
+            "CKV_AWS_54",
+            "CKV_AWS_55",
+            "CKV_AWS_56",
+            "AVD-AWS-0086",
+            "AVD-AWS-0087",
+            "AVD-AWS-0091",
+            "AVD-AWS-0093",
+        ),
     ),
     Rule(
         name="encryption-s3-default-encryption",

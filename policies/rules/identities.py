@@ -11,7 +11,8 @@ checked (an unknown at apply time still fails closed).
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
@@ -70,7 +71,9 @@ def _ref(m: Any, key: str, ctx: Context) -> Any:
 
 
 def _is_default_sa(email: Any, ctx: Context) -> bool:
-    return isinstance(email, str) and any(fnmatch.fnmatchcase(email.lower(), p.lower()) for p in ctx["defaultServiceAccounts"])
+    return isinstance(email, str) and any(
+        fnmatch.fnmatchcase(email.lower(), p.lower()) for p in ctx["defaultServiceAccounts"]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,11 +149,11 @@ def _broad_statements(document: Any, ctx: Context, path: str) -> Iterator[str]:
         if "*" not in resources:
             continue
         if has_key(st, "NotAction"):
-            yield f"{path} Statement[{i}] allows NotAction {list(as_list(get(st, 'NotAction')))} on Resource \"*\"; list the actions instead"
+            yield f'{path} Statement[{i}] allows NotAction {list(as_list(get(st, "NotAction")))} on Resource "*"; list the actions instead'
             continue
         broad = [str(a) for a in as_list(get(st, "Action")) if str(a).lower() in denied_actions]
         if broad:
-            yield f"{path} Statement[{i}] allows {broad} on Resource \"*\"; grant only the actions and resources the VM needs"
+            yield f'{path} Statement[{i}] allows {broad} on Resource "*"; grant only the actions and resources the VM needs'
 
 
 def check_no_broad_privileges(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
@@ -247,8 +250,13 @@ RULES: list[Rule | StackRule] = [
         concern="identities",
         clouds=("aws", "gcp"),
         resource_types=(
-            *AWS_POLICY_ATTACHMENTS, *AWS_POLICY_DOCUMENTS, AWS_ROLE, *GCP_VM_TYPES, *GCP_IAM_MEMBERS,
-            *GCP_IAM_BINDINGS, *GCP_IAM_POLICIES,
+            *AWS_POLICY_ATTACHMENTS,
+            *AWS_POLICY_DOCUMENTS,
+            AWS_ROLE,
+            *GCP_VM_TYPES,
+            *GCP_IAM_MEMBERS,
+            *GCP_IAM_BINDINGS,
+            *GCP_IAM_POLICIES,
         ),
         check=check_no_broad_privileges,
         knobs={
@@ -260,7 +268,7 @@ RULES: list[Rule | StackRule] = [
             "deniedActions": Knob(
                 {"type": "array", "items": {"type": "string"}},
                 ["*", "*:*", "iam:*"],
-                "IAM actions that must not be allowed on Resource \"*\"",
+                'IAM actions that must not be allowed on Resource "*"',
             ),
             "deniedRoles": Knob(
                 {"type": "array", "items": {"type": "string"}},
@@ -274,7 +282,22 @@ RULES: list[Rule | StackRule] = [
             ),
         },
         catalogue=("I2",),
-        peers=("CKV_AWS_274", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_355", "CKV2_AWS_56", "CKV_GCP_31", "CKV_GCP_41", "CKV_GCP_42", "CKV_GCP_49", "CKV_GCP_117", "AVD-AWS-0057", "AVD-GCP-0007", "AwsSolutions-IAM4", "AwsSolutions-IAM5"),
+        peers=(
+            "CKV_AWS_274",
+            "CKV_AWS_62",
+            "CKV_AWS_63",
+            "CKV_AWS_355",
+            "CKV2_AWS_56",
+            "CKV_GCP_31",
+            "CKV_GCP_41",
+            "CKV_GCP_42",
+            "CKV_GCP_49",
+            "CKV_GCP_117",
+            "AVD-AWS-0057",
+            "AVD-GCP-0007",
+            "AwsSolutions-IAM4",
+            "AwsSolutions-IAM5",
+        ),
     ),
     Rule(
         # Advisory: Owner/Contributor on a narrow scope (one resource) can be legitimate, and the

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackRule, as_list, dig, exact_false, is_map, truthy
 from ..shapes import has_text, policy_document, policy_statements
@@ -142,10 +143,7 @@ _PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
 
 
 def check_gcp_kms_not_public(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
-    if resource_type in GCP_KMS_IAM_MEMBER:
-        members = [props.get("member")]
-    else:
-        members = as_list(props.get("members"))
+    members = [props.get("member")] if resource_type in GCP_KMS_IAM_MEMBER else as_list(props.get("members"))
     if not members or members == [None]:
         yield "the IAM grant names no member; cannot evaluate it (failing closed)"
         return
@@ -181,7 +179,7 @@ def check_deletion_window(resource_type: str, props: Props, ctx: Context) -> Ite
     elif resource_type == GCP_CRYPTO_KEY:
         value = props.get("destroyScheduledDuration")
         if value is None:
-            seconds: Optional[float] = 30 * DAY  # Cloud KMS default
+            seconds: float | None = 30 * DAY  # Cloud KMS default
         else:
             try:
                 seconds = parse_duration_seconds(value)
@@ -210,8 +208,12 @@ RULES: list[Rule | StackRule] = [
         resource_types=(AWS_KMS_KEY, GCP_CRYPTO_KEY),
         check=check_rotation,
         knobs={
-            "maxAwsRotationDays": Knob({"type": "integer", "minimum": 90, "maximum": 2560}, 365, "longest allowed AWS rotationPeriodInDays"),
-            "maxGcpRotationDays": Knob({"type": "integer", "minimum": 1}, 90, "longest allowed GCP rotationPeriod, in days"),
+            "maxAwsRotationDays": Knob(
+                {"type": "integer", "minimum": 90, "maximum": 2560}, 365, "longest allowed AWS rotationPeriodInDays"
+            ),
+            "maxGcpRotationDays": Knob(
+                {"type": "integer", "minimum": 1}, 90, "longest allowed GCP rotationPeriod, in days"
+            ),
         },
         catalogue=("K1",),
         peers=("CKV_AWS_7", "CKV_GCP_43", "AVD-AWS-0065", "AVD-GCP-0065", "AS-KMS5"),
@@ -279,7 +281,13 @@ RULES: list[Rule | StackRule] = [
         clouds=("aws", "gcp"),
         resource_types=(AWS_KMS_KEY, GCP_CRYPTO_KEY),
         check=check_deletion_window,
-        knobs={"minDeletionWindowDays": Knob({"type": "integer", "minimum": 1, "maximum": 30}, 14, "shortest allowed key deletion waiting period, in days")},
+        knobs={
+            "minDeletionWindowDays": Knob(
+                {"type": "integer", "minimum": 1, "maximum": 30},
+                14,
+                "shortest allowed key deletion waiting period, in days",
+            )
+        },
         catalogue=("K3",),
         peers=("CKV_GCP_82",),
     ),

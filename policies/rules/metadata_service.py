@@ -11,7 +11,8 @@ from a hardened template; set ``metadataOptions`` on the instance as well.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..framework import Context, Knob, Props, Rule, StackRule, is_map
 from ..shapes import as_number, get, show, text
@@ -32,18 +33,18 @@ def check_imdsv2(resource_type: str, props: Props, ctx: Context) -> Iterator[str
     if opts is None:
         yield (
             "metadataOptions is not set, so IMDSv1 may be enabled (instance or AMI default); "
-            "set metadataOptions.httpTokens = \"required\""
+            'set metadataOptions.httpTokens = "required"'
         )
         return
     if not is_map(opts):
-        yield f"metadataOptions is not an object ({show(opts)}); set metadataOptions.httpTokens = \"required\""
+        yield f'metadataOptions is not an object ({show(opts)}); set metadataOptions.httpTokens = "required"'
         return
     if _endpoint_disabled(opts):
         return
     tokens = get(opts, "httpTokens")
     if text(tokens) != "required":
         shown = "not set (defaults to optional)" if tokens is None else show(tokens)
-        yield f"metadataOptions.httpTokens is {shown}, which allows IMDSv1; set it to \"required\""
+        yield f'metadataOptions.httpTokens is {shown}, which allows IMDSv1; set it to "required"'
 
 
 def check_hop_limit(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
@@ -63,8 +64,7 @@ def check_hop_limit(resource_type: str, props: Props, ctx: Context) -> Iterator[
     raw = get(opts, "httpPutResponseHopLimit")
     if raw is None:
         yield (
-            f"metadataOptions.httpPutResponseHopLimit is not set (the AMI default may be 2); "
-            f"set it to {limit} or less"
+            f"metadataOptions.httpPutResponseHopLimit is not set (the AMI default may be 2); set it to {limit} or less"
         )
         return
     hops = as_number(raw)

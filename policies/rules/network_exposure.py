@@ -21,13 +21,34 @@ Deny rules, disabled rules and rules of the other direction never count as expos
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any
 
-from ..framework import ADVISORY, MANDATORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, is_map, truthy
+from ..framework import (
+    ADVISORY,
+    MANDATORY,
+    Context,
+    Knob,
+    Props,
+    Rule,
+    StackResource,
+    StackRule,
+    as_list,
+    dig,
+    is_map,
+    truthy,
+)
 from ..shapes import ref_name
 from ..tokens import (
-    AWS_ALB, AWS_LB, AWS_LISTENERS, AZ_APPGW, AZ_LB, GCP_FIREWALL, GCP_FORWARDING_RULE, GCP_GLOBAL_FORWARDING_RULE,
+    AWS_ALB,
+    AWS_LB,
+    AWS_LISTENERS,
+    AZ_APPGW,
+    AZ_LB,
+    GCP_FIREWALL,
+    GCP_FORWARDING_RULE,
+    GCP_GLOBAL_FORWARDING_RULE,
 )
 
 CONCERN = "network-exposure"
@@ -99,7 +120,7 @@ INTERNET_KNOBS: dict[str, Knob] = {
 }
 
 
-def is_internet(value: Any, config: Optional[dict] = None) -> bool:
+def is_internet(value: Any, config: dict | None = None) -> bool:
     """True when a source/destination value means "anyone on the internet".
 
     ``config`` may carry the `INTERNET_KNOBS`; other modules may call this with no config.
@@ -155,7 +176,7 @@ class Permission:
             return True
         return self.port_bearing and any(lo <= 1 and hi >= 65535 for lo, hi in self.ranges)
 
-    def internet_peers(self, config: Optional[dict] = None) -> list[str]:
+    def internet_peers(self, config: dict | None = None) -> list[str]:
         return [p for p in self.peers if is_internet(p, config)]
 
     def describe(self) -> str:
@@ -266,7 +287,7 @@ def _aws_sg_entry(entry: Any, direction: str, where: str) -> Permission:
     )
 
 
-def _azure_rule(rule: Any, where: str) -> Optional[Permission]:
+def _azure_rule(rule: Any, where: str) -> Permission | None:
     access = str(rule.get("access") or "Allow").strip().lower()
     if access != "allow":
         return None
@@ -383,7 +404,9 @@ def permissions(resource_type: str, props: Props) -> Iterator[Permission]:
             yield from _gcp_policy_rule(rule, f"rules[{i}]")
 
 
-def internet_permissions(resource_type: str, props: Props, direction: str, config: dict) -> Iterator[tuple[Permission, list[str]]]:
+def internet_permissions(
+    resource_type: str, props: Props, direction: str, config: dict
+) -> Iterator[tuple[Permission, list[str]]]:
     """Permissions of `direction` whose peers include the internet, with those peers."""
     for perm in permissions(resource_type, props):
         if perm.direction != direction:
@@ -559,7 +582,7 @@ def _appgw_plain_http_listeners(props: Props) -> Iterator[str]:
             yield str(listener.get("name"))
 
 
-def _check_port_80(resources: Sequence[StackResource], ctx: Context) -> Iterable[tuple[str, Optional[str]]]:
+def _check_port_80(resources: Sequence[StackResource], ctx: Context) -> Iterable[tuple[str, str | None]]:
     config = dict(ctx.config)
     open80: list[tuple[StackResource, Permission, list[str]]] = []
     for r in resources:
@@ -584,7 +607,12 @@ def _check_port_80(resources: Sequence[StackResource], ctx: Context) -> Iterable
                 r.urn,
             )
     for r in resources:
-        if r.type in AWS_LISTENERS and r.props.get("port") is not None and _port(r.props["port"]) == 80 and not _aws_listener_redirects(r.props):
+        if (
+            r.type in AWS_LISTENERS
+            and r.props.get("port") is not None
+            and _port(r.props["port"]) == 80
+            and not _aws_listener_redirects(r.props)
+        ):
             yield (
                 "listener on port 80 does not only redirect to HTTPS while port 80 is open to the internet; "
                 "make every default action a redirect with protocol HTTPS",

@@ -8,7 +8,7 @@ alarms exist at all (O2).
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..framework import Context, Props, Rule, StackRule, as_list, exact_false, is_map
 from ..shapes import get, is_set, item_count, show
@@ -21,9 +21,18 @@ AZ_SCHEDULED_QUERY_RULES = ("azure-native:monitor:ScheduledQueryRule", "azure-na
 
 #: Action group receiver lists; an action group needs at least one receiver.
 AZ_RECEIVER_KEYS = (
-    "emailReceivers", "smsReceivers", "webhookReceivers", "armRoleReceivers", "azureAppPushReceivers",
-    "automationRunbookReceivers", "azureFunctionReceivers", "eventHubReceivers", "itsmReceivers",
-    "logicAppReceivers", "voiceReceivers", "incidentReceivers",
+    "emailReceivers",
+    "smsReceivers",
+    "webhookReceivers",
+    "armRoleReceivers",
+    "azureAppPushReceivers",
+    "automationRunbookReceivers",
+    "azureFunctionReceivers",
+    "eventHubReceivers",
+    "itsmReceivers",
+    "logicAppReceivers",
+    "voiceReceivers",
+    "incidentReceivers",
 )
 
 
@@ -90,8 +99,12 @@ RULES: list[Rule | StackRule] = [
         concern="observability",
         clouds=("aws", "azure", "gcp"),
         resource_types=(
-            AWS_METRIC_ALARM, AWS_COMPOSITE_ALARM, GCP_ALERT_POLICY, *AZ_METRIC_ALERTS,
-            *AZ_ACTIVITY_LOG_ALERTS, *AZ_SCHEDULED_QUERY_RULES,
+            AWS_METRIC_ALARM,
+            AWS_COMPOSITE_ALARM,
+            GCP_ALERT_POLICY,
+            *AZ_METRIC_ALERTS,
+            *AZ_ACTIVITY_LOG_ALERTS,
+            *AZ_SCHEDULED_QUERY_RULES,
         ),
         check=check_alarm_actions,
         catalogue=("O1",),

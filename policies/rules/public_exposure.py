@@ -8,11 +8,20 @@ do not look at. NAT/appliance VMs that must forward traffic are exempted per res
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..framework import ADVISORY, Context, Props, Rule, StackRule, as_list, dig, is_map, truthy
 from ..shapes import get, is_set, show, text
-from ..tokens import AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, AZ_VM, AZ_VMSS, GCP_VM_TYPES
+from ..tokens import (
+    AWS_INSTANCE,
+    AWS_LAUNCH_CONFIGURATION,
+    AWS_LAUNCH_TEMPLATE,
+    AWS_SPOT_INSTANCE,
+    AZ_VM,
+    AZ_VMSS,
+    GCP_VM_TYPES,
+)
 
 AWS_SUBNET = "aws:ec2/subnet:Subnet"
 AWS_EIP = "aws:ec2/eip:Eip"
@@ -54,7 +63,7 @@ def check_vm_no_public_ip(resource_type: str, props: Props, ctx: Context) -> Ite
                 continue
             value = get(nic, "associatePublicIpAddress")
             if truthy(value):
-                yield f"{path}.associatePublicIpAddress is {show(value)}; set it to \"false\""
+                yield f'{path}.associatePublicIpAddress is {show(value)}; set it to "false"'
     elif resource_type == AWS_EIP:
         if is_set(props, "instance"):
             yield "the Elastic IP is attached to an instance (instance is set); put the VM behind the load balancer instead"
@@ -102,7 +111,7 @@ def check_pip_standard_sku(resource_type: str, props: Props, ctx: Context) -> It
     name = get(sku, "name") if is_map(sku) else None
     if text(name) != "standard":
         shown = "not set (Basic)" if sku is None or name is None else show(name)
-        yield f"public IP sku.name is {shown}; use \"Standard\" (secure by default, Basic is retired)"
+        yield f'public IP sku.name is {shown}; use "Standard" (secure by default, Basic is retired)'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,12 +149,28 @@ RULES: list[Rule | StackRule] = [
         concern="public-exposure",
         clouds=("aws", "azure", "gcp"),
         resource_types=(
-            AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_LAUNCH_CONFIGURATION, AWS_EIP,
-            AWS_EIP_ASSOCIATION, AZ_NIC, AZ_VM, AZ_VMSS, *GCP_VM_TYPES,
+            AWS_INSTANCE,
+            AWS_SPOT_INSTANCE,
+            AWS_LAUNCH_TEMPLATE,
+            AWS_LAUNCH_CONFIGURATION,
+            AWS_EIP,
+            AWS_EIP_ASSOCIATION,
+            AZ_NIC,
+            AZ_VM,
+            AZ_VMSS,
+            *GCP_VM_TYPES,
         ),
         check=check_vm_no_public_ip,
         catalogue=("P1",),
-        peers=("CKV_AWS_88", "CKV_AZURE_119", "CKV_GCP_40", "AVD-AWS-0009", "AVD-AZU-0076", "AVD-GCP-0031", "AWSGuard:ec2-instance-no-public-ip"),
+        peers=(
+            "CKV_AWS_88",
+            "CKV_AZURE_119",
+            "CKV_GCP_40",
+            "AVD-AWS-0009",
+            "AVD-AZU-0076",
+            "AVD-GCP-0031",
+            "AWSGuard:ec2-instance-no-public-ip",
+        ),
     ),
     Rule(
         # A separate rule so that policy config can lower it (enforcementLevel) for a legacy VPC.

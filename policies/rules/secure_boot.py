@@ -10,7 +10,8 @@ ignores Secure Boot); this pack requires all three explicitly, so a missing sett
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..framework import Context, Knob, Props, Rule, StackRule, dig, is_map, truthy
 from ..shapes import get, show
@@ -39,7 +40,11 @@ def check_gcp_shielded_vm(resource_type: str, props: Props, ctx: Context) -> Ite
 
 def check_azure_trusted_launch(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
     base = "virtualMachineProfile.securityProfile" if resource_type == AZ_VMSS else "securityProfile"
-    profile: Any = dig(props, "virtualMachineProfile", "securityProfile") if resource_type == AZ_VMSS else get(props, "securityProfile")
+    profile: Any = (
+        dig(props, "virtualMachineProfile", "securityProfile")
+        if resource_type == AZ_VMSS
+        else get(props, "securityProfile")
+    )
     allowed = list(ctx["securityTypes"])
     if profile is None:
         yield f"{base} is not set (a standard VM without Secure Boot or vTPM); set securityType to one of {allowed}"

@@ -10,16 +10,50 @@ required there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
-from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, exact_false, is_map, truthy
+from ..framework import (
+    ADVISORY,
+    Context,
+    Knob,
+    Props,
+    Rule,
+    StackResource,
+    StackRule,
+    as_list,
+    exact_false,
+    is_map,
+    truthy,
+)
 from ..shapes import get, is_set, show, text
 from ..tokens import (
-    AWS_ELB, AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_LBS, AWS_LOG_GROUP, AWS_METRIC_ALARM, AWS_SNS_TOPIC, AWS_SPOT_INSTANCE,
-    AZ_ACTION_GROUPS, AZ_APPGW, AZ_LB, AZ_METRIC_ALERTS, AZ_VM, AZ_VMSS, AZ_WORKSPACE, GCP_ALERT_POLICY, GCP_BACKEND,
-    GCP_FOLDER_BUCKET_CONFIG, GCP_FORWARDING_RULE, GCP_GLOBAL_FORWARDING_RULE, GCP_INSTANCE, GCP_INSTANCE_FROM_TEMPLATE,
-    GCP_NOTIFICATION_CHANNEL, GCP_ORGANIZATION_BUCKET_CONFIG, GCP_PROJECT_BUCKET_CONFIG, GCP_REGION_BACKEND,
+    AWS_ELB,
+    AWS_INSTANCE,
+    AWS_LAUNCH_TEMPLATE,
+    AWS_LBS,
+    AWS_LOG_GROUP,
+    AWS_METRIC_ALARM,
+    AWS_SNS_TOPIC,
+    AWS_SPOT_INSTANCE,
+    AZ_ACTION_GROUPS,
+    AZ_APPGW,
+    AZ_LB,
+    AZ_METRIC_ALERTS,
+    AZ_VM,
+    AZ_VMSS,
+    AZ_WORKSPACE,
+    GCP_ALERT_POLICY,
+    GCP_BACKEND,
+    GCP_FOLDER_BUCKET_CONFIG,
+    GCP_FORWARDING_RULE,
+    GCP_GLOBAL_FORWARDING_RULE,
+    GCP_INSTANCE,
+    GCP_INSTANCE_FROM_TEMPLATE,
+    GCP_NOTIFICATION_CHANNEL,
+    GCP_ORGANIZATION_BUCKET_CONFIG,
+    GCP_PROJECT_BUCKET_CONFIG,
+    GCP_REGION_BACKEND,
 )
 
 AWS_ASG = "aws:autoscaling/group:Group"
@@ -42,7 +76,7 @@ GCP_SINKS = (
 )
 
 #: Per cloud: (load balancer types, log sink types, what a sink is called).
-LB_TYPES = {"aws": AWS_LBS + (AWS_ELB,), "azure": (AZ_APPGW, AZ_LB), "gcp": GCP_LBS}
+LB_TYPES = {"aws": (*AWS_LBS, AWS_ELB), "azure": (AZ_APPGW, AZ_LB), "gcp": GCP_LBS}
 SINK_TYPES = {
     "aws": ((AWS_LOG_GROUP,), "a CloudWatch log group"),
     "azure": ((AZ_WORKSPACE,), "a Log Analytics workspace"),
@@ -79,11 +113,22 @@ def check_alert_channel(resources: Sequence[StackResource], ctx: Context) -> Ite
         if cloud == "aws":
             if not _of(resources, (AWS_SNS_TOPIC,)):
                 yield (where + "no SNS topic for alarms; add an aws.sns.Topic with a subscription", lbs[0].urn)
-            elif not [s for s in _of(resources, (AWS_SUBSCRIPTION,)) if is_set(s.props, "topic") and is_set(s.props, "endpoint")]:
-                yield (where + "its SNS topic has no subscription, so alarms reach nobody; add an aws.sns.TopicSubscription", lbs[0].urn)
+            elif not [
+                s
+                for s in _of(resources, (AWS_SUBSCRIPTION,))
+                if is_set(s.props, "topic") and is_set(s.props, "endpoint")
+            ]:
+                yield (
+                    where
+                    + "its SNS topic has no subscription, so alarms reach nobody; add an aws.sns.TopicSubscription",
+                    lbs[0].urn,
+                )
         elif cloud == "azure":
             if not [g for g in _of(resources, AZ_ACTION_GROUPS) if not exact_false(get(g.props, "enabled"))]:
-                yield (where + "no enabled action group; add an azure-native monitor ActionGroup with a receiver", lbs[0].urn)
+                yield (
+                    where + "no enabled action group; add an azure-native monitor ActionGroup with a receiver",
+                    lbs[0].urn,
+                )
         elif cloud == "gcp":
             if not [c for c in _of(resources, (GCP_NOTIFICATION_CHANNEL,)) if not exact_false(get(c.props, "enabled"))]:
                 yield (where + "no enabled notification channel; add a gcp.monitoring.NotificationChannel", lbs[0].urn)
@@ -161,7 +206,12 @@ def _aws_alarms(resources: Sequence[StackResource], ctx: Context) -> Iterator[tu
     needs = [
         (instances, "awsCpuMetrics", "InstanceId", "a CPU alarm (dimension InstanceId) per instance"),
         (instances, "awsStatusMetrics", "InstanceId", "a status-check alarm (dimension InstanceId) per instance"),
-        (groups, "awsCpuMetrics", "AutoScalingGroupName", "a CPU alarm (dimension AutoScalingGroupName) per auto scaling group"),
+        (
+            groups,
+            "awsCpuMetrics",
+            "AutoScalingGroupName",
+            "a CPU alarm (dimension AutoScalingGroupName) per auto scaling group",
+        ),
         (http_lbs, "aws5xxMetrics", None, "a 5xx alarm per HTTP load balancer"),
         (balanced, "awsUnhealthyMetrics", None, "an unhealthy-host alarm per load balancer"),
     ]
@@ -183,7 +233,10 @@ def _gcp_alerts(resources: Sequence[StackResource], ctx: Context) -> Iterator[tu
 
     vms, lbs = _of(resources, GCP_VMS), _of(resources, GCP_LBS)
     if vms and not present("gcpCpuMetrics"):
-        yield (f"baseline alarms missing: no alert policy on VM CPU ({list(ctx['gcpCpuMetrics'])}); add one", vms[0].urn)
+        yield (
+            f"baseline alarms missing: no alert policy on VM CPU ({list(ctx['gcpCpuMetrics'])}); add one",
+            vms[0].urn,
+        )
     if lbs and not present("gcpLbErrorMetrics"):
         yield (
             f"baseline alarms missing: no alert policy on load balancer errors ({list(ctx['gcpLbErrorMetrics'])}, "
@@ -298,7 +351,9 @@ RULES: list[Rule | StackRule] = [
                 ["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "HTTPCode_Backend_5XX"],
                 "AWS metric names that count as a load balancer 5xx alarm",
             ),
-            "awsUnhealthyMetrics": _names(["UnHealthyHostCount"], "AWS metric names that count as an unhealthy-host alarm"),
+            "awsUnhealthyMetrics": _names(
+                ["UnHealthyHostCount"], "AWS metric names that count as an unhealthy-host alarm"
+            ),
             "gcpCpuMetrics": _names(
                 ["compute.googleapis.com/instance/cpu/utilization"], "GCP metric types that count as a VM CPU alert"
             ),
@@ -312,13 +367,19 @@ RULES: list[Rule | StackRule] = [
                 "GCP metric types that count as a load balancer error alert",
             ),
             "azureCpuMetrics": _names(["Percentage CPU"], "Azure metric names that count as a VM CPU alert"),
-            "azureStatusMetrics": _names(["VmAvailabilityMetric"], "Azure metric names that count as a VM availability alert"),
+            "azureStatusMetrics": _names(
+                ["VmAvailabilityMetric"], "Azure metric names that count as a VM availability alert"
+            ),
             "azureAppGwErrorMetrics": _names(
                 ["ResponseStatus", "BackendResponseStatus", "FailedRequests", "Failed Requests"],
                 "Azure metric names that count as an application gateway error alert",
             ),
-            "azureAppGwUnhealthyMetrics": _names(["UnhealthyHostCount"], "Azure metric names that count as an unhealthy-host alert"),
-            "azureLbUnhealthyMetrics": _names(["DipAvailability"], "Azure metric names that count as a load balancer health alert"),
+            "azureAppGwUnhealthyMetrics": _names(
+                ["UnhealthyHostCount"], "Azure metric names that count as an unhealthy-host alert"
+            ),
+            "azureLbUnhealthyMetrics": _names(
+                ["DipAvailability"], "Azure metric names that count as a load balancer health alert"
+            ),
         },
         catalogue=("O2",),
     ),
@@ -344,7 +405,8 @@ RULES: list[Rule | StackRule] = [
         level=ADVISORY,
         knobs={
             "agentTypes": _names(
-                ["AzureMonitorLinuxAgent", "AzureMonitorWindowsAgent"], "VM extension types that count as the monitoring agent"
+                ["AzureMonitorLinuxAgent", "AzureMonitorWindowsAgent"],
+                "VM extension types that count as the monitoring agent",
             )
         },
         catalogue=("O2",),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, is_map, truthy
 from ..shapes import entries, has_text, is_application_lb, ref_name
@@ -18,7 +18,10 @@ GCP_HTTPS_PROXIES = (
     "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy",
     "gcp:compute/targetSSLProxy:TargetSSLProxy",
 )
-GCP_HTTP_PROXIES = ("gcp:compute/targetHttpProxy:TargetHttpProxy", "gcp:compute/regionTargetHttpProxy:RegionTargetHttpProxy")
+GCP_HTTP_PROXIES = (
+    "gcp:compute/targetHttpProxy:TargetHttpProxy",
+    "gcp:compute/regionTargetHttpProxy:RegionTargetHttpProxy",
+)
 GCP_URL_MAPS = ("gcp:compute/uRLMap:URLMap", "gcp:compute/regionUrlMap:RegionUrlMap")
 
 #: ALB TLS 1.3 policies (classic and post-quantum 2025-09), names from the ALB security policy docs.
@@ -132,7 +135,7 @@ def check_https_only(resource_type: str, props: Props, ctx: Context) -> Iterator
         yield from _appgw_https_only(props, ctx)
 
 
-def _url_map_redirect_problem(props: Props) -> Optional[str]:
+def _url_map_redirect_problem(props: Props) -> str | None:
     if not truthy(dig(props, "defaultUrlRedirect", "httpsRedirect")):
         return "defaultUrlRedirect.httpsRedirect is not true"
     for key in ("defaultService", "hostRules", "pathMatchers", "defaultRouteAction"):
@@ -141,7 +144,9 @@ def _url_map_redirect_problem(props: Props) -> Optional[str]:
     return None
 
 
-def check_gcp_http_proxy_redirects(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Optional[str]]]:
+def check_gcp_http_proxy_redirects(
+    resources: Sequence[StackResource], ctx: Context
+) -> Iterator[tuple[str, str | None]]:
     """Every GCP target HTTP proxy uses a redirect-only URL map (HTTP -> HTTPS).
 
     The proxy names its URL map by ID/self link (``.../urlMaps/<name>``); it is matched to a URL map
@@ -154,17 +159,26 @@ def check_gcp_http_proxy_redirects(resources: Sequence[StackResource], ctx: Cont
             continue
         ref = proxy.props.get("urlMap")
         if not has_text(ref):
-            yield (f"HTTP proxy {proxy.name} has no urlMap; cannot verify it only redirects to HTTPS (failing closed)", proxy.urn)
+            yield (
+                f"HTTP proxy {proxy.name} has no urlMap; cannot verify it only redirects to HTTPS (failing closed)",
+                proxy.urn,
+            )
             continue
         found = [m for m in maps if ref_name(ref) == str(m.props.get("name") or m.name)]
         if not found:
             found = [m for m in maps if ref in (m.props.get("selfLink"), m.props.get("id"))]
         if not found:
-            yield (f"HTTP proxy {proxy.name} uses URL map {ref_name(ref)!r}, which is not in the stack; cannot verify it only redirects to HTTPS (failing closed)", proxy.urn)
+            yield (
+                f"HTTP proxy {proxy.name} uses URL map {ref_name(ref)!r}, which is not in the stack; cannot verify it only redirects to HTTPS (failing closed)",
+                proxy.urn,
+            )
             continue
         problem = _url_map_redirect_problem(found[0].props)
         if problem:
-            yield (f"HTTP proxy {proxy.name} serves plain HTTP: its URL map {found[0].name} is not redirect-only ({problem}); use a URL map with only defaultUrlRedirect.httpsRedirect=true", proxy.urn)
+            yield (
+                f"HTTP proxy {proxy.name} serves plain HTTP: its URL map {found[0].name} is not redirect-only ({problem}); use a URL map with only defaultUrlRedirect.httpsRedirect=true",
+                proxy.urn,
+            )
 
 
 # --- T3: TLS 1.2+ policies -----------------------------------------------------------------------
@@ -181,7 +195,7 @@ def _aws_tls_policy(props: Props, ctx: Context) -> Iterator[str]:
         yield f"sslPolicy {policy!r} is not allowed; use one of {allowed}"
 
 
-def _appgw_policy_problem(where: str, policy: Any, ctx: Context) -> Optional[str]:
+def _appgw_policy_problem(where: str, policy: Any, ctx: Context) -> str | None:
     predefined = list(ctx["azurePredefinedPolicies"])
     versions = list(ctx["azureMinProtocolVersions"])
     if not is_map(policy):
@@ -259,7 +273,11 @@ def check_gcp_proxy_ssl_policy(resource_type: str, props: Props, ctx: Context) -
 
 
 def check_acm_managed_dns(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
-    if props.get("certificateBody") is not None or props.get("privateKey") is not None or props.get("privateKeyWo") is not None:
+    if (
+        props.get("certificateBody") is not None
+        or props.get("privateKey") is not None
+        or props.get("privateKeyWo") is not None
+    ):
         yield "the certificate is imported (certificateBody/privateKey), so ACM never renews it; request an ACM certificate with validationMethod DNS"
         return
     if has_text(props.get("certificateAuthorityArn")):
@@ -306,9 +324,21 @@ RULES: list[Rule | StackRule] = [
         clouds=("aws", "azure"),
         resource_types=(*AWS_LISTENERS, AZ_APPGW),
         check=check_https_only,
-        knobs={"allowedPlaintextProtocols": Knob(_STRINGS, [], "non-HTTP plaintext listener protocols to allow (e.g. TCP for an NLB)")},
+        knobs={
+            "allowedPlaintextProtocols": Knob(
+                _STRINGS, [], "non-HTTP plaintext listener protocols to allow (e.g. TCP for an NLB)"
+            )
+        },
         catalogue=("T1", "T2"),
-        peers=("CKV_AWS_2", "CKV2_AWS_20", "CKV_AZURE_217", "AVD-AWS-0054", "nag:ALBHttpToHttpsRedirection", "PSR:AppGw.UseHTTPS", "pc:aws-lb-listener-disallow-unencrypted-traffic"),
+        peers=(
+            "CKV_AWS_2",
+            "CKV2_AWS_20",
+            "CKV_AZURE_217",
+            "AVD-AWS-0054",
+            "nag:ALBHttpToHttpsRedirection",
+            "PSR:AppGw.UseHTTPS",
+            "pc:aws-lb-listener-disallow-unencrypted-traffic",
+        ),
     ),
     StackRule(
         name="transport-gcp-http-proxy-redirects",
@@ -328,14 +358,30 @@ RULES: list[Rule | StackRule] = [
         check=check_tls_policy,
         knobs={
             "awsSslPolicies": Knob(_STRINGS, DEFAULT_AWS_SSL_POLICIES, "allowed ELB sslPolicy names"),
-            "azurePredefinedPolicies": Knob(_STRINGS, ["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"], "allowed Application Gateway predefined policies"),
-            "azureMinProtocolVersions": Knob(_STRINGS, ["TLSv1_2", "TLSv1_3"], "allowed minProtocolVersion for Custom/CustomV2 AppGw policies"),
+            "azurePredefinedPolicies": Knob(
+                _STRINGS,
+                ["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"],
+                "allowed Application Gateway predefined policies",
+            ),
+            "azureMinProtocolVersions": Knob(
+                _STRINGS, ["TLSv1_2", "TLSv1_3"], "allowed minProtocolVersion for Custom/CustomV2 AppGw policies"
+            ),
             "gcpMinTlsVersions": Knob(_STRINGS, ["TLS_1_2", "TLS_1_3"], "allowed GCP SSL policy minTlsVersion"),
             "gcpProfiles": Knob(_STRINGS, ["MODERN", "RESTRICTED", "CUSTOM"], "allowed GCP SSL policy profiles"),
-            "gcpCustomFeatures": Knob(_STRINGS, DEFAULT_GCP_CUSTOM_FEATURES, "cipher suites a CUSTOM GCP SSL policy may enable"),
+            "gcpCustomFeatures": Knob(
+                _STRINGS, DEFAULT_GCP_CUSTOM_FEATURES, "cipher suites a CUSTOM GCP SSL policy may enable"
+            ),
         },
         catalogue=("T3",),
-        peers=("CKV_AWS_103", "CKV2_AWS_74", "CKV_AZURE_218", "CKV_GCP_4", "AVD-AWS-0047", "AVD-GCP-0039", "PSR:AppGw.SSLPolicy"),
+        peers=(
+            "CKV_AWS_103",
+            "CKV2_AWS_74",
+            "CKV_AZURE_218",
+            "CKV_GCP_4",
+            "AVD-AWS-0047",
+            "AVD-GCP-0039",
+            "PSR:AppGw.SSLPolicy",
+        ),
     ),
     Rule(
         name="transport-gcp-https-proxy-ssl-policy",

@@ -6,11 +6,22 @@ name): dev stacks usually run without a WAF to save cost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Callable, Iterator, Optional
+from collections.abc import Callable, Iterator, Sequence
 
 from ..framework import (
-    ADVISORY, PROD_STACKS_KNOB, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, is_map, is_prod, truthy,
+    ADVISORY,
+    PROD_STACKS_KNOB,
+    Context,
+    Knob,
+    Props,
+    Rule,
+    StackResource,
+    StackRule,
+    as_list,
+    dig,
+    is_map,
+    is_prod,
+    truthy,
 )
 from ..shapes import entries, has_text, is_application_lb, parsed_json
 from ..tokens import AWS_LBS, AZ_APPGW, GCP_BACKEND, GCP_REGION_BACKEND
@@ -23,10 +34,11 @@ AWS_WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfigu
 AZ_WAF_POLICY = "azure-native:network:WebApplicationFirewallPolicy"
 GCP_SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
 
+
 def _match_by_arn(
     targets: list[StackResource],
     companions: list[StackResource],
-    arn_path_of: Callable[[StackResource], Optional[str]],
+    arn_path_of: Callable[[StackResource], str | None],
     kind_marker: str,
 ) -> list[StackResource]:
     """Targets that no companion's `resourceArn` references.
@@ -62,23 +74,22 @@ def _match_by_arn(
             leftover.append(t)
     # Fallback: an association of the right kind we could not attribute may be this target's.
     spare = [r for r in unused if kind_marker in r]
-    return missing + leftover[len(spare):]
+    return missing + leftover[len(spare) :]
 
 
 # --- W1: public load balancers have a WAF --------------------------------------------------------
 
 
-def _alb_arn_path(lb: StackResource) -> Optional[str]:
+def _alb_arn_path(lb: StackResource) -> str | None:
     name = lb.props.get("name")
     return f"loadbalancer/app/{name}/" if has_text(name) else None
 
 
-def check_alb_web_acl(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Optional[str]]]:
+def check_alb_web_acl(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, str | None]]:
     if not is_prod(ctx):
         return
     public = [
-        r for r in resources
-        if r.type in AWS_LBS and is_application_lb(r.props) and not truthy(r.props.get("internal"))
+        r for r in resources if r.type in AWS_LBS and is_application_lb(r.props) and not truthy(r.props.get("internal"))
     ]
     if not public:
         return
@@ -124,7 +135,7 @@ def check_public_frontend_waf(resource_type: str, props: Props, ctx: Context) ->
 # --- W2: prevention mode, managed rules, logging -------------------------------------------------
 
 
-def _aws_managed_groups(props: Props) -> tuple[list[tuple[str, bool]], Optional[str]]:
+def _aws_managed_groups(props: Props) -> tuple[list[tuple[str, bool]], str | None]:
     """``(name, count_only)`` of the web ACL's managed rule groups, or an error message."""
     out: list[tuple[str, bool]] = []
     raw = props.get("ruleJson")
@@ -202,12 +213,12 @@ def check_waf_rules(resource_type: str, props: Props, ctx: Context) -> Iterator[
         yield from _gcp_security_policy(props, ctx)
 
 
-def _acl_arn_path(acl: StackResource) -> Optional[str]:
+def _acl_arn_path(acl: StackResource) -> str | None:
     name = acl.props.get("name")
     return f"/webacl/{name}/" if has_text(name) else None
 
 
-def check_web_acl_logging(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Optional[str]]]:
+def check_web_acl_logging(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, str | None]]:
     if not is_prod(ctx):
         return
     acls = [r for r in resources if r.type == AWS_WEB_ACL]
@@ -262,7 +273,14 @@ RULES: list[Rule | StackRule] = [
             ),
         },
         catalogue=("W2",),
-        peers=("CKV_AZURE_122", "CKV_AZURE_135", "CKV_AWS_192", "CKV_GCP_73", "PSR:AppGw.Prevention", "PSR:AppGw.OWASP"),
+        peers=(
+            "CKV_AZURE_122",
+            "CKV_AZURE_135",
+            "CKV_AWS_192",
+            "CKV_GCP_73",
+            "PSR:AppGw.Prevention",
+            "PSR:AppGw.OWASP",
+        ),
     ),
     StackRule(
         name="waf-web-acl-logging",

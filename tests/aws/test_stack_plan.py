@@ -12,15 +12,23 @@ from tools.mocks import Plan
 
 TAGGABLE_EXCEPTIONS = {
     # Types whose AWS API has no tags.
-    "aws:kms/alias:Alias", "aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation",
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicy:RolePolicy",
-    "aws:lb/targetGroupAttachment:TargetGroupAttachment", "aws:route53/record:Record",
-    "aws:acm/certificateValidation:CertificateValidation", "aws:sns/topicSubscription:TopicSubscription",
-    "aws:sns/topicPolicy:TopicPolicy", "aws:s3/bucketPolicy:BucketPolicy",
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:kms/alias:Alias",
+    "aws:ec2/route:Route",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment",
+    "aws:route53/record:Record",
+    "aws:acm/certificateValidation:CertificateValidation",
+    "aws:sns/topicSubscription:TopicSubscription",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+    "aws:wafv2/webAclAssociation:WebAclAssociation",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
     "pulumi:providers:aws",
 }
 
@@ -62,7 +70,9 @@ def test_root_volume_is_gp3_encrypted_with_the_vm_key(dev_plan):
 
 
 def test_instance_role_has_only_ssm_and_cloudwatch_agent_policies(dev_plan):
-    arns = sorted(a.properties["policyArn"] for a in dev_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"))
+    arns = sorted(
+        a.properties["policyArn"] for a in dev_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    )
     assert arns == [
         "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
         "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
@@ -127,10 +137,17 @@ def test_ami_is_looked_up_and_not_replaced_on_change_unless_pinned(dev_plan):
 
 
 def test_security_groups_never_open_admin_ports_and_app_port_only_from_lb(dev_plan):
-    rules = {r.name: r.properties for r in dev_plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")}
+    rules = {
+        r.name: r.properties for r in dev_plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    }
     assert set(rules) == {"appstack-firewall-lb-https-0", "appstack-firewall-lb-http-0", "appstack-firewall-vm-app"}
     https = rules["appstack-firewall-lb-https-0"]
-    assert (https["fromPort"], https["toPort"], https["ipProtocol"], https["cidrIpv4"]) == (443, 443, "tcp", "0.0.0.0/0")
+    assert (https["fromPort"], https["toPort"], https["ipProtocol"], https["cidrIpv4"]) == (
+        443,
+        443,
+        "tcp",
+        "0.0.0.0/0",
+    )
     app = rules["appstack-firewall-vm-app"]
     assert (app["fromPort"], app["toPort"], app["ipProtocol"]) == (8080, 8080, "tcp")
     assert "cidrIpv4" not in app and "cidrIpv6" not in app
@@ -140,17 +157,30 @@ def test_security_groups_never_open_admin_ports_and_app_port_only_from_lb(dev_pl
 
 def test_ssh_opens_only_from_admin_cidrs_when_enabled():
     plan = plan_of("dev", ["access.ssh=true"])
-    ssh = [r.properties for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-           if r.properties["fromPort"] <= 22 <= r.properties["toPort"]]
+    ssh = [
+        r.properties
+        for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.properties["fromPort"] <= 22 <= r.properties["toPort"]
+    ]
     assert len(ssh) == 1
-    assert (ssh[0]["cidrIpv4"], ssh[0]["fromPort"], ssh[0]["toPort"], ssh[0]["ipProtocol"]) == ("203.0.113.0/24", 22, 22, "tcp")
+    assert (ssh[0]["cidrIpv4"], ssh[0]["fromPort"], ssh[0]["toPort"], ssh[0]["ipProtocol"]) == (
+        "203.0.113.0/24",
+        22,
+        22,
+        "tcp",
+    )
     assert ssh[0]["securityGroupId"] == plan.named("appstack-firewall-vm").id
 
 
 def test_vm_egress_is_https_only(dev_plan):
     egress = {r.name: r.properties for r in dev_plan.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")}
-    assert {(p["fromPort"], p["toPort"], p["ipProtocol"]) for p in egress.values()} == {(443, 443, "tcp"), (8080, 8080, "tcp")}
-    assert egress["appstack-firewall-lb-to-app"]["referencedSecurityGroupId"] == dev_plan.named("appstack-firewall-vm").id
+    assert {(p["fromPort"], p["toPort"], p["ipProtocol"]) for p in egress.values()} == {
+        (443, 443, "tcp"),
+        (8080, 8080, "tcp"),
+    }
+    assert (
+        egress["appstack-firewall-lb-to-app"]["referencedSecurityGroupId"] == dev_plan.named("appstack-firewall-vm").id
+    )
     assert egress["appstack-firewall-vm-https-0"]["cidrIpv4"] == "0.0.0.0/0"
 
 
@@ -192,8 +222,13 @@ def test_alb_drops_invalid_headers_and_logs_access(dev_plan):
 
 def test_access_log_bucket_is_private_sse_s3_tls_only_with_elb_grant_and_expiry(dev_plan):
     pab = dev_plan.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0].properties
-    assert {k: pab[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")} == {
-        "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True,
+    assert {
+        k: pab[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    } == {
+        "blockPublicAcls": True,
+        "blockPublicPolicy": True,
+        "ignorePublicAcls": True,
+        "restrictPublicBuckets": True,
     }
     sse = dev_plan.of_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0]
     assert sse.properties["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
@@ -275,8 +310,12 @@ def test_every_alarm_has_actions_and_status_checks_recover(dev_plan):
     topic_arn = "arn:aws:sns:eu-west-1:123456789012:appstack-monitoring-alerts"
     alarms = {a.name: a.properties for a in dev_plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
     assert set(alarms) == {
-        "appstack-monitoring-cpu-0", "appstack-monitoring-system-check-0", "appstack-monitoring-instance-check-0",
-        "appstack-monitoring-lb-5xx", "appstack-monitoring-target-5xx", "appstack-monitoring-unhealthy-hosts",
+        "appstack-monitoring-cpu-0",
+        "appstack-monitoring-system-check-0",
+        "appstack-monitoring-instance-check-0",
+        "appstack-monitoring-lb-5xx",
+        "appstack-monitoring-target-5xx",
+        "appstack-monitoring-unhealthy-hosts",
         "appstack-monitoring-response-time",
     }
     for a in alarms.values():
@@ -305,16 +344,31 @@ def test_every_resource_is_parented_under_a_component(dev_plan):
     assert [r.type for r in top] == ["appstack:aws:AppStack"]
     for r in dev_plan.resources:
         if r.custom and r.type != "pulumi:providers:aws":
-            assert r.name.startswith(("appstack-logs-", "appstack-network-", "appstack-firewall-", "appstack-vm-",
-                                      "appstack-lb-", "appstack-monitoring-")), r.name
+            assert r.name.startswith(
+                (
+                    "appstack-logs-",
+                    "appstack-network-",
+                    "appstack-firewall-",
+                    "appstack-vm-",
+                    "appstack-lb-",
+                    "appstack-monitoring-",
+                )
+            ), r.name
 
 
 def test_component_type_tokens_are_stable(dev_plan):
     tokens = sorted(r.type for r in dev_plan.resources if not r.custom)
-    assert tokens == sorted([
-        "appstack:aws:AppStack", "appstack:aws:LogSink", "appstack:aws:Network", "appstack:aws:Firewall",
-        "appstack:aws:Vm", "appstack:aws:LoadBalancer", "appstack:aws:Monitoring",
-    ])
+    assert tokens == sorted(
+        [
+            "appstack:aws:AppStack",
+            "appstack:aws:LogSink",
+            "appstack:aws:Network",
+            "appstack:aws:Firewall",
+            "appstack:aws:Vm",
+            "appstack:aws:LoadBalancer",
+            "appstack:aws:Monitoring",
+        ]
+    )
 
 
 def test_stack_outputs_have_the_cloud_neutral_names(dev_plan):

@@ -4,7 +4,8 @@ mutated copies of compliant baseline props."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from pulumi_policy.proxy import (  # noqa: F401  (re-exported for tests)
     UNKNOWN_ARRAY_VALUE,
@@ -31,7 +32,7 @@ def violations(
     name: str,
     type_: str,
     props: Mapping[str, Any],
-    config: Optional[Mapping[str, Any]] = None,
+    config: Mapping[str, Any] | None = None,
     stack: str = "dev",
     dry_run: bool = True,
     resource_name: str = "res",
@@ -45,10 +46,12 @@ def violations(
 
 def stack_violations(
     name: str, resources: list[tuple[str, str, Mapping[str, Any]]], config=None, stack="dev", dry_run=True
-) -> list[tuple[str, Optional[str]]]:
+) -> list[tuple[str, str | None]]:
     """Violations of stack rule `name` for ``(type, name, props)`` resources."""
     res = [
-        StackResource(type=t, name=n, urn=f"urn:pulumi:{stack}::appstack::{t}::{n}", props=unknown_checking_proxy(dict(p)))
+        StackResource(
+            type=t, name=n, urn=f"urn:pulumi:{stack}::appstack::{t}::{n}", props=unknown_checking_proxy(dict(p))
+        )
         for t, n, p in resources
     ]
     return run_stack_rule(rule(name), res, config, stack, dry_run)

@@ -168,14 +168,32 @@ def test_passes_for_compliant_baseline(name, type_, props):
 
 
 A1_CASES = [
-    ("password_auth_enabled", VM, set_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), False), "False"),
-    ("password_auth_string_false", VM, set_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), "false"), "'false'"),
-    ("password_auth_missing", VM, delete_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication")), "not set"),
+    (
+        "password_auth_enabled",
+        VM,
+        set_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), False),
+        "False",
+    ),
+    (
+        "password_auth_string_false",
+        VM,
+        set_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), "false"),
+        "'false'",
+    ),
+    (
+        "password_auth_missing",
+        VM,
+        delete_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication")),
+        "not set",
+    ),
     ("linux_configuration_missing", VM, delete_at(("osProfile", "linuxConfiguration")), "not set"),
     ("os_profile_missing", VM, delete_at(("osProfile",)), "missing"),
-    ("vmss_password_auth_enabled", VMSS,
-     set_at(("virtualMachineProfile", "osProfile", "linuxConfiguration", "disablePasswordAuthentication"), False),
-     "virtualMachineProfile.osProfile"),
+    (
+        "vmss_password_auth_enabled",
+        VMSS,
+        set_at(("virtualMachineProfile", "osProfile", "linuxConfiguration", "disablePasswordAuthentication"), False),
+        "virtualMachineProfile.osProfile",
+    ),
     ("vmss_profile_missing", VMSS, delete_at(("virtualMachineProfile",)), "missing"),
 ]
 
@@ -195,19 +213,32 @@ def test_fails_when_admin_password_set_and_never_echoes_it(value):
 
 
 def test_passes_when_vm_is_windows():
-    props = changed(AZURE_VM, all_of(delete_at(("osProfile", "linuxConfiguration")), set_at(("osProfile", "adminPassword"), "x"),
-                                  set_at(("osProfile", "windowsConfiguration"), {"provisionVMAgent": True})))
+    props = changed(
+        AZURE_VM,
+        all_of(
+            delete_at(("osProfile", "linuxConfiguration")),
+            set_at(("osProfile", "adminPassword"), "x"),
+            set_at(("osProfile", "windowsConfiguration"), {"provisionVMAgent": True}),
+        ),
+    )
     assert violations(NO_PASSWORD, VM, props) == []
     assert violations(SSH_KEY, VM, props) == []
 
 
 def test_passes_when_os_disk_is_attached():
-    props = changed(AZURE_VM, all_of(delete_at(("osProfile",)), set_at(("storageProfile", "osDisk", "createOption"), "Attach")))
+    props = changed(
+        AZURE_VM, all_of(delete_at(("osProfile",)), set_at(("storageProfile", "osDisk", "createOption"), "Attach"))
+    )
     assert violations(NO_PASSWORD, VM, props) == []
 
 
 def test_unknown_disable_password_raises_in_preview_and_fails_on_up():
-    props = changed(AZURE_VM, set_at(("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"))
+    props = changed(
+        AZURE_VM,
+        set_at(
+            ("osProfile", "linuxConfiguration", "disablePasswordAuthentication"), "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"
+        ),
+    )
     with pytest.raises(UnknownValueError):
         violations(NO_PASSWORD, VM, props)
     assert len(violations(NO_PASSWORD, VM, props, dry_run=False)) == 1
@@ -227,7 +258,9 @@ def test_fails_closed_when_os_profile_is_malformed():
     [
         delete_at(("osProfile", "linuxConfiguration", "ssh")),
         set_at(("osProfile", "linuxConfiguration", "ssh", "publicKeys"), []),
-        set_at(("osProfile", "linuxConfiguration", "ssh", "publicKeys"), [{"path": "/home/appadmin/.ssh/authorized_keys"}]),
+        set_at(
+            ("osProfile", "linuxConfiguration", "ssh", "publicKeys"), [{"path": "/home/appadmin/.ssh/authorized_keys"}]
+        ),
     ],
     ids=["ssh_missing", "no_keys", "key_without_data"],
 )
@@ -274,10 +307,21 @@ def test_passes_when_key_pair_without_instance_profile():
 BAD_SNIPPETS = [
     ("user_data_permits_root_login", "PermitRootLogin yes", "PermitRootLogin yes"),
     ("echo_appends_permit_root_login", 'echo "PermitRootLogin yes" >> /etc/ssh/sshd_config', "PermitRootLogin yes"),
-    ("sed_replaces_with_root_login", "sed -i 's/^#\\?PermitRootLogin.*/PermitRootLogin yes/' /etc/ssh/sshd_config", "PermitRootLogin yes"),
-    ("sed_turns_password_auth_on", "sed -i 's/^PasswordAuthentication no/PasswordAuthentication yes/' /etc/ssh/sshd_config",
-     "PasswordAuthentication yes"),
-    ("sed_change_command", "sed -i '/^PermitRootLogin/c\\PermitRootLogin yes' /etc/ssh/sshd_config", "PermitRootLogin yes"),
+    (
+        "sed_replaces_with_root_login",
+        "sed -i 's/^#\\?PermitRootLogin.*/PermitRootLogin yes/' /etc/ssh/sshd_config",
+        "PermitRootLogin yes",
+    ),
+    (
+        "sed_turns_password_auth_on",
+        "sed -i 's/^PasswordAuthentication no/PasswordAuthentication yes/' /etc/ssh/sshd_config",
+        "PasswordAuthentication yes",
+    ),
+    (
+        "sed_change_command",
+        "sed -i '/^PermitRootLogin/c\\PermitRootLogin yes' /etc/ssh/sshd_config",
+        "PermitRootLogin yes",
+    ),
     ("sed_append_command", "sed -i '$a PasswordAuthentication yes' /etc/ssh/sshd_config", "PasswordAuthentication yes"),
     ("sshd_option_equals", "/usr/sbin/sshd -o PermitRootLogin=yes", "PermitRootLogin yes"),
     ("password_authentication_yes", "PasswordAuthentication yes", "PasswordAuthentication yes"),
@@ -303,13 +347,26 @@ BAD_CLOUD_INIT = [
     ("cloud_init_ssh_pwauth_true", CLOUD_INIT.replace("ssh_pwauth: false", "ssh_pwauth: true"), "ssh_pwauth"),
     ("cloud_init_ssh_pwauth_yes", CLOUD_INIT.replace("ssh_pwauth: false", "ssh_pwauth: yes"), "ssh_pwauth"),
     ("cloud_init_ssh_pwauth_quoted", CLOUD_INIT.replace("ssh_pwauth: false", 'ssh_pwauth: "true"'), "ssh_pwauth"),
-    ("cloud_init_chpasswd_root_list", CLOUD_INIT + "chpasswd:\n  expire: false\n  list: |\n    root:Sup3rSecret\n",
-     "never expires"),
-    ("cloud_init_chpasswd_root_users", CLOUD_INIT + "chpasswd:\n  users:\n    - name: root\n      password: Sup3rSecret\n      type: text\n",
-     "root password"),
-    ("cloud_init_user_lock_passwd_false", CLOUD_INIT + "users:\n  - name: ops\n    lock_passwd: false\n    plain_text_password: Sup3rSecret\n",
-     "lock_passwd"),
-    ("cloud_init_write_files_sshd", CLOUD_INIT.replace("      PermitRootLogin no\n", "      PermitRootLogin yes\n"), "PermitRootLogin"),
+    (
+        "cloud_init_chpasswd_root_list",
+        CLOUD_INIT + "chpasswd:\n  expire: false\n  list: |\n    root:Sup3rSecret\n",
+        "never expires",
+    ),
+    (
+        "cloud_init_chpasswd_root_users",
+        CLOUD_INIT + "chpasswd:\n  users:\n    - name: root\n      password: Sup3rSecret\n      type: text\n",
+        "root password",
+    ),
+    (
+        "cloud_init_user_lock_passwd_false",
+        CLOUD_INIT + "users:\n  - name: ops\n    lock_passwd: false\n    plain_text_password: Sup3rSecret\n",
+        "lock_passwd",
+    ),
+    (
+        "cloud_init_write_files_sshd",
+        CLOUD_INIT.replace("      PermitRootLogin no\n", "      PermitRootLogin yes\n"),
+        "PermitRootLogin",
+    ),
 ]
 
 
@@ -325,12 +382,27 @@ BAD = CLOUD_INIT.replace("ssh_pwauth: false", "ssh_pwauth: true")
 MIME = (
     'Content-Type: multipart/mixed; boundary="==B=="\nMIME-Version: 1.0\n\n--==B==\n'
     'Content-Type: text/cloud-config; charset="us-ascii"\nContent-Transfer-Encoding: base64\n\n'
-    + b64(BAD) + "\n--==B==--\n"
+    + b64(BAD)
+    + "\n--==B==--\n"
 )
 ENCODING_CASES = [
     ("user_data_plain", EC2, AWS_INSTANCE, ("userData",), BAD, "userData"),
-    ("user_data_base64_property", EC2, changed(AWS_INSTANCE, delete_at(("userData",))), ("userDataBase64",), b64(BAD), "userDataBase64"),
-    ("user_data_base64_gzip", EC2, changed(AWS_INSTANCE, delete_at(("userData",))), ("userDataBase64",), gz_b64(BAD), "userDataBase64"),
+    (
+        "user_data_base64_property",
+        EC2,
+        changed(AWS_INSTANCE, delete_at(("userData",))),
+        ("userDataBase64",),
+        b64(BAD),
+        "userDataBase64",
+    ),
+    (
+        "user_data_base64_gzip",
+        EC2,
+        changed(AWS_INSTANCE, delete_at(("userData",))),
+        ("userDataBase64",),
+        gz_b64(BAD),
+        "userDataBase64",
+    ),
     ("user_data_plain_but_base64_text", EC2, AWS_INSTANCE, ("userData",), b64(BAD), "userData"),
     ("user_data_mime_multipart", EC2, AWS_INSTANCE, ("userData",), MIME, "userData"),
     ("user_data_secret_wrapped", EC2, AWS_INSTANCE, ("userData",), secret(BAD), "userData"),
@@ -339,12 +411,39 @@ ENCODING_CASES = [
     ("launch_template_not_base64_read_as_plain", LT, AWS_LT, ("userData",), BAD, "userData"),
     ("azure_custom_data", VM, AZURE_VM, ("osProfile", "customData"), b64(BAD), "osProfile.customData"),
     ("azure_user_data", VM, AZURE_VM, ("userData",), b64(BAD), "userData"),
-    ("azure_vmss_custom_data", VMSS, AZURE_VMSS, ("virtualMachineProfile", "osProfile", "customData"), b64(BAD),
-     "virtualMachineProfile.osProfile.customData"),
-    ("azure_vmss_user_data", VMSS, AZURE_VMSS, ("virtualMachineProfile", "userData"), gz_b64(BAD), "virtualMachineProfile.userData"),
+    (
+        "azure_vmss_custom_data",
+        VMSS,
+        AZURE_VMSS,
+        ("virtualMachineProfile", "osProfile", "customData"),
+        b64(BAD),
+        "virtualMachineProfile.osProfile.customData",
+    ),
+    (
+        "azure_vmss_user_data",
+        VMSS,
+        AZURE_VMSS,
+        ("virtualMachineProfile", "userData"),
+        gz_b64(BAD),
+        "virtualMachineProfile.userData",
+    ),
     ("gcp_metadata_user_data", GCE, GCP_INSTANCE, ("metadata", "user-data"), BAD, "metadata.user-data"),
-    ("gcp_metadata_startup_script", TEMPLATE, GCP_TEMPLATE, ("metadata", "startup-script"), BAD, "metadata.startup-script"),
-    ("gcp_region_template_startup_script", REGION_TEMPLATE, GCP_TEMPLATE, ("metadataStartupScript",), BAD, "metadataStartupScript"),
+    (
+        "gcp_metadata_startup_script",
+        TEMPLATE,
+        GCP_TEMPLATE,
+        ("metadata", "startup-script"),
+        BAD,
+        "metadata.startup-script",
+    ),
+    (
+        "gcp_region_template_startup_script",
+        REGION_TEMPLATE,
+        GCP_TEMPLATE,
+        ("metadataStartupScript",),
+        BAD,
+        "metadataStartupScript",
+    ),
 ]
 
 
@@ -393,7 +492,10 @@ def test_unknown_unrelated_metadata_does_not_stop_oslogin_rule():
 
 @pytest.mark.parametrize(
     "type_,props",
-    [(EC2, changed(AWS_INSTANCE, set_at(("userData",), ["#cloud-config"]))), (GCE, changed(GCP_INSTANCE, set_at(("metadata",), "enable-oslogin=TRUE")))],
+    [
+        (EC2, changed(AWS_INSTANCE, set_at(("userData",), ["#cloud-config"]))),
+        (GCE, changed(GCP_INSTANCE, set_at(("metadata",), "enable-oslogin=TRUE"))),
+    ],
     ids=["user_data_is_list", "metadata_is_string"],
 )
 def test_fails_closed_when_boot_data_malformed(type_, props):
@@ -418,7 +520,12 @@ OSLOGIN_CASES = [
     ("oslogin_missing", GCE, changed(GCP_INSTANCE, delete_at(("metadata", "enable-oslogin"))), "not set"),
     ("oslogin_false", GCE, changed(GCP_INSTANCE, set_at(("metadata", "enable-oslogin"), "FALSE")), "FALSE"),
     ("metadata_missing", TEMPLATE, {"machineType": "e2-small"}, "not set"),
-    ("region_template_oslogin_false", REGION_TEMPLATE, changed(GCP_TEMPLATE, set_at(("metadata", "enable-oslogin"), "false")), "false"),
+    (
+        "region_template_oslogin_false",
+        REGION_TEMPLATE,
+        changed(GCP_TEMPLATE, set_at(("metadata", "enable-oslogin"), "false")),
+        "false",
+    ),
     ("project_metadata_turns_off", PROJECT_META, {"metadata": {"enable-oslogin": "FALSE"}}, "project metadata"),
     ("project_item_turns_off", PROJECT_ITEM, {"key": "enable-oslogin", "value": "false"}, "project metadata"),
 ]
@@ -488,15 +595,40 @@ FAKE_AKIA = "AKIA" + "IOSFODNN7EXAMPLE"
 PEM = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"
 
 KEY_CASES = [
-    ("aws_access_key_in_user_data", EC2, AWS_INSTANCE, ("userData",), CLOUD_INIT + f"runcmd:\n  - export AWS_ACCESS_KEY_ID={FAKE_AKIA}\n",
-     "AWS access key id"),
-    ("private_key_in_custom_data", VM, AZURE_VM, ("osProfile", "customData"),
-     b64(CLOUD_INIT + "ssh_keys:\n  rsa_private: |\n    " + PEM.replace("\n", "\n    ") + "\n"), "private key"),
+    (
+        "aws_access_key_in_user_data",
+        EC2,
+        AWS_INSTANCE,
+        ("userData",),
+        CLOUD_INIT + f"runcmd:\n  - export AWS_ACCESS_KEY_ID={FAKE_AKIA}\n",
+        "AWS access key id",
+    ),
+    (
+        "private_key_in_custom_data",
+        VM,
+        AZURE_VM,
+        ("osProfile", "customData"),
+        b64(CLOUD_INIT + "ssh_keys:\n  rsa_private: |\n    " + PEM.replace("\n", "\n    ") + "\n"),
+        "private key",
+    ),
     ("private_key_in_gcp_metadata", GCE, GCP_INSTANCE, ("metadata", "app-config"), PEM, "metadata.app-config"),
-    ("sa_key_in_startup_script", GCE, GCP_INSTANCE, ("metadataStartupScript",),
-     STARTUP_SCRIPT + "cat > key.json <<EOF\n{\"type\": \"service_account\", \"private_key_id\": \"0123456789abcdef0123\"}\nEOF\n",
-     "service-account key"),
-    ("aws_key_in_launch_template_gzip", LT, AWS_LT, ("userData",), gz_b64(f"#!/bin/sh\nKEY={FAKE_AKIA}\n"), "AWS access key id"),
+    (
+        "sa_key_in_startup_script",
+        GCE,
+        GCP_INSTANCE,
+        ("metadataStartupScript",),
+        STARTUP_SCRIPT
+        + 'cat > key.json <<EOF\n{"type": "service_account", "private_key_id": "0123456789abcdef0123"}\nEOF\n',
+        "service-account key",
+    ),
+    (
+        "aws_key_in_launch_template_gzip",
+        LT,
+        AWS_LT,
+        ("userData",),
+        gz_b64(f"#!/bin/sh\nKEY={FAKE_AKIA}\n"),
+        "AWS access key id",
+    ),
 ]
 
 
@@ -518,18 +650,31 @@ PASSWORD_CASES = [
 
 @pytest.mark.parametrize("case,line,needle", PASSWORD_CASES, ids=[c[0] for c in PASSWORD_CASES])
 def test_fails_when_password_in_boot_data(case, line, needle):
-    found = violations(PASSWORDS, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), STARTUP_SCRIPT + line + "\n")))
+    found = violations(
+        PASSWORDS, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), STARTUP_SCRIPT + line + "\n"))
+    )
     assert len(found) == 1, found
     assert needle in found[0] and "Tr0ub4dor3" not in found[0]
 
 
 @pytest.mark.parametrize(
     "line",
-    ["DB_PASSWORD=$DB_PASSWORD", "password: ${db_password}", "DB_PASSWORD_FILE=/run/secrets/db", "lock_passwd: false",
-     "PasswordAuthentication no", "token: {{ ds.meta_data.token }}"],
+    [
+        "DB_PASSWORD=$DB_PASSWORD",
+        "password: ${db_password}",
+        "DB_PASSWORD_FILE=/run/secrets/db",
+        "lock_passwd: false",
+        "PasswordAuthentication no",
+        "token: {{ ds.meta_data.token }}",
+    ],
 )
 def test_passes_when_password_is_a_reference(line):
-    assert violations(PASSWORDS, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), STARTUP_SCRIPT + line + "\n"))) == []
+    assert (
+        violations(
+            PASSWORDS, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), STARTUP_SCRIPT + line + "\n"))
+        )
+        == []
+    )
 
 
 def test_mime_container_is_read_as_its_parts_once():

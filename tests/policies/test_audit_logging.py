@@ -46,8 +46,16 @@ ALB = {
     "accessLogs": {"bucket": "appstack-prod-lb-logs", "prefix": "alb", "enabled": True},
 }
 BACKEND = {"protocol": "HTTPS", "logConfig": {"enable": True, "sampleRate": 1.0}}
-SUBNETWORK = {"ipCidrRange": "10.0.0.0/24", "network": "n", "logConfig": {"aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 0.5, "metadata": "INCLUDE_ALL_METADATA"}}
-FIREWALL = {"network": "n", "allows": [{"protocol": "tcp", "ports": ["8080"]}], "logConfig": {"metadata": "INCLUDE_ALL_METADATA"}}
+SUBNETWORK = {
+    "ipCidrRange": "10.0.0.0/24",
+    "network": "n",
+    "logConfig": {"aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 0.5, "metadata": "INCLUDE_ALL_METADATA"},
+}
+FIREWALL = {
+    "network": "n",
+    "allows": [{"protocol": "tcp", "ports": ["8080"]}],
+    "logConfig": {"metadata": "INCLUDE_ALL_METADATA"},
+}
 
 
 def test_levels_and_catalogue():
@@ -55,7 +63,11 @@ def test_levels_and_catalogue():
         assert rule(name).level == MANDATORY
     for name in (FW_LOGS, LOCKED):
         assert rule(name).level == ADVISORY
-    assert rule(ACCESS).catalogue == ("L1",) and rule(VPC_FLOW).catalogue == ("L2",) and rule(RETENTION).catalogue == ("L3",)
+    assert (
+        rule(ACCESS).catalogue == ("L1",)
+        and rule(VPC_FLOW).catalogue == ("L2",)
+        and rule(RETENTION).catalogue == ("L3",)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,7 +138,10 @@ DIAG = {
 def test_passes_when_appgw_has_matching_diagnostic_setting():
     assert stack_violations(APPGW_DIAG, [(AZ_APPGW, "gw", APPGW), (AZ_DIAG, "diag", DIAG)]) == []
     # v2 token of the same resource
-    assert stack_violations(APPGW_DIAG, [(AZ_APPGW, "gw", APPGW), ("azure-native:insights:DiagnosticSetting", "d", DIAG)]) == []
+    assert (
+        stack_violations(APPGW_DIAG, [(AZ_APPGW, "gw", APPGW), ("azure-native:insights:DiagnosticSetting", "d", DIAG)])
+        == []
+    )
 
 
 def test_passes_when_diagnostic_setting_uri_unknown_in_preview_by_count():
@@ -142,7 +157,10 @@ def test_passes_when_diagnostic_setting_uri_unknown_in_preview_by_count():
         ({k: v for k, v in DIAG.items() if k != "workspaceId"}, "no destination"),
         ({**DIAG, "logs": [{"categoryGroup": "allLogs", "enabled": False}]}, "logs disabled"),
         ({**DIAG, "logs": []}, "no log categories"),
-        ({**DIAG, "resourceUri": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"}, "other kind"),
+        (
+            {**DIAG, "resourceUri": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"},
+            "other kind",
+        ),
     ],
 )
 def test_fails_when_appgw_lacks_diagnostics(diag, why):
@@ -165,13 +183,23 @@ def test_fails_when_two_gateways_share_one_unattributed_setting():
 # L2
 
 VPC = {"cidrBlock": "10.0.0.0/16", "enableDnsHostnames": True}
-FLOW = {"vpcId": UNKNOWN_STRING_VALUE, "trafficType": "ALL", "logDestinationType": "cloud-watch-logs", "logDestination": UNKNOWN_STRING_VALUE}
+FLOW = {
+    "vpcId": UNKNOWN_STRING_VALUE,
+    "trafficType": "ALL",
+    "logDestinationType": "cloud-watch-logs",
+    "logDestination": UNKNOWN_STRING_VALUE,
+}
 
 
 @pytest.mark.parametrize("dry_run", [True, False])
 def test_passes_when_every_vpc_has_a_flow_log(dry_run):
     flow = FLOW if dry_run else {**FLOW, "vpcId": "vpc-1", "logDestination": "arn:aws:logs:x"}
-    assert stack_violations(VPC_FLOW, [("aws:ec2/vpc:Vpc", "vpc", VPC), ("aws:ec2/flowLog:FlowLog", "fl", flow)], dry_run=dry_run) == []
+    assert (
+        stack_violations(
+            VPC_FLOW, [("aws:ec2/vpc:Vpc", "vpc", VPC), ("aws:ec2/flowLog:FlowLog", "fl", flow)], dry_run=dry_run
+        )
+        == []
+    )
 
 
 def test_passes_when_no_vpc():
@@ -203,7 +231,11 @@ def test_fails_when_two_vpcs_one_flow_log():
     assert len(stack_violations(VPC_FLOW, res)) == 2
 
 
-VNET = {"resourceGroupName": "rg", "virtualNetworkName": "vnet-app", "addressSpace": {"addressPrefixes": ["10.1.0.0/16"]}}
+VNET = {
+    "resourceGroupName": "rg",
+    "virtualNetworkName": "vnet-app",
+    "addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
+}
 VNET_FLOW_LOG = {
     "networkWatcherName": "NetworkWatcher_westeurope",
     "resourceGroupName": "NetworkWatcherRG",
@@ -238,12 +270,18 @@ def test_fails_when_vnet_has_no_flow_log(flow):
 
 def test_passes_when_gcp_subnet_has_flow_logs():
     assert violations(SUBNET_FLOW, GCP_SUBNET, SUBNETWORK) == []
-    assert violations(SUBNET_FLOW, GCP_SUBNET, {"ipCidrRange": "10.9.0.0/23", "purpose": "REGIONAL_MANAGED_PROXY"}) == []
+    assert (
+        violations(SUBNET_FLOW, GCP_SUBNET, {"ipCidrRange": "10.9.0.0/23", "purpose": "REGIONAL_MANAGED_PROXY"}) == []
+    )
 
 
 @pytest.mark.parametrize(
     "path,value,needle",
-    [(("logConfig",), DEL, "logConfig is not set"), (("logConfig", "flowSampling"), 0, "flowSampling is 0"), (("logConfig",), "on", "logConfig is 'on'")],
+    [
+        (("logConfig",), DEL, "logConfig is not set"),
+        (("logConfig", "flowSampling"), 0, "flowSampling is 0"),
+        (("logConfig",), "on", "logConfig is 'on'"),
+    ],
 )
 def test_fails_when_gcp_subnet_flow_logs_off(path, value, needle):
     msgs = violations(SUBNET_FLOW, GCP_SUBNET, mutate(SUBNETWORK, path, value))
@@ -253,7 +291,10 @@ def test_fails_when_gcp_subnet_flow_logs_off(path, value, needle):
 def test_gcp_firewall_logs():
     assert violations(FW_LOGS, GCP_FIREWALL, FIREWALL) == []
     assert "logConfig not set" in violations(FW_LOGS, GCP_FIREWALL, mutate(FIREWALL, ("logConfig",), DEL))[0]
-    assert "not an object" in violations(FW_LOGS, GCP_FIREWALL, mutate(FIREWALL, ("logConfig",), "INCLUDE_ALL_METADATA"))[0]
+    assert (
+        "not an object"
+        in violations(FW_LOGS, GCP_FIREWALL, mutate(FIREWALL, ("logConfig",), "INCLUDE_ALL_METADATA"))[0]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,15 +336,22 @@ def test_fails_when_retention_below_floor(type_, props, stack, needle):
 
 
 def test_retention_knobs_change_the_floor():
-    assert violations(RETENTION, AWS_LOG_GROUP, {"retentionInDays": 30}, stack="prod", config={"minRetentionDays": 30}) == []
-    assert violations(RETENTION, AWS_LOG_GROUP, {"retentionInDays": 30}, stack="dev", config={"minRetentionDaysNonProd": 60})
+    assert (
+        violations(RETENTION, AWS_LOG_GROUP, {"retentionInDays": 30}, stack="prod", config={"minRetentionDays": 30})
+        == []
+    )
+    assert violations(
+        RETENTION, AWS_LOG_GROUP, {"retentionInDays": 30}, stack="dev", config={"minRetentionDaysNonProd": 60}
+    )
     assert violations(RETENTION, AWS_LOG_GROUP, {"retentionInDays": 30}, stack="live", config={"prodStacks": ["live"]})
 
 
 def test_unknown_retention_raises_in_preview_and_fails_on_up():
     with pytest.raises(UnknownValueError):
         violations(RETENTION, AWS_LOG_GROUP, {"retentionInDays": UNKNOWN_NUMBER_VALUE})
-    assert "unknown" in violations(RETENTION, AWS_LOG_GROUP, {"retentionInDays": UNKNOWN_NUMBER_VALUE}, dry_run=False)[0]
+    assert (
+        "unknown" in violations(RETENTION, AWS_LOG_GROUP, {"retentionInDays": UNKNOWN_NUMBER_VALUE}, dry_run=False)[0]
+    )
 
 
 def test_gcp_bucket_locked_only_in_prod():
@@ -320,12 +368,18 @@ VPC_OUT = {"cidrBlock": "10.0.0.0/16", "arn": "arn:aws:ec2:eu-west-1:12345678901
 
 
 def test_passes_when_flow_log_names_the_vpc_on_up():
-    res = [("aws:ec2/vpc:Vpc", "vpc", VPC_OUT), ("aws:ec2/flowLog:FlowLog", "fl", {**FLOW, "vpcId": "vpc-0abc", "logDestination": "arn"})]
+    res = [
+        ("aws:ec2/vpc:Vpc", "vpc", VPC_OUT),
+        ("aws:ec2/flowLog:FlowLog", "fl", {**FLOW, "vpcId": "vpc-0abc", "logDestination": "arn"}),
+    ]
     assert stack_violations(VPC_FLOW, res, dry_run=False) == []
 
 
 def test_fails_when_flow_log_names_another_vpc_on_up():
-    res = [("aws:ec2/vpc:Vpc", "vpc", VPC_OUT), ("aws:ec2/flowLog:FlowLog", "fl", {**FLOW, "vpcId": "vpc-0def", "logDestination": "arn"})]
+    res = [
+        ("aws:ec2/vpc:Vpc", "vpc", VPC_OUT),
+        ("aws:ec2/flowLog:FlowLog", "fl", {**FLOW, "vpcId": "vpc-0def", "logDestination": "arn"}),
+    ]
     found = stack_violations(VPC_FLOW, res, dry_run=False)
     assert len(found) == 1 and found[0][1].endswith("::vpc")
 

@@ -36,7 +36,9 @@ def test_rule_metadata_is_complete(rule):
     assert rule.concern, "a concern"
     assert rule.clouds and set(rule.clouds) <= set(CLOUDS)
     assert rule.catalogue, "at least one catalogue ID"
-    assert set(rule.catalogue) <= catalogue.KNOWN_IDS, f"unknown catalogue IDs {set(rule.catalogue) - catalogue.KNOWN_IDS}"
+    assert set(rule.catalogue) <= catalogue.KNOWN_IDS, (
+        f"unknown catalogue IDs {set(rule.catalogue) - catalogue.KNOWN_IDS}"
+    )
     assert rule.resource_types and all(rule.resource_types), "at least one resource type"
     if not isinstance(rule, StackRule):
         assert all(":" in t for t in rule.resource_types), "engine type tokens, e.g. aws:ec2/instance:Instance"

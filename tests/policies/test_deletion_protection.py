@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from policies.framework import MANDATORY
-from tests.policies.support import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError, rule, stack_violations, violations
+from tests.policies.support import (
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+    rule,
+    stack_violations,
+    violations,
+)
 
 LB = "deletion-lb-protection"
 VM = "deletion-vm-protection"
@@ -23,9 +30,18 @@ LOCK_RES = "azure-native:authorization:ManagementLockAtResourceLevel"
 LOCK_SCOPE = "azure-native:authorization:ManagementLockByScope"
 LOCK_RG = "azure-native:authorization:ManagementLockAtResourceGroupLevel"
 
-ALB = {"loadBalancerType": "application", "enableDeletionProtection": True, "accessLogs": {"bucket": "b", "enabled": True}}
+ALB = {
+    "loadBalancerType": "application",
+    "enableDeletionProtection": True,
+    "accessLogs": {"bucket": "b", "enabled": True},
+}
 EC2 = {"ami": "ami-1", "disableApiTermination": True, "metadataOptions": {"httpTokens": "required"}}
-GFR = {"target": UNKNOWN_STRING_VALUE, "portRange": "443", "loadBalancingScheme": "EXTERNAL_MANAGED", "deletionPolicy": "PREVENT"}
+GFR = {
+    "target": UNKNOWN_STRING_VALUE,
+    "portRange": "443",
+    "loadBalancingScheme": "EXTERNAL_MANAGED",
+    "deletionPolicy": "PREVENT",
+}
 GCE = {"machineType": "e2-small", "deletionProtection": True}
 
 
@@ -89,9 +105,20 @@ def test_unknown_flag_raises_in_preview_and_fails_on_up():
 
 APPGW = {"resourceGroupName": "rg-prod", "applicationGatewayName": "appgw-prod"}
 VMP = {"resourceGroupName": "rg-prod", "vmName": "vm-0"}
-RES_LOCK_GW = {"level": "CanNotDelete", "resourceGroupName": "rg-prod", "resourceProviderNamespace": "Microsoft.Network",
-               "resourceType": "applicationGateways", "resourceName": "appgw-prod", "parentResourcePath": ""}
-RES_LOCK_VM = {**RES_LOCK_GW, "resourceProviderNamespace": "Microsoft.Compute", "resourceType": "virtualMachines", "resourceName": "vm-0"}
+RES_LOCK_GW = {
+    "level": "CanNotDelete",
+    "resourceGroupName": "rg-prod",
+    "resourceProviderNamespace": "Microsoft.Network",
+    "resourceType": "applicationGateways",
+    "resourceName": "appgw-prod",
+    "parentResourcePath": "",
+}
+RES_LOCK_VM = {
+    **RES_LOCK_GW,
+    "resourceProviderNamespace": "Microsoft.Compute",
+    "resourceType": "virtualMachines",
+    "resourceName": "vm-0",
+}
 
 
 @pytest.mark.parametrize(
@@ -100,8 +127,20 @@ RES_LOCK_VM = {**RES_LOCK_GW, "resourceProviderNamespace": "Microsoft.Compute", 
         [(LOCK_RES, RES_LOCK_GW), (LOCK_RES, RES_LOCK_VM)],
         [(LOCK_RG, {"level": "CanNotDelete", "resourceGroupName": UNKNOWN_STRING_VALUE})],
         [(LOCK_SCOPE, {"level": "ReadOnly", "scope": "/subscriptions/s/resourceGroups/rg-prod"})],
-        [(LOCK_SCOPE, {"level": "CanNotDelete", "scope": UNKNOWN_STRING_VALUE}), (LOCK_SCOPE, {"level": "CanNotDelete", "scope": UNKNOWN_STRING_VALUE})],
-        [(LOCK_SCOPE, {"level": "CanNotDelete", "scope": "/subscriptions/s/resourceGroups/rg-prod/providers/Microsoft.Network/applicationGateways/appgw-prod"}), (LOCK_RES, RES_LOCK_VM)],
+        [
+            (LOCK_SCOPE, {"level": "CanNotDelete", "scope": UNKNOWN_STRING_VALUE}),
+            (LOCK_SCOPE, {"level": "CanNotDelete", "scope": UNKNOWN_STRING_VALUE}),
+        ],
+        [
+            (
+                LOCK_SCOPE,
+                {
+                    "level": "CanNotDelete",
+                    "scope": "/subscriptions/s/resourceGroups/rg-prod/providers/Microsoft.Network/applicationGateways/appgw-prod",
+                },
+            ),
+            (LOCK_RES, RES_LOCK_VM),
+        ],
         [(LOCK_RES, {**RES_LOCK_GW, "resourceName": UNKNOWN_STRING_VALUE}), (LOCK_RES, RES_LOCK_VM)],
     ],
     ids=["resource-locks", "rg-lock", "rg-scope-lock", "unknown-scopes", "scope-on-gw", "unknown-name"],
@@ -130,7 +169,10 @@ def test_fails_when_azure_resources_unlocked_in_prod(locks, unlocked):
 
 
 def test_one_unknown_scope_covers_one_resource_by_count():
-    res = [(AZ_LB, "lb", {"resourceGroupName": "rg", "loadBalancerName": "lb"}), (LOCK_SCOPE, "l", {"level": "CanNotDelete", "scope": UNKNOWN_STRING_VALUE})]
+    res = [
+        (AZ_LB, "lb", {"resourceGroupName": "rg", "loadBalancerName": "lb"}),
+        (LOCK_SCOPE, "l", {"level": "CanNotDelete", "scope": UNKNOWN_STRING_VALUE}),
+    ]
     assert stack_violations(LOCK, res, stack="prod") == []
 
 
@@ -142,7 +184,17 @@ def test_lock_outputs_without_scope_count_on_up():
     # On `up` stack rules see outputs, where a lock's scope/resourceName (path parameters) are absent.
     gw_out = {"name": "appgw-prod"}
     lock_out = {"level": "CanNotDelete", "name": "lock", "type": "Microsoft.Authorization/locks"}
-    assert stack_violations(LOCK, [(AZ_APPGW, "gw", gw_out), (LOCK_SCOPE, "l", lock_out)], stack="prod", dry_run=False) == []
-    assert stack_violations(LOCK, [(AZ_APPGW, "gw", gw_out), (LOCK_RES, "l", lock_out)], stack="prod", dry_run=False) == []
-    found = stack_violations(LOCK, [(AZ_APPGW, "gw", gw_out), (AZ_VM, "vm", {"name": "vm-0"}), (LOCK_RES, "l", lock_out)], stack="prod", dry_run=False)
+    assert (
+        stack_violations(LOCK, [(AZ_APPGW, "gw", gw_out), (LOCK_SCOPE, "l", lock_out)], stack="prod", dry_run=False)
+        == []
+    )
+    assert (
+        stack_violations(LOCK, [(AZ_APPGW, "gw", gw_out), (LOCK_RES, "l", lock_out)], stack="prod", dry_run=False) == []
+    )
+    found = stack_violations(
+        LOCK,
+        [(AZ_APPGW, "gw", gw_out), (AZ_VM, "vm", {"name": "vm-0"}), (LOCK_RES, "l", lock_out)],
+        stack="prod",
+        dry_run=False,
+    )
     assert len(found) == 2

@@ -32,17 +32,32 @@ AWS_INSTANCE = {
     "ami": "ami-0123456789abcdef0",
     "instanceType": "t3.small",
     "rootBlockDevice": {"volumeType": "gp3", "volumeSize": 20, "encrypted": True, "kmsKeyId": KEY},
-    "ebsBlockDevices": [{"deviceName": "/dev/sdf", "volumeType": "gp3", "volumeSize": 50, "encrypted": True, "kmsKeyId": KEY}],
+    "ebsBlockDevices": [
+        {"deviceName": "/dev/sdf", "volumeType": "gp3", "volumeSize": 50, "encrypted": True, "kmsKeyId": KEY}
+    ],
     "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
 }
 AWS_LT = {
     "imageId": "ami-0123456789abcdef0",
     "blockDeviceMappings": [
-        {"deviceName": "/dev/xvda", "ebs": {"volumeType": "gp3", "volumeSize": 20, "encrypted": "true", "kmsKeyId": KEY, "deleteOnTermination": "true"}},
+        {
+            "deviceName": "/dev/xvda",
+            "ebs": {
+                "volumeType": "gp3",
+                "volumeSize": 20,
+                "encrypted": "true",
+                "kmsKeyId": KEY,
+                "deleteOnTermination": "true",
+            },
+        },
         {"deviceName": "/dev/sdb", "virtualName": "ephemeral0"},
     ],
 }
-AWS_LC = {"imageId": "ami-0123456789abcdef0", "instanceType": "t3.small", "rootBlockDevice": {"volumeType": "gp3", "encrypted": True}}
+AWS_LC = {
+    "imageId": "ami-0123456789abcdef0",
+    "instanceType": "t3.small",
+    "rootBlockDevice": {"volumeType": "gp3", "encrypted": True},
+}
 AWS_VOLUME = {"availabilityZone": "eu-west-1a", "size": 50, "type": "gp3", "encrypted": True, "kmsKeyId": KEY}
 
 AZ_VM = "azure-native:compute:VirtualMachine"
@@ -53,8 +68,13 @@ AZURE_VM = {
     "resourceGroupName": "rg",
     "securityProfile": {"encryptionAtHost": True, "securityType": "TrustedLaunch"},
     "storageProfile": {
-        "osDisk": {"createOption": "FromImage", "managedDisk": {"storageAccountType": "Premium_LRS", "diskEncryptionSet": {"id": DES}}},
-        "dataDisks": [{"lun": 0, "createOption": "Empty", "diskSizeGB": 64, "managedDisk": {"diskEncryptionSet": {"id": DES}}}],
+        "osDisk": {
+            "createOption": "FromImage",
+            "managedDisk": {"storageAccountType": "Premium_LRS", "diskEncryptionSet": {"id": DES}},
+        },
+        "dataDisks": [
+            {"lun": 0, "createOption": "Empty", "diskSizeGB": 64, "managedDisk": {"diskEncryptionSet": {"id": DES}}}
+        ],
     },
 }
 AZURE_VMSS = {
@@ -124,9 +144,20 @@ def test_passes_when_baseline_is_compliant(name, type_, props):
 
 
 def test_levels():
-    for name in (EBS, EBS_CMK, AZ_HOST, AZ_CMK, GCP_CMEK, "encryption-aws-log-group-kms", "encryption-aws-sns-topic-kms",
-                 "encryption-s3-public-access-block", "encryption-s3-default-encryption", "encryption-s3-tls-only-policy",
-                 "encryption-s3-bucket-hardened", "encryption-gcs-bucket-hardened"):
+    for name in (
+        EBS,
+        EBS_CMK,
+        AZ_HOST,
+        AZ_CMK,
+        GCP_CMEK,
+        "encryption-aws-log-group-kms",
+        "encryption-aws-sns-topic-kms",
+        "encryption-s3-public-access-block",
+        "encryption-s3-default-encryption",
+        "encryption-s3-tls-only-policy",
+        "encryption-s3-bucket-hardened",
+        "encryption-gcs-bucket-hardened",
+    ):
         assert rule(name).level == MANDATORY, name
     assert rule("encryption-gcp-log-bucket-cmek").level == ADVISORY
 
@@ -137,18 +168,87 @@ def test_levels():
 @pytest.mark.parametrize(
     "type_, base, path, value, expect",
     [
-        pytest.param(INSTANCE, AWS_INSTANCE, ("rootBlockDevice", "encrypted"), False, "rootBlockDevice.encrypted is False", id="root_encrypted_false"),
-        pytest.param(INSTANCE, AWS_INSTANCE, ("rootBlockDevice", "encrypted"), DEL, "rootBlockDevice.encrypted is not set", id="root_encrypted_missing"),
-        pytest.param(INSTANCE, AWS_INSTANCE, ("rootBlockDevice",), DEL, "no rootBlockDevice", id="no_root_block_device"),
-        pytest.param(INSTANCE, AWS_INSTANCE, ("rootBlockDevice",), "gp3", "'gp3', not an object", id="root_block_device_malformed"),
-        pytest.param(INSTANCE, AWS_INSTANCE, ("ebsBlockDevices", 0, "encrypted"), DEL, "ebsBlockDevices[0].encrypted is not set", id="extra_volume_unencrypted"),
-        pytest.param(INSTANCE, AWS_INSTANCE, ("ebsBlockDevices",), "/dev/sdf", "not a list", id="ebs_block_devices_is_string"),
-        pytest.param(LT, AWS_LT, ("blockDeviceMappings", 0, "ebs", "encrypted"), "false", "encrypted is 'false'", id="launch_template_encrypted_is_string_false"),
-        pytest.param(LT, AWS_LT, ("blockDeviceMappings", 0, "ebs", "encrypted"), DEL, "ebs.encrypted is not set", id="launch_template_encrypted_missing"),
-        pytest.param(LT, AWS_LT, ("blockDeviceMappings", 0, "ebs", "encrypted"), "yes", "encrypted is 'yes'", id="launch_template_encrypted_garbage"),
-        pytest.param(LT, AWS_LT, ("blockDeviceMappings",), DEL, "no blockDeviceMappings with ebs", id="launch_template_without_mappings"),
-        pytest.param(LT, AWS_LT, ("blockDeviceMappings",), "xvda", "not a list", id="launch_template_mappings_malformed"),
-        pytest.param(LC, AWS_LC, ("rootBlockDevice", "encrypted"), False, "encrypted is False", id="launch_configuration_unencrypted"),
+        pytest.param(
+            INSTANCE,
+            AWS_INSTANCE,
+            ("rootBlockDevice", "encrypted"),
+            False,
+            "rootBlockDevice.encrypted is False",
+            id="root_encrypted_false",
+        ),
+        pytest.param(
+            INSTANCE,
+            AWS_INSTANCE,
+            ("rootBlockDevice", "encrypted"),
+            DEL,
+            "rootBlockDevice.encrypted is not set",
+            id="root_encrypted_missing",
+        ),
+        pytest.param(
+            INSTANCE, AWS_INSTANCE, ("rootBlockDevice",), DEL, "no rootBlockDevice", id="no_root_block_device"
+        ),
+        pytest.param(
+            INSTANCE,
+            AWS_INSTANCE,
+            ("rootBlockDevice",),
+            "gp3",
+            "'gp3', not an object",
+            id="root_block_device_malformed",
+        ),
+        pytest.param(
+            INSTANCE,
+            AWS_INSTANCE,
+            ("ebsBlockDevices", 0, "encrypted"),
+            DEL,
+            "ebsBlockDevices[0].encrypted is not set",
+            id="extra_volume_unencrypted",
+        ),
+        pytest.param(
+            INSTANCE, AWS_INSTANCE, ("ebsBlockDevices",), "/dev/sdf", "not a list", id="ebs_block_devices_is_string"
+        ),
+        pytest.param(
+            LT,
+            AWS_LT,
+            ("blockDeviceMappings", 0, "ebs", "encrypted"),
+            "false",
+            "encrypted is 'false'",
+            id="launch_template_encrypted_is_string_false",
+        ),
+        pytest.param(
+            LT,
+            AWS_LT,
+            ("blockDeviceMappings", 0, "ebs", "encrypted"),
+            DEL,
+            "ebs.encrypted is not set",
+            id="launch_template_encrypted_missing",
+        ),
+        pytest.param(
+            LT,
+            AWS_LT,
+            ("blockDeviceMappings", 0, "ebs", "encrypted"),
+            "yes",
+            "encrypted is 'yes'",
+            id="launch_template_encrypted_garbage",
+        ),
+        pytest.param(
+            LT,
+            AWS_LT,
+            ("blockDeviceMappings",),
+            DEL,
+            "no blockDeviceMappings with ebs",
+            id="launch_template_without_mappings",
+        ),
+        pytest.param(
+            LT, AWS_LT, ("blockDeviceMappings",), "xvda", "not a list", id="launch_template_mappings_malformed"
+        ),
+        pytest.param(
+            LC,
+            AWS_LC,
+            ("rootBlockDevice", "encrypted"),
+            False,
+            "encrypted is False",
+            id="launch_configuration_unencrypted",
+        ),
         pytest.param(VOLUME, AWS_VOLUME, ("encrypted",), False, "encrypted is False", id="volume_encrypted_false"),
         pytest.param(VOLUME, AWS_VOLUME, ("encrypted",), DEL, "encrypted is not set", id="volume_encrypted_missing"),
     ],
@@ -161,7 +261,12 @@ def test_fails_when_ebs_unencrypted(type_, base, path, value, expect):
 def test_passes_when_account_default_encryption_covers_missing_flag():
     props = mutate(AWS_INSTANCE, ("rootBlockDevice", "encrypted"), DEL)
     assert violations(EBS, INSTANCE, props, config={"accountDefaultEncryption": True}) == []
-    assert violations(EBS, INSTANCE, mutate(AWS_INSTANCE, ("rootBlockDevice",), DEL), config={"accountDefaultEncryption": True}) == []
+    assert (
+        violations(
+            EBS, INSTANCE, mutate(AWS_INSTANCE, ("rootBlockDevice",), DEL), config={"accountDefaultEncryption": True}
+        )
+        == []
+    )
 
 
 def test_fails_when_explicit_false_even_with_account_default():
@@ -190,14 +295,58 @@ def test_unknown_encrypted_raises_in_preview_and_fails_on_up():
 @pytest.mark.parametrize(
     "type_, base, path, value, expect",
     [
-        pytest.param(INSTANCE, AWS_INSTANCE, ("rootBlockDevice", "kmsKeyId"), DEL, "rootBlockDevice has no kmsKeyId", id="root_without_cmk"),
-        pytest.param(INSTANCE, AWS_INSTANCE, ("rootBlockDevice", "kmsKeyId"), "alias/aws/ebs", "'alias/aws/ebs'", id="root_with_aws_managed_alias"),
-        pytest.param(INSTANCE, AWS_INSTANCE, ("rootBlockDevice",), DEL, "no rootBlockDevice", id="no_root_block_device"),
-        pytest.param(INSTANCE, AWS_INSTANCE, ("ebsBlockDevices", 0, "kmsKeyId"), "", "ebsBlockDevices[0] has no kmsKeyId", id="extra_volume_without_cmk"),
-        pytest.param(LT, AWS_LT, ("blockDeviceMappings", 0, "ebs", "kmsKeyId"), DEL, "blockDeviceMappings[0].ebs has no kmsKeyId", id="launch_template_without_cmk"),
-        pytest.param(LT, AWS_LT, ("blockDeviceMappings",), [], "no blockDeviceMappings with ebs", id="launch_template_without_mappings"),
+        pytest.param(
+            INSTANCE,
+            AWS_INSTANCE,
+            ("rootBlockDevice", "kmsKeyId"),
+            DEL,
+            "rootBlockDevice has no kmsKeyId",
+            id="root_without_cmk",
+        ),
+        pytest.param(
+            INSTANCE,
+            AWS_INSTANCE,
+            ("rootBlockDevice", "kmsKeyId"),
+            "alias/aws/ebs",
+            "'alias/aws/ebs'",
+            id="root_with_aws_managed_alias",
+        ),
+        pytest.param(
+            INSTANCE, AWS_INSTANCE, ("rootBlockDevice",), DEL, "no rootBlockDevice", id="no_root_block_device"
+        ),
+        pytest.param(
+            INSTANCE,
+            AWS_INSTANCE,
+            ("ebsBlockDevices", 0, "kmsKeyId"),
+            "",
+            "ebsBlockDevices[0] has no kmsKeyId",
+            id="extra_volume_without_cmk",
+        ),
+        pytest.param(
+            LT,
+            AWS_LT,
+            ("blockDeviceMappings", 0, "ebs", "kmsKeyId"),
+            DEL,
+            "blockDeviceMappings[0].ebs has no kmsKeyId",
+            id="launch_template_without_cmk",
+        ),
+        pytest.param(
+            LT,
+            AWS_LT,
+            ("blockDeviceMappings",),
+            [],
+            "no blockDeviceMappings with ebs",
+            id="launch_template_without_mappings",
+        ),
         pytest.param(VOLUME, AWS_VOLUME, ("kmsKeyId",), DEL, "has no kmsKeyId", id="volume_without_cmk"),
-        pytest.param(VOLUME, AWS_VOLUME, ("kmsKeyId",), "arn:aws:kms:eu-west-1:111122223333:alias/aws/ebs", "AWS-managed", id="volume_with_aws_managed_alias_arn"),
+        pytest.param(
+            VOLUME,
+            AWS_VOLUME,
+            ("kmsKeyId",),
+            "arn:aws:kms:eu-west-1:111122223333:alias/aws/ebs",
+            "AWS-managed",
+            id="volume_with_aws_managed_alias_arn",
+        ),
     ],
 )
 def test_fails_when_ebs_has_no_customer_managed_key(type_, base, path, value, expect):
@@ -223,10 +372,33 @@ def test_unknown_kms_key_raises_in_preview():
 @pytest.mark.parametrize(
     "type_, base, path, value, expect",
     [
-        pytest.param(AZ_VM, AZURE_VM, ("securityProfile", "encryptionAtHost"), False, "encryptionAtHost is False", id="vm_encryption_at_host_false"),
-        pytest.param(AZ_VM, AZURE_VM, ("securityProfile",), DEL, "encryptionAtHost is None", id="vm_security_profile_missing"),
-        pytest.param(AZ_VM, AZURE_VM, ("securityProfile",), "TrustedLaunch", "encryptionAtHost is None", id="vm_security_profile_malformed"),
-        pytest.param(AZ_VMSS, AZURE_VMSS, ("virtualMachineProfile", "securityProfile", "encryptionAtHost"), DEL, "encryptionAtHost is None", id="vmss_encryption_at_host_missing"),
+        pytest.param(
+            AZ_VM,
+            AZURE_VM,
+            ("securityProfile", "encryptionAtHost"),
+            False,
+            "encryptionAtHost is False",
+            id="vm_encryption_at_host_false",
+        ),
+        pytest.param(
+            AZ_VM, AZURE_VM, ("securityProfile",), DEL, "encryptionAtHost is None", id="vm_security_profile_missing"
+        ),
+        pytest.param(
+            AZ_VM,
+            AZURE_VM,
+            ("securityProfile",),
+            "TrustedLaunch",
+            "encryptionAtHost is None",
+            id="vm_security_profile_malformed",
+        ),
+        pytest.param(
+            AZ_VMSS,
+            AZURE_VMSS,
+            ("virtualMachineProfile", "securityProfile", "encryptionAtHost"),
+            DEL,
+            "encryptionAtHost is None",
+            id="vmss_encryption_at_host_missing",
+        ),
     ],
 )
 def test_fails_when_azure_encryption_at_host_off(type_, base, path, value, expect):
@@ -237,14 +409,51 @@ def test_fails_when_azure_encryption_at_host_off(type_, base, path, value, expec
 @pytest.mark.parametrize(
     "type_, base, path, value, expect",
     [
-        pytest.param(AZ_VM, AZURE_VM, ("storageProfile", "osDisk", "managedDisk", "diskEncryptionSet"), DEL, "osDisk.managedDisk.diskEncryptionSet.id is not set", id="os_disk_without_des"),
-        pytest.param(AZ_VM, AZURE_VM, ("storageProfile", "dataDisks", 0, "managedDisk"), DEL, "dataDisks[0].managedDisk.diskEncryptionSet.id", id="data_disk_without_des"),
+        pytest.param(
+            AZ_VM,
+            AZURE_VM,
+            ("storageProfile", "osDisk", "managedDisk", "diskEncryptionSet"),
+            DEL,
+            "osDisk.managedDisk.diskEncryptionSet.id is not set",
+            id="os_disk_without_des",
+        ),
+        pytest.param(
+            AZ_VM,
+            AZURE_VM,
+            ("storageProfile", "dataDisks", 0, "managedDisk"),
+            DEL,
+            "dataDisks[0].managedDisk.diskEncryptionSet.id",
+            id="data_disk_without_des",
+        ),
         pytest.param(AZ_VM, AZURE_VM, ("storageProfile",), DEL, "storageProfile is None", id="storage_profile_missing"),
-        pytest.param(AZ_VM, AZURE_VM, ("storageProfile", "dataDisks"), "disk0", "not a list", id="data_disks_malformed"),
-        pytest.param(AZ_VMSS, AZURE_VMSS, ("virtualMachineProfile", "storageProfile", "osDisk", "managedDisk"), {}, "osDisk.managedDisk.diskEncryptionSet.id is not set", id="vmss_os_disk_without_des"),
+        pytest.param(
+            AZ_VM, AZURE_VM, ("storageProfile", "dataDisks"), "disk0", "not a list", id="data_disks_malformed"
+        ),
+        pytest.param(
+            AZ_VMSS,
+            AZURE_VMSS,
+            ("virtualMachineProfile", "storageProfile", "osDisk", "managedDisk"),
+            {},
+            "osDisk.managedDisk.diskEncryptionSet.id is not set",
+            id="vmss_os_disk_without_des",
+        ),
         pytest.param(AZ_DISK, AZURE_DISK, ("encryption",), DEL, "encryption is None", id="disk_encryption_missing"),
-        pytest.param(AZ_DISK, AZURE_DISK, ("encryption", "diskEncryptionSetId"), DEL, "diskEncryptionSetId is not set", id="disk_without_des"),
-        pytest.param(AZ_DISK, AZURE_DISK, ("encryption", "type"), "EncryptionAtRestWithPlatformKey", "'EncryptionAtRestWithPlatformKey'", id="disk_platform_key"),
+        pytest.param(
+            AZ_DISK,
+            AZURE_DISK,
+            ("encryption", "diskEncryptionSetId"),
+            DEL,
+            "diskEncryptionSetId is not set",
+            id="disk_without_des",
+        ),
+        pytest.param(
+            AZ_DISK,
+            AZURE_DISK,
+            ("encryption", "type"),
+            "EncryptionAtRestWithPlatformKey",
+            "'EncryptionAtRestWithPlatformKey'",
+            id="disk_platform_key",
+        ),
     ],
 )
 def test_fails_when_azure_disk_has_no_customer_managed_key(type_, base, path, value, expect):
@@ -253,7 +462,11 @@ def test_fails_when_azure_disk_has_no_customer_managed_key(type_, base, path, va
 
 
 def test_passes_when_azure_data_disk_is_attached_existing_disk():
-    props = mutate(AZURE_VM, ("storageProfile", "dataDisks", 0), {"lun": 0, "createOption": "Attach", "managedDisk": {"id": "/subscriptions/s/disks/d"}})
+    props = mutate(
+        AZURE_VM,
+        ("storageProfile", "dataDisks", 0),
+        {"lun": 0, "createOption": "Attach", "managedDisk": {"id": "/subscriptions/s/disks/d"}},
+    )
     assert violations(AZ_CMK, AZ_VM, props) == []
 
 
@@ -269,12 +482,37 @@ def test_unknown_des_raises_in_preview():
 @pytest.mark.parametrize(
     "type_, base, path, value, expect",
     [
-        pytest.param(GCP_INSTANCE, GCP_VM, ("bootDisk", "kmsKeySelfLink"), DEL, "bootDisk has no kmsKeySelfLink", id="boot_disk_google_managed"),
-        pytest.param(GCP_INSTANCE, GCP_VM, ("bootDisk",), DEL, "bootDisk has no kmsKeySelfLink", id="boot_disk_missing"),
-        pytest.param(GCP_INSTANCE, GCP_VM, ("attachedDisks", 0, "kmsKeySelfLink"), DEL, "attachedDisks[0] has no kmsKeySelfLink", id="attached_disk_google_managed"),
+        pytest.param(
+            GCP_INSTANCE,
+            GCP_VM,
+            ("bootDisk", "kmsKeySelfLink"),
+            DEL,
+            "bootDisk has no kmsKeySelfLink",
+            id="boot_disk_google_managed",
+        ),
+        pytest.param(
+            GCP_INSTANCE, GCP_VM, ("bootDisk",), DEL, "bootDisk has no kmsKeySelfLink", id="boot_disk_missing"
+        ),
+        pytest.param(
+            GCP_INSTANCE,
+            GCP_VM,
+            ("attachedDisks", 0, "kmsKeySelfLink"),
+            DEL,
+            "attachedDisks[0] has no kmsKeySelfLink",
+            id="attached_disk_google_managed",
+        ),
         pytest.param(GCP_INSTANCE, GCP_VM, ("attachedDisks",), "data", "not a list", id="attached_disks_malformed"),
-        pytest.param(GCP_DISK, GCP_PD, ("diskEncryptionKey",), DEL, "diskEncryptionKey is None", id="disk_google_managed"),
-        pytest.param(GCP_TEMPLATE, GCP_IT, ("disks", 0, "diskEncryptionKey"), DEL, "disks[0].diskEncryptionKey.kmsKeySelfLink", id="template_disk_google_managed"),
+        pytest.param(
+            GCP_DISK, GCP_PD, ("diskEncryptionKey",), DEL, "diskEncryptionKey is None", id="disk_google_managed"
+        ),
+        pytest.param(
+            GCP_TEMPLATE,
+            GCP_IT,
+            ("disks", 0, "diskEncryptionKey"),
+            DEL,
+            "disks[0].diskEncryptionKey.kmsKeySelfLink",
+            id="template_disk_google_managed",
+        ),
         pytest.param(GCP_TEMPLATE, GCP_IT, ("disks",), [], "no disks", id="template_without_disks"),
         pytest.param(GCP_TEMPLATE, GCP_IT, ("disks",), "boot", "not a list", id="template_disks_malformed"),
     ],
@@ -306,23 +544,40 @@ def test_unknown_gcp_key_raises_in_preview():
 
 LOG_GROUP = {"name": "/appstack/app", "retentionInDays": 365, "kmsKeyId": KEY}
 TOPIC = {"name": "appstack-alerts", "kmsMasterKeyId": KEY}
-GCP_LOG_BUCKET = {"project": "p", "location": "global", "bucketId": "appstack", "retentionDays": 30, "cmekSettings": {"kmsKeyName": CMEK}}
+GCP_LOG_BUCKET = {
+    "project": "p",
+    "location": "global",
+    "bucketId": "appstack",
+    "retentionDays": 30,
+    "cmekSettings": {"kmsKeyName": CMEK},
+}
 
 
 def test_log_group_and_topic_baselines_pass():
     assert violations("encryption-aws-log-group-kms", "aws:cloudwatch/logGroup:LogGroup", LOG_GROUP) == []
     assert violations("encryption-aws-sns-topic-kms", "aws:sns/topic:Topic", TOPIC) == []
-    assert violations("encryption-gcp-log-bucket-cmek", "gcp:logging/projectBucketConfig:ProjectBucketConfig", GCP_LOG_BUCKET) == []
+    assert (
+        violations(
+            "encryption-gcp-log-bucket-cmek", "gcp:logging/projectBucketConfig:ProjectBucketConfig", GCP_LOG_BUCKET
+        )
+        == []
+    )
 
 
 def test_fails_when_log_group_has_no_kms_key():
-    msgs = violations("encryption-aws-log-group-kms", "aws:cloudwatch/logGroup:LogGroup", mutate(LOG_GROUP, ("kmsKeyId",), DEL))
+    msgs = violations(
+        "encryption-aws-log-group-kms", "aws:cloudwatch/logGroup:LogGroup", mutate(LOG_GROUP, ("kmsKeyId",), DEL)
+    )
     assert msgs and "kmsKeyId is None" in msgs[0]
 
 
 def test_unknown_log_group_key_raises_in_preview():
     with pytest.raises(UnknownValueError):
-        violations("encryption-aws-log-group-kms", "aws:cloudwatch/logGroup:LogGroup", mutate(LOG_GROUP, ("kmsKeyId",), UNKNOWN_STRING_VALUE))
+        violations(
+            "encryption-aws-log-group-kms",
+            "aws:cloudwatch/logGroup:LogGroup",
+            mutate(LOG_GROUP, ("kmsKeyId",), UNKNOWN_STRING_VALUE),
+        )
 
 
 @pytest.mark.parametrize(
@@ -340,11 +595,20 @@ def test_fails_when_topic_not_encrypted_with_cmk(value, expect):
 
 def test_passes_when_topic_uses_aws_managed_key_and_cmk_not_required():
     props = mutate(TOPIC, ("kmsMasterKeyId",), "alias/aws/sns")
-    assert violations("encryption-aws-sns-topic-kms", "aws:sns/topic:Topic", props, config={"requireCustomerManagedKeys": False}) == []
+    assert (
+        violations(
+            "encryption-aws-sns-topic-kms", "aws:sns/topic:Topic", props, config={"requireCustomerManagedKeys": False}
+        )
+        == []
+    )
 
 
 def test_fails_when_gcp_log_bucket_has_no_cmek():
-    msgs = violations("encryption-gcp-log-bucket-cmek", "gcp:logging/projectBucketConfig:ProjectBucketConfig", mutate(GCP_LOG_BUCKET, ("cmekSettings",), DEL))
+    msgs = violations(
+        "encryption-gcp-log-bucket-cmek",
+        "gcp:logging/projectBucketConfig:ProjectBucketConfig",
+        mutate(GCP_LOG_BUCKET, ("cmekSettings",), DEL),
+    )
     assert msgs and "cmekSettings.kmsKeyName is None" in msgs[0]
 
 
@@ -355,16 +619,32 @@ SSE_T = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncrypti
 POLICY_T = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET_T = "aws:s3/bucket:Bucket"
 BUCKET_NAME = "appstack-logs-1a2b3c"
-PAB = {"bucket": BUCKET_NAME, "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}
+PAB = {
+    "bucket": BUCKET_NAME,
+    "blockPublicAcls": True,
+    "blockPublicPolicy": True,
+    "ignorePublicAcls": True,
+    "restrictPublicBuckets": True,
+}
 SSE = {"bucket": BUCKET_NAME, "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
 TLS_ONLY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Sid": "AllowElbLogs", "Effect": "Allow", "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
-         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET_NAME}/*"},
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [f"arn:aws:s3:::{BUCKET_NAME}", f"arn:aws:s3:::{BUCKET_NAME}/*"],
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {
+            "Sid": "AllowElbLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{BUCKET_NAME}/*",
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{BUCKET_NAME}", f"arn:aws:s3:::{BUCKET_NAME}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
     ],
 }
 POLICY = {"bucket": BUCKET_NAME, "policy": json.dumps(TLS_ONLY)}
@@ -374,7 +654,18 @@ GCS = {"location": "EU", "uniformBucketLevelAccess": True, "publicAccessPreventi
 def test_s3_baselines_pass():
     assert violations("encryption-s3-public-access-block", PAB_T, PAB) == []
     assert violations("encryption-s3-default-encryption", SSE_T, SSE) == []
-    assert violations("encryption-s3-default-encryption", SSE_T, mutate(SSE, ("rules", 0, "applyServerSideEncryptionByDefault"), {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY})) == []
+    assert (
+        violations(
+            "encryption-s3-default-encryption",
+            SSE_T,
+            mutate(
+                SSE,
+                ("rules", 0, "applyServerSideEncryptionByDefault"),
+                {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY},
+            ),
+        )
+        == []
+    )
     assert violations("encryption-s3-tls-only-policy", POLICY_T, POLICY) == []
     assert violations("encryption-gcs-bucket-hardened", "gcp:storage/bucket:Bucket", GCS) == []
 
@@ -391,7 +682,9 @@ def test_fails_when_public_access_block_flag_off(flag, value):
     [
         pytest.param(("rules",), [], "no rules", id="no_rules"),
         pytest.param(("rules",), DEL, "no rules", id="rules_missing"),
-        pytest.param(("rules", 0, "applyServerSideEncryptionByDefault", "sseAlgorithm"), "none", "'none'", id="bad_algorithm"),
+        pytest.param(
+            ("rules", 0, "applyServerSideEncryptionByDefault", "sseAlgorithm"), "none", "'none'", id="bad_algorithm"
+        ),
         pytest.param(("rules",), "AES256", "not a list", id="rules_malformed"),
     ],
 )
@@ -403,8 +696,18 @@ def test_fails_when_sse_configuration_weak(path, value, expect):
 @pytest.mark.parametrize(
     "policy, expect",
     [
-        pytest.param(json.dumps({"Version": "2012-10-17", "Statement": [TLS_ONLY["Statement"][0]]}), "does not deny non-TLS", id="no_deny_statement"),
-        pytest.param(json.dumps({"Statement": [dict(TLS_ONLY["Statement"][1], Condition={"Bool": {"aws:SecureTransport": "true"}})]}), "does not deny non-TLS", id="wrong_condition"),
+        pytest.param(
+            json.dumps({"Version": "2012-10-17", "Statement": [TLS_ONLY["Statement"][0]]}),
+            "does not deny non-TLS",
+            id="no_deny_statement",
+        ),
+        pytest.param(
+            json.dumps(
+                {"Statement": [dict(TLS_ONLY["Statement"][1], Condition={"Bool": {"aws:SecureTransport": "true"}})]}
+            ),
+            "does not deny non-TLS",
+            id="wrong_condition",
+        ),
         pytest.param("{not json", "not a JSON policy document", id="malformed_json"),
         pytest.param(DEL, "no policy document", id="policy_missing"),
     ],
@@ -430,7 +733,10 @@ def test_passes_when_every_bucket_is_hardened():
     assert stack_violations("encryption-s3-bucket-hardened", STACK) == []
 
 
-@pytest.mark.parametrize("drop, expect", [(1, "no public access block"), (2, "no server-side encryption configuration"), (3, "no bucket policy")])
+@pytest.mark.parametrize(
+    "drop, expect",
+    [(1, "no public access block"), (2, "no server-side encryption configuration"), (3, "no bucket policy")],
+)
 def test_fails_when_bucket_lacks_companion(drop, expect):
     res = [r for i, r in enumerate(STACK) if i != drop]
     found = stack_violations("encryption-s3-bucket-hardened", res)
@@ -438,18 +744,18 @@ def test_fails_when_bucket_lacks_companion(drop, expect):
 
 
 def test_fails_when_companion_targets_another_bucket():
-    res = STACK[:1] + [(PAB_T, "other-pab", dict(PAB, bucket="other-bucket"))] + STACK[2:]
+    res = [*STACK[:1], (PAB_T, "other-pab", dict(PAB, bucket="other-bucket")), *STACK[2:]]
     found = stack_violations("encryption-s3-bucket-hardened", res)
     assert len(found) == 1 and "no public access block" in found[0][0]
 
 
 def test_passes_with_legacy_bucket_v2_token():
-    res = [("aws:s3/bucketV2:BucketV2", "logs", {"bucket": BUCKET_NAME})] + STACK[1:]
+    res = [("aws:s3/bucketV2:BucketV2", "logs", {"bucket": BUCKET_NAME}), *STACK[1:]]
     assert stack_violations("encryption-s3-bucket-hardened", res) == []
 
 
 def test_unknown_bucket_reference_raises_in_preview_and_fails_on_up():
-    res = STACK[:1] + [(PAB_T, "logs-pab", dict(PAB, bucket=UNKNOWN_STRING_VALUE))] + STACK[2:]
+    res = [*STACK[:1], (PAB_T, "logs-pab", dict(PAB, bucket=UNKNOWN_STRING_VALUE)), *STACK[2:]]
     with pytest.raises(UnknownValueError):
         stack_violations("encryption-s3-bucket-hardened", res)
     found = stack_violations("encryption-s3-bucket-hardened", res, dry_run=False)
@@ -476,11 +782,19 @@ TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 SNS_TLS = "encryption-sns-tls-only-publish"
 _TOPIC_ARN = "arn:aws:sns:eu-west-1:111122223333:alerts"
 _DENY_INSECURE = {
-    "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-    "Resource": _TOPIC_ARN, "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "sns:Publish",
+    "Resource": _TOPIC_ARN,
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
 }
-_ALLOW_CW = {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
-             "Resource": _TOPIC_ARN}
+_ALLOW_CW = {
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": "sns:Publish",
+    "Resource": _TOPIC_ARN,
+}
 
 
 def _topic_policy(*statements) -> dict:

@@ -71,7 +71,7 @@ TOY = Rule(
 
 def _check_count(resources, ctx):
     things = [r for r in resources if r.type == SG]
-    for r in things[ctx["maxRules"]:]:
+    for r in things[ctx["maxRules"] :]:
         yield (f"too many firewall rules: {r.name} exceeds maxRules={ctx['maxRules']}", r.urn)
     if not any(r.type == OTHER for r in resources):
         yield ("the stack has no Other resource", None)
@@ -263,7 +263,9 @@ def test_unexpected_exception_types_are_not_swallowed():
 
 def _stack(*names, other=True, unknown=False):
     res = [
-        StackResource(type=SG, name=n, urn=urn(n), props=unknown_checking_proxy({"port": UNKNOWN_STRING_VALUE if unknown else 1}))
+        StackResource(
+            type=SG, name=n, urn=urn(n), props=unknown_checking_proxy({"port": UNKNOWN_STRING_VALUE if unknown else 1})
+        )
         for n in names
     ]
     if other:
@@ -359,8 +361,19 @@ def test_dig_raises_on_unknown_deciding_value():
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(True, True), ("true", True), ("True", True), (" TRUE ", True), (False, False), ("false", False),
-     ("False", False), ("", False), (None, False), (1, False), ("yes", False)],
+    [
+        (True, True),
+        ("true", True),
+        ("True", True),
+        (" TRUE ", True),
+        (False, False),
+        ("false", False),
+        ("False", False),
+        ("", False),
+        (None, False),
+        (1, False),
+        ("yes", False),
+    ],
 )
 def test_truthy(value, expected):
     assert truthy(value) is expected
@@ -368,8 +381,16 @@ def test_truthy(value, expected):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(False, True), ("false", True), ("False", True), (True, False), ("true", False), (None, False),
-     (0, False), ("", False)],
+    [
+        (False, True),
+        ("false", True),
+        ("False", True),
+        (True, False),
+        ("true", False),
+        (None, False),
+        (0, False),
+        ("", False),
+    ],
 )
 def test_exact_false(value, expected):
     assert exact_false(value) is expected

@@ -30,7 +30,14 @@ def _urn(type_: str, name: str, stack: str = "dev", parent_type: str = "") -> st
 
 
 def res(type_: str, name: str, props: dict, stack: str = "dev", parent: str | None = None, **extra) -> dict:
-    return {"type": type_, "name": name, "urn": _urn(type_, name, stack), "parent": parent, "properties": props, **extra}
+    return {
+        "type": type_,
+        "name": name,
+        "urn": _urn(type_, name, stack),
+        "parent": parent,
+        "properties": props,
+        **extra,
+    }
 
 
 def _gone(pid: int) -> bool:
@@ -44,7 +51,7 @@ def _gone(pid: int) -> bool:
 THING = "test:index:Thing"
 
 TOY_MAIN = textwrap.dedent(
-    '''
+    """
     import sys
     sys.path.insert(0, {repo!r})
     from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyPack,
@@ -98,7 +105,7 @@ TOY_MAIN = textwrap.dedent(
                               config_schema=PolicyConfigSchema(properties={{"maxResources": {{"type": "integer"}}}})),
         to_policy(FW),
     ])
-    '''
+    """
 )
 
 
@@ -141,7 +148,9 @@ TOY_OVERRIDES = {
 @pytest.fixture(scope="module")
 def toy_overridden(toy_pack):
     # dry_run=False: on `up`, an unknown value is a violation for framework rules.
-    return run_gate(TOY_RESOURCES, project=PROJECT, stack="dev", pack_dir=toy_pack, policy_config=TOY_OVERRIDES, dry_run=False)
+    return run_gate(
+        TOY_RESOURCES, project=PROJECT, stack="dev", pack_dir=toy_pack, policy_config=TOY_OVERRIDES, dry_run=False
+    )
 
 
 def _found(result, policy: str, name: str):
@@ -278,7 +287,13 @@ def test_pack_start_timeout_terminates_the_process(tmp_path, spawned):
 
 def test_bad_policy_config_raises_and_terminates(toy_pack, spawned):
     with pytest.raises(GateError, match="toy-small"):
-        run_gate(TOY_RESOURCES[:1], project=PROJECT, stack="dev", pack_dir=toy_pack, policy_config={"toy-small": {"maxSize": "big"}})
+        run_gate(
+            TOY_RESOURCES[:1],
+            project=PROJECT,
+            stack="dev",
+            pack_dir=toy_pack,
+            policy_config={"toy-small": {"maxSize": "big"}},
+        )
     assert spawned and spawned[0].poll() is not None and _gone(spawned[0].pid)
 
 
@@ -343,8 +358,12 @@ COMPONENT_URN = _urn(COMPONENT, "web")
 GOOD_SG = {
     "description": "app tier: HTTPS from the VPC only",
     "vpcId": "vpc-123",
-    "ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/16"], "description": "lb"}],
-    "egress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/16"], "description": "out"}],
+    "ingress": [
+        {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/16"], "description": "lb"}
+    ],
+    "egress": [
+        {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/16"], "description": "out"}
+    ],
 }
 
 
@@ -364,11 +383,17 @@ GOOD_INSTANCE = {
     "ebsOptimized": True,
     "disableApiTermination": True,
     "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},
-    "rootBlockDevice": {"encrypted": True, "kmsKeyId": "arn:aws:kms:eu-west-1:111122223333:key/abc", "volumeType": "gp3"},
+    "rootBlockDevice": {
+        "encrypted": True,
+        "kmsKeyId": "arn:aws:kms:eu-west-1:111122223333:key/abc",
+        "volumeType": "gp3",
+    },
     "userData": "#cloud-config\nssh_pwauth: false\ndisable_root: true\npackages: [nginx]\n",
 }
 
-BAD_USERDATA = "#!/bin/bash\nsed -i 's/^#\\?PermitRootLogin.*/PermitRootLogin yes/' /etc/ssh/sshd_config\nsystemctl restart sshd\n"
+BAD_USERDATA = (
+    "#!/bin/bash\nsed -i 's/^#\\?PermitRootLogin.*/PermitRootLogin yes/' /etc/ssh/sshd_config\nsystemctl restart sshd\n"
+)
 
 LB_ARN = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web/1"
 TG_ARN = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web/1"
@@ -386,7 +411,9 @@ REDIRECT_HTTP = {
     "loadBalancerArn": LB_ARN,
     "port": 80,
     "protocol": "HTTP",
-    "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
+    "defaultActions": [
+        {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
+    ],
 }
 FORWARD_HTTP = {
     "loadBalancerArn": LB_ARN,
@@ -417,9 +444,7 @@ REAL_PREVIEW = [
 def real_preview():
     if not _rule_names():
         pytest.skip("the pack has no rules yet (it cannot start without policies)")
-    return run_gate(
-        REAL_PREVIEW, project=PROJECT, stack="dev", stack_config={"appstack:cloud": "aws"}, dry_run=True
-    )
+    return run_gate(REAL_PREVIEW, project=PROJECT, stack="dev", stack_config={"appstack:cloud": "aws"}, dry_run=True)
 
 
 EXEMPT_SSH = {
@@ -443,7 +468,11 @@ REAL_UP = [
 def real_up():
     _need("network-no-ssh-from-internet")
     return run_gate(
-        REAL_UP, project=PROJECT, stack="dev", stack_config={"appstack:cloud": "aws"}, policy_config=EXEMPT_SSH,
+        REAL_UP,
+        project=PROJECT,
+        stack="dev",
+        stack_config={"appstack:cloud": "aws"},
+        policy_config=EXEMPT_SSH,
         dry_run=False,
     )
 
@@ -474,7 +503,9 @@ def test_real_ssh_from_internet(real_preview):
 
 def test_real_unknown_cidr_in_preview_is_advisory(real_preview):
     _need("network-no-ssh-from-internet")
-    found = [v for v in real_preview.violations if v.name == "ssh-unknown-sg" and v.policy == "network-no-ssh-from-internet"]
+    found = [
+        v for v in real_preview.violations if v.name == "ssh-unknown-sg" and v.policy == "network-no-ssh-from-internet"
+    ]
     assert found, "an unknown source CIDR must not pass silently in preview"
     assert all(v.level == "advisory" for v in found) and "during preview" in found[0].message
 
@@ -510,7 +541,9 @@ def test_real_unknown_on_up_is_mandatory(real_up):
 
 def test_real_exemption_through_grpc(real_up):
     assert _mandatory_on(real_up, "bastion-sg", "network-no-ssh-from-internet")
-    assert not [v for v in real_up.violations if v.name == "legacy-bastion-sg" and v.policy == "network-no-ssh-from-internet"]
+    assert not [
+        v for v in real_up.violations if v.name == "legacy-bastion-sg" and v.policy == "network-no-ssh-from-internet"
+    ]
     (v,) = _mandatory_on(real_up, "old-bastion-sg", "network-no-ssh-from-internet")
     assert "expired on 2001-01-01" in v.message
     assert real_up.pack_pid and _gone(real_up.pack_pid)

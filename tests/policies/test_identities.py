@@ -41,7 +41,13 @@ def doc(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-LEAST = doc({"Effect": "Allow", "Action": ["logs:PutLogEvents", "logs:CreateLogStream"], "Resource": "arn:aws:logs:eu-west-1:1:log-group:app:*"})
+LEAST = doc(
+    {
+        "Effect": "Allow",
+        "Action": ["logs:PutLogEvents", "logs:CreateLogStream"],
+        "Resource": "arn:aws:logs:eu-west-1:1:log-group:app:*",
+    }
+)
 
 
 def test_levels_and_catalogue():
@@ -118,16 +124,32 @@ def test_azure_managed_identity(type_):
     [
         (ATTACH, {"role": "vm-role", "policyArn": SSM_ARN}),
         (ATTACH, {"role": "vm-role", "policyArn": "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"}),
-        (ATTACH, {"role": "vm-role", "policyArn": "arn:aws:iam::123456789012:policy/AdministratorAccess"}),  # customer policy, checked by document
+        (
+            ATTACH,
+            {"role": "vm-role", "policyArn": "arn:aws:iam::123456789012:policy/AdministratorAccess"},
+        ),  # customer policy, checked by document
         (ATTACH, {"role": "vm-role", "policyArn": UNKNOWN_STRING_VALUE}),  # policy of this stack (preview)
         (ROLE_POLICY, {"role": "vm-role", "policy": LEAST}),
         (POLICY, {"policy": doc({"Effect": "Deny", "Action": "*", "Resource": "*"})}),
         (POLICY, {"policy": doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})}),
-        (ROLE, {"assumeRolePolicy": "{}", "inlinePolicies": [{"name": "logs", "policy": LEAST}], "managedPolicyArns": [SSM_ARN]}),
+        (
+            ROLE,
+            {
+                "assumeRolePolicy": "{}",
+                "inlinePolicies": [{"name": "logs", "policy": LEAST}],
+                "managedPolicyArns": [SSM_ARN],
+            },
+        ),
         (GCP_INSTANCE, GCE),  # cloud-platform scope on a dedicated SA is the recommended setup
         (GCP_MEMBER, {"project": "p", "role": "roles/logging.logWriter", "member": f"serviceAccount:{SA}"}),
         (GCP_BINDING, {"project": "p", "role": "roles/monitoring.metricWriter", "members": [f"serviceAccount:{SA}"]}),
-        (GCP_POLICY, {"project": "p", "policyData": json.dumps({"bindings": [{"role": "roles/viewer", "members": ["group:x"]}]})}),
+        (
+            GCP_POLICY,
+            {
+                "project": "p",
+                "policyData": json.dumps({"bindings": [{"role": "roles/viewer", "members": ["group:x"]}]}),
+            },
+        ),
     ],
 )
 def test_passes_when_privileges_narrow(type_, props):
@@ -139,8 +161,16 @@ def test_passes_when_privileges_narrow(type_, props):
     [
         (ATTACH, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}, "AdministratorAccess"),
         (ATTACH, {"role": "r", "policyArn": "arn:aws-us-gov:iam::aws:policy/PowerUserAccess"}, "PowerUserAccess"),
-        ("aws:iam/userPolicyAttachment:UserPolicyAttachment", {"user": "u", "policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"}, "IAMFullAccess"),
-        (ROLE_POLICY, {"role": "r", "policy": doc({"Effect": "Allow", "Action": "*", "Resource": "*"})}, "allows ['*']"),
+        (
+            "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+            {"user": "u", "policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"},
+            "IAMFullAccess",
+        ),
+        (
+            ROLE_POLICY,
+            {"role": "r", "policy": doc({"Effect": "Allow", "Action": "*", "Resource": "*"})},
+            "allows ['*']",
+        ),
         (POLICY, {"policy": doc({"Effect": "Allow", "Action": ["s3:*", "*:*"], "Resource": ["*"]})}, "allows ['*:*']"),
         (POLICY, {"policy": doc({"Effect": "Allow", "Action": "iam:*", "Resource": "*"})}, "allows ['iam:*']"),
         (POLICY, {"policy": doc({"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"})}, "NotAction"),
@@ -149,14 +179,34 @@ def test_passes_when_privileges_narrow(type_, props):
         (POLICY, {"policy": doc("Allow *")}, "Statement[0] is not an object"),
         (POLICY, {}, "policy is not set"),
         (ROLE, {"managedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}, "managedPolicyArns[0]"),
-        (ROLE, {"inlinePolicies": [{"name": "x", "policy": doc({"Effect": "Allow", "Action": "*", "Resource": "*"})}]}, "inlinePolicies[0].policy"),
+        (
+            ROLE,
+            {"inlinePolicies": [{"name": "x", "policy": doc({"Effect": "Allow", "Action": "*", "Resource": "*"})}]},
+            "inlinePolicies[0].policy",
+        ),
         (GCP_INSTANCE, {"serviceAccount": {"email": DEFAULT_SA, "scopes": ["cloud-platform"]}}, "cloud-platform scope"),
-        (GCP_TEMPLATE, {"serviceAccount": {"scopes": ["https://www.googleapis.com/auth/cloud-platform"]}}, "cloud-platform scope"),
+        (
+            GCP_TEMPLATE,
+            {"serviceAccount": {"scopes": ["https://www.googleapis.com/auth/cloud-platform"]}},
+            "cloud-platform scope",
+        ),
         (GCP_MEMBER, {"project": "p", "role": "roles/owner", "member": "user:a@example.com"}, "roles/owner"),
-        (GCP_MEMBER, {"project": "p", "role": "roles/iam.serviceAccountUser", "member": f"serviceAccount:{SA}"}, "serviceAccountUser"),
+        (
+            GCP_MEMBER,
+            {"project": "p", "role": "roles/iam.serviceAccountUser", "member": f"serviceAccount:{SA}"},
+            "serviceAccountUser",
+        ),
         (GCP_BINDING, {"project": "p", "role": "roles/editor", "members": ["group:dev@example.com"]}, "roles/editor"),
-        ("gcp:folder/iAMMember:IAMMember", {"folder": "f", "role": "roles/iam.serviceAccountTokenCreator", "member": "x"}, "TokenCreator"),
-        (GCP_POLICY, {"policyData": json.dumps({"bindings": [{"role": "roles/owner", "members": ["user:a"]}]})}, "bindings[0] grants roles/owner"),
+        (
+            "gcp:folder/iAMMember:IAMMember",
+            {"folder": "f", "role": "roles/iam.serviceAccountTokenCreator", "member": "x"},
+            "TokenCreator",
+        ),
+        (
+            GCP_POLICY,
+            {"policyData": json.dumps({"bindings": [{"role": "roles/owner", "members": ["user:a"]}]})},
+            "bindings[0] grants roles/owner",
+        ),
         (GCP_POLICY, {"policyData": "{"}, "not valid JSON"),
     ],
 )
@@ -187,13 +237,21 @@ def test_unknown_policy_arn_fails_closed_on_up():
 @pytest.mark.parametrize(
     "role_id,needle",
     [
-        ("/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner"),
+        (
+            "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+            "Owner",
+        ),
         ("/providers/Microsoft.Authorization/roleDefinitions/B24988AC-6180-42A0-AB88-20F7382DD24C", "Contributor"),
-        ("/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "User Access Administrator"),
+        (
+            "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+            "User Access Administrator",
+        ),
     ],
 )
 def test_fails_when_azure_role_is_broad(role_id, needle):
-    msgs = violations(AZ_ROLES, ROLE_ASSIGNMENT, {"principalId": "p", "scope": "/subscriptions/s", "roleDefinitionId": role_id})
+    msgs = violations(
+        AZ_ROLES, ROLE_ASSIGNMENT, {"principalId": "p", "scope": "/subscriptions/s", "roleDefinitionId": role_id}
+    )
     assert len(msgs) == 1 and needle in msgs[0]
 
 

@@ -18,7 +18,6 @@ from tests.policies.support import (
     violations,
 )
 
-
 KMS = "aws:kms/key:Key"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 VAULT = "azure-native:keyvault:Vault"
@@ -79,8 +78,16 @@ AZURE_KEY = {
 }
 IAM_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 IAM_BINDING = "gcp:kms/keyRingIAMBinding:KeyRingIAMBinding"
-GCP_MEMBER = {"cryptoKeyId": "projects/p/locations/l/keyRings/r/cryptoKeys/disk", "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "member": "serviceAccount:service-123@compute-system.iam.gserviceaccount.com"}
-GCP_BINDING = {"keyRingId": "projects/p/locations/l/keyRings/r", "role": "roles/cloudkms.viewer", "members": ["group:secops@example.com"]}
+GCP_MEMBER = {
+    "cryptoKeyId": "projects/p/locations/l/keyRings/r/cryptoKeys/disk",
+    "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+    "member": "serviceAccount:service-123@compute-system.iam.gserviceaccount.com",
+}
+GCP_BINDING = {
+    "keyRingId": "projects/p/locations/l/keyRings/r",
+    "role": "roles/cloudkms.viewer",
+    "members": ["group:secops@example.com"],
+}
 
 
 @pytest.mark.parametrize(
@@ -104,8 +111,14 @@ def test_passes_when_baseline_is_compliant(name, type_, props):
 
 
 def test_levels():
-    for name in ("keys-rotation-enabled", "keys-kms-policy-no-public-principal", "keys-kms-no-lockout-bypass",
-                 "keys-gcp-kms-not-public", "keys-deletion-window", "keys-azure-vault-purge-protection"):
+    for name in (
+        "keys-rotation-enabled",
+        "keys-kms-policy-no-public-principal",
+        "keys-kms-no-lockout-bypass",
+        "keys-gcp-kms-not-public",
+        "keys-deletion-window",
+        "keys-azure-vault-purge-protection",
+    ):
         assert rule(name).level == MANDATORY, name
     for name in ("keys-azure-key-rotation-policy", "keys-azure-vault-network-restricted"):
         assert rule(name).level == ADVISORY, name
@@ -119,12 +132,39 @@ def test_levels():
     [
         pytest.param(KMS, AWS_KEY, ("enableKeyRotation",), False, "enableKeyRotation is False", id="aws_rotation_off"),
         pytest.param(KMS, AWS_KEY, ("enableKeyRotation",), DEL, "enableKeyRotation is None", id="aws_rotation_missing"),
-        pytest.param(KMS, AWS_KEY, ("enableKeyRotation",), "false", "enableKeyRotation is 'false'", id="aws_rotation_string_false"),
-        pytest.param(KMS, dict(AWS_KEY, rotationPeriodInDays=365), ("rotationPeriodInDays",), 730, "rotationPeriodInDays is 730", id="aws_rotation_period_too_long"),
-        pytest.param(KMS, dict(AWS_KEY, rotationPeriodInDays=365), ("rotationPeriodInDays",), "yearly", "not a number", id="aws_rotation_period_malformed"),
-        pytest.param(CRYPTO_KEY, GCP_KEY, ("rotationPeriod",), DEL, "rotationPeriod is not set", id="gcp_rotation_missing"),
-        pytest.param(CRYPTO_KEY, GCP_KEY, ("rotationPeriod",), "31536000s", "'31536000s' (365 days)", id="gcp_rotation_too_long"),
-        pytest.param(CRYPTO_KEY, GCP_KEY, ("rotationPeriod",), "90d", "'90d', not a duration", id="gcp_rotation_malformed"),
+        pytest.param(
+            KMS,
+            AWS_KEY,
+            ("enableKeyRotation",),
+            "false",
+            "enableKeyRotation is 'false'",
+            id="aws_rotation_string_false",
+        ),
+        pytest.param(
+            KMS,
+            dict(AWS_KEY, rotationPeriodInDays=365),
+            ("rotationPeriodInDays",),
+            730,
+            "rotationPeriodInDays is 730",
+            id="aws_rotation_period_too_long",
+        ),
+        pytest.param(
+            KMS,
+            dict(AWS_KEY, rotationPeriodInDays=365),
+            ("rotationPeriodInDays",),
+            "yearly",
+            "not a number",
+            id="aws_rotation_period_malformed",
+        ),
+        pytest.param(
+            CRYPTO_KEY, GCP_KEY, ("rotationPeriod",), DEL, "rotationPeriod is not set", id="gcp_rotation_missing"
+        ),
+        pytest.param(
+            CRYPTO_KEY, GCP_KEY, ("rotationPeriod",), "31536000s", "'31536000s' (365 days)", id="gcp_rotation_too_long"
+        ),
+        pytest.param(
+            CRYPTO_KEY, GCP_KEY, ("rotationPeriod",), "90d", "'90d', not a duration", id="gcp_rotation_malformed"
+        ),
     ],
 )
 def test_fails_when_key_does_not_rotate(type_, base, path, value, expect):
@@ -135,8 +175,14 @@ def test_fails_when_key_does_not_rotate(type_, base, path, value, expect):
 @pytest.mark.parametrize(
     "type_, props",
     [
-        pytest.param(KMS, mutate(AWS_KEY, ("enableKeyRotation",), DEL) | {"customerMasterKeySpec": "ECC_NIST_P256"}, id="aws_asymmetric_key"),
-        pytest.param(CRYPTO_KEY, mutate(GCP_KEY, ("rotationPeriod",), DEL) | {"purpose": "ASYMMETRIC_SIGN"}, id="gcp_signing_key"),
+        pytest.param(
+            KMS,
+            mutate(AWS_KEY, ("enableKeyRotation",), DEL) | {"customerMasterKeySpec": "ECC_NIST_P256"},
+            id="aws_asymmetric_key",
+        ),
+        pytest.param(
+            CRYPTO_KEY, mutate(GCP_KEY, ("rotationPeriod",), DEL) | {"purpose": "ASYMMETRIC_SIGN"}, id="gcp_signing_key"
+        ),
         pytest.param(CRYPTO_KEY, mutate(GCP_KEY, ("rotationPeriod",), "86400.5s"), id="gcp_fractional_one_day"),
     ],
 )
@@ -162,10 +208,22 @@ def test_unknown_rotation_raises_in_preview_and_fails_on_up():
     "path, value, expect",
     [
         pytest.param(("properties", "rotationPolicy"), DEL, "rotationPolicy is None", id="no_rotation_policy"),
-        pytest.param(("properties", "rotationPolicy", "lifetimeActions"), [{"action": {"type": "notify"}, "trigger": {"timeBeforeExpiry": "P30D"}}], "no rotate action", id="notify_only"),
-        pytest.param(("properties", "rotationPolicy", "lifetimeActions", 0, "trigger"), {}, "no rotate action", id="rotate_without_trigger"),
+        pytest.param(
+            ("properties", "rotationPolicy", "lifetimeActions"),
+            [{"action": {"type": "notify"}, "trigger": {"timeBeforeExpiry": "P30D"}}],
+            "no rotate action",
+            id="notify_only",
+        ),
+        pytest.param(
+            ("properties", "rotationPolicy", "lifetimeActions", 0, "trigger"),
+            {},
+            "no rotate action",
+            id="rotate_without_trigger",
+        ),
         pytest.param(("properties", "rotationPolicy", "attributes"), DEL, "expiryTime is None", id="no_expiry"),
-        pytest.param(("properties", "rotationPolicy"), "P90D", "rotationPolicy is 'P90D'", id="rotation_policy_malformed"),
+        pytest.param(
+            ("properties", "rotationPolicy"), "P90D", "rotationPolicy is 'P90D'", id="rotation_policy_malformed"
+        ),
     ],
 )
 def test_fails_when_azure_key_has_no_rotation_policy(path, value, expect):
@@ -181,10 +239,22 @@ PUBLIC = {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms
 @pytest.mark.parametrize(
     "policy, expect",
     [
-        pytest.param(json.dumps({"Statement": [ROOT_STATEMENT, PUBLIC]}), "Everyone allows Principal '*'", id="principal_star"),
-        pytest.param(json.dumps({"Statement": [dict(PUBLIC, Principal={"AWS": "*"})]}), "allows Principal '*'", id="principal_aws_star"),
-        pytest.param(json.dumps({"Statement": [dict(PUBLIC, Principal={"AWS": ["arn:aws:iam::111122223333:root", "*"]})]}), "allows Principal '*'", id="principal_list_with_star"),
-        pytest.param(json.dumps({"Statement": dict(PUBLIC, Sid=None)}), "Statement[0] allows", id="single_statement_object"),
+        pytest.param(
+            json.dumps({"Statement": [ROOT_STATEMENT, PUBLIC]}), "Everyone allows Principal '*'", id="principal_star"
+        ),
+        pytest.param(
+            json.dumps({"Statement": [dict(PUBLIC, Principal={"AWS": "*"})]}),
+            "allows Principal '*'",
+            id="principal_aws_star",
+        ),
+        pytest.param(
+            json.dumps({"Statement": [dict(PUBLIC, Principal={"AWS": ["arn:aws:iam::111122223333:root", "*"]})]}),
+            "allows Principal '*'",
+            id="principal_list_with_star",
+        ),
+        pytest.param(
+            json.dumps({"Statement": dict(PUBLIC, Sid=None)}), "Statement[0] allows", id="single_statement_object"
+        ),
         pytest.param("{broken", "not a JSON policy document", id="malformed_json"),
         pytest.param(json.dumps({"Statement": ["kms:*"]}), "not an object", id="statement_malformed"),
     ],
@@ -197,7 +267,12 @@ def test_fails_when_key_policy_allows_everyone(policy, expect):
 @pytest.mark.parametrize(
     "policy",
     [
-        pytest.param(json.dumps({"Statement": [dict(PUBLIC, Condition={"StringEquals": {"kms:CallerAccount": "111122223333"}})]}), id="star_with_condition"),
+        pytest.param(
+            json.dumps(
+                {"Statement": [dict(PUBLIC, Condition={"StringEquals": {"kms:CallerAccount": "111122223333"}})]}
+            ),
+            id="star_with_condition",
+        ),
         pytest.param(json.dumps({"Statement": [dict(PUBLIC, Effect="Deny")]}), id="star_deny"),
         pytest.param(DEL, id="default_key_policy"),
         pytest.param({"Statement": [ROOT_STATEMENT]}, id="policy_as_object"),
@@ -210,7 +285,9 @@ def test_passes_when_key_policy_scoped(policy):
 def test_unknown_key_policy_raises_in_preview():
     with pytest.raises(UnknownValueError):
         violations("keys-kms-policy-no-public-principal", KMS, mutate(AWS_KEY, ("policy",), UNKNOWN_STRING_VALUE))
-    assert violations("keys-kms-policy-no-public-principal", KMS, mutate(AWS_KEY, ("policy",), UNKNOWN_STRING_VALUE), dry_run=False)
+    assert violations(
+        "keys-kms-policy-no-public-principal", KMS, mutate(AWS_KEY, ("policy",), UNKNOWN_STRING_VALUE), dry_run=False
+    )
 
 
 @pytest.mark.parametrize("value", [True, "true"])
@@ -227,9 +304,30 @@ def test_passes_when_lockout_bypass_explicitly_false():
     "type_, base, path, value, expect",
     [
         pytest.param(IAM_MEMBER, GCP_MEMBER, ("member",), "allUsers", "'allUsers'", id="member_all_users"),
-        pytest.param("gcp:kms/keyRingIAMMember:KeyRingIAMMember", GCP_MEMBER, ("member",), "allAuthenticatedUsers", "'allAuthenticatedUsers'", id="key_ring_member_all_authenticated"),
-        pytest.param(IAM_BINDING, GCP_BINDING, ("members",), ["group:secops@example.com", "allUsers"], "'allUsers'", id="binding_all_users"),
-        pytest.param("gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding", GCP_BINDING, ("members",), DEL, "names no member", id="binding_without_members"),
+        pytest.param(
+            "gcp:kms/keyRingIAMMember:KeyRingIAMMember",
+            GCP_MEMBER,
+            ("member",),
+            "allAuthenticatedUsers",
+            "'allAuthenticatedUsers'",
+            id="key_ring_member_all_authenticated",
+        ),
+        pytest.param(
+            IAM_BINDING,
+            GCP_BINDING,
+            ("members",),
+            ["group:secops@example.com", "allUsers"],
+            "'allUsers'",
+            id="binding_all_users",
+        ),
+        pytest.param(
+            "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding",
+            GCP_BINDING,
+            ("members",),
+            DEL,
+            "names no member",
+            id="binding_without_members",
+        ),
         pytest.param(IAM_MEMBER, GCP_MEMBER, ("member",), DEL, "names no member", id="member_missing"),
     ],
 )
@@ -241,7 +339,9 @@ def test_fails_when_gcp_key_is_public(type_, base, path, value, expect):
 @pytest.mark.parametrize(
     "path, value, expect",
     [
-        pytest.param(("properties", "networkAcls", "defaultAction"), "Allow", "defaultAction is 'Allow'", id="acl_allow"),
+        pytest.param(
+            ("properties", "networkAcls", "defaultAction"), "Allow", "defaultAction is 'Allow'", id="acl_allow"
+        ),
         pytest.param(("properties", "networkAcls"), DEL, "defaultAction is None", id="no_network_acls"),
         pytest.param(("properties", "networkAcls"), "Deny", "defaultAction is None", id="network_acls_malformed"),
     ],
@@ -265,8 +365,17 @@ def test_passes_when_vault_public_access_disabled():
     [
         pytest.param(KMS, AWS_KEY, ("deletionWindowInDays",), 7, "deletionWindowInDays is 7", id="aws_window_7_days"),
         pytest.param(KMS, AWS_KEY, ("deletionWindowInDays",), "thirty", "not a number", id="aws_window_malformed"),
-        pytest.param(CRYPTO_KEY, GCP_KEY, ("destroyScheduledDuration",), "86400s", "'86400s' (1 days)", id="gcp_destroy_after_one_day"),
-        pytest.param(CRYPTO_KEY, GCP_KEY, ("destroyScheduledDuration",), "1d", "not a duration", id="gcp_destroy_malformed"),
+        pytest.param(
+            CRYPTO_KEY,
+            GCP_KEY,
+            ("destroyScheduledDuration",),
+            "86400s",
+            "'86400s' (1 days)",
+            id="gcp_destroy_after_one_day",
+        ),
+        pytest.param(
+            CRYPTO_KEY, GCP_KEY, ("destroyScheduledDuration",), "1d", "not a duration", id="gcp_destroy_malformed"
+        ),
     ],
 )
 def test_fails_when_deletion_window_short(type_, base, path, value, expect):
@@ -293,8 +402,12 @@ def test_unknown_deletion_window_raises_in_preview():
 @pytest.mark.parametrize(
     "path, value, expect",
     [
-        pytest.param(("properties", "enablePurgeProtection"), False, "enablePurgeProtection is False", id="purge_protection_off"),
-        pytest.param(("properties", "enablePurgeProtection"), DEL, "enablePurgeProtection is None", id="purge_protection_missing"),
+        pytest.param(
+            ("properties", "enablePurgeProtection"), False, "enablePurgeProtection is False", id="purge_protection_off"
+        ),
+        pytest.param(
+            ("properties", "enablePurgeProtection"), DEL, "enablePurgeProtection is None", id="purge_protection_missing"
+        ),
         pytest.param(("properties", "enableSoftDelete"), False, "enableSoftDelete is False", id="soft_delete_off"),
         pytest.param(("properties",), DEL, "enablePurgeProtection is None", id="properties_missing"),
         pytest.param(("properties",), "standard", "enablePurgeProtection is None", id="properties_malformed"),

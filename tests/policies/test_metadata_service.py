@@ -95,7 +95,9 @@ def test_fails_when_hop_limit_above_default(hops):
 def test_passes_when_hop_limit_2_and_knob_allows_container_hosts():
     props = with_options(INSTANCE_PROPS, httpPutResponseHopLimit=2)
     assert violations(HOPS, INSTANCE, props, config={"maxHopLimit": 2}) == []
-    assert violations(HOPS, INSTANCE, with_options(INSTANCE_PROPS, httpPutResponseHopLimit=3), config={"maxHopLimit": 2})
+    assert violations(
+        HOPS, INSTANCE, with_options(INSTANCE_PROPS, httpPutResponseHopLimit=3), config={"maxHopLimit": 2}
+    )
 
 
 def test_fails_when_hop_limit_missing():

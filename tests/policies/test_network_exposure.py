@@ -11,7 +11,15 @@ from policies.framework import ADVISORY, MANDATORY
 from policies.rules.network_exposure import is_internet, normalize_protocol, parse_port_spec
 
 from .support import (
-    UNKNOWN_ARRAY_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError, all_of, changed, delete_at, rule, set_at, stack_violations,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+    all_of,
+    changed,
+    delete_at,
+    rule,
+    set_at,
+    stack_violations,
     violations,
 )
 
@@ -133,10 +141,24 @@ AZ_NSG = {
 AZ_APPGW_NSG = {
     "resourceGroupName": "rg",
     "securityRules": [
-        {"name": "https", "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "Internet",
-         "destinationPortRanges": ["443", "80"], "priority": 100},
-        {"name": "gwm", "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "GatewayManager",
-         "destinationPortRange": "65200-65535", "priority": 110},
+        {
+            "name": "https",
+            "direction": "Inbound",
+            "access": "Allow",
+            "protocol": "Tcp",
+            "sourceAddressPrefix": "Internet",
+            "destinationPortRanges": ["443", "80"],
+            "priority": 100,
+        },
+        {
+            "name": "gwm",
+            "direction": "Inbound",
+            "access": "Allow",
+            "protocol": "Tcp",
+            "sourceAddressPrefix": "GatewayManager",
+            "destinationPortRange": "65200-65535",
+            "priority": 110,
+        },
     ],
 }
 AZ_SINGLE_RULE = {
@@ -227,108 +249,356 @@ def test_passes_for_compliant_baseline(name, type_, props):
 
 SSH_CASES = [
     # AWS inline security group
-    ("sg_allows_ssh_from_ipv4_anywhere", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}])),
-     "0.0.0.0/0"),
-    ("sg_allows_ssh_from_ipv6_anywhere", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}])),
-     "::/0"),
-    ("port_range_covers_22", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 1024, "cidrBlocks": ["0.0.0.0/0"]}])),
-     "0-1024"),
-    ("protocol_is_all", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}])),
-     "all protocols"),
-    ("protocol_is_ALL_word", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "ALL", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}])),
-     "all protocols"),
-    ("protocol_is_number_6", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "6", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}])),
-     "tcp 22"),
-    ("ports_are_strings", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": "22", "toPort": "22", "cidrBlocks": ["0.0.0.0/0"]}])),
-     "tcp 22"),
-    ("source_is_broad_public_range", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}])),
-     "0.0.0.0/1"),
-    ("second_cidr_is_anywhere", SG,
-     changed(AWS_LB_SG, set_at(("ingress", 1), {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8", "0.0.0.0/0"]})),
-     "ingress rule 1"),
-    ("ports_missing_on_tcp_rule", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "cidrBlocks": ["0.0.0.0/0"]}])),
-     "0-65535"),
-    ("default_sg_allows_ssh", DEFAULT_SG,
-     {"vpcId": "vpc-1", "ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]},
-     "0.0.0.0/0"),
+    (
+        "sg_allows_ssh_from_ipv4_anywhere",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+        "0.0.0.0/0",
+    ),
+    (
+        "sg_allows_ssh_from_ipv6_anywhere",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}]),
+        ),
+        "::/0",
+    ),
+    (
+        "port_range_covers_22",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 1024, "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+        "0-1024",
+    ),
+    (
+        "protocol_is_all",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+        "all protocols",
+    ),
+    (
+        "protocol_is_ALL_word",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "ALL", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+        "all protocols",
+    ),
+    (
+        "protocol_is_number_6",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "6", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+        "tcp 22",
+    ),
+    (
+        "ports_are_strings",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "tcp", "fromPort": "22", "toPort": "22", "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+        "tcp 22",
+    ),
+    (
+        "source_is_broad_public_range",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(
+                ("ingress",),
+                [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}],
+            ),
+        ),
+        "0.0.0.0/1",
+    ),
+    (
+        "second_cidr_is_anywhere",
+        SG,
+        changed(
+            AWS_LB_SG,
+            set_at(
+                ("ingress", 1),
+                {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8", "0.0.0.0/0"]},
+            ),
+        ),
+        "ingress rule 1",
+    ),
+    (
+        "ports_missing_on_tcp_rule",
+        SG,
+        changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "cidrBlocks": ["0.0.0.0/0"]}])),
+        "0-65535",
+    ),
+    (
+        "default_sg_allows_ssh",
+        DEFAULT_SG,
+        {"vpcId": "vpc-1", "ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]},
+        "0.0.0.0/0",
+    ),
     # AWS security group rule
-    ("sg_rule_allows_ssh_from_anywhere", SG_RULE, changed(AWS_SG_RULE_SSH, set_at(("cidrBlocks",), ["0.0.0.0/0"])), "0.0.0.0/0"),
-    ("sg_rule_allows_ipv6_anywhere", SG_RULE,
-     changed(AWS_SG_RULE_SSH, all_of(delete_at(("cidrBlocks",)), set_at(("ipv6CidrBlocks",), ["::/0"]))), "::/0"),
-    ("sg_rule_protocol_all", SG_RULE,
-     changed(AWS_SG_RULE_SSH, all_of(set_at(("protocol",), "all"), set_at(("fromPort",), 0), set_at(("toPort",), 0), set_at(("cidrBlocks",), ["0.0.0.0/0"]))),
-     "all protocols"),
-    ("sg_rule_type_missing", SG_RULE,
-     changed(AWS_SG_RULE_SSH, all_of(delete_at(("type",)), set_at(("cidrBlocks",), ["0.0.0.0/0"]))), "0.0.0.0/0"),
+    (
+        "sg_rule_allows_ssh_from_anywhere",
+        SG_RULE,
+        changed(AWS_SG_RULE_SSH, set_at(("cidrBlocks",), ["0.0.0.0/0"])),
+        "0.0.0.0/0",
+    ),
+    (
+        "sg_rule_allows_ipv6_anywhere",
+        SG_RULE,
+        changed(AWS_SG_RULE_SSH, all_of(delete_at(("cidrBlocks",)), set_at(("ipv6CidrBlocks",), ["::/0"]))),
+        "::/0",
+    ),
+    (
+        "sg_rule_protocol_all",
+        SG_RULE,
+        changed(
+            AWS_SG_RULE_SSH,
+            all_of(
+                set_at(("protocol",), "all"),
+                set_at(("fromPort",), 0),
+                set_at(("toPort",), 0),
+                set_at(("cidrBlocks",), ["0.0.0.0/0"]),
+            ),
+        ),
+        "all protocols",
+    ),
+    (
+        "sg_rule_type_missing",
+        SG_RULE,
+        changed(AWS_SG_RULE_SSH, all_of(delete_at(("type",)), set_at(("cidrBlocks",), ["0.0.0.0/0"]))),
+        "0.0.0.0/0",
+    ),
     # AWS VPC ingress rule
-    ("vpc_rule_cidr_ipv4_anywhere", VPC_IN, changed(AWS_SSH_FROM_ADMIN, set_at(("cidrIpv4",), "0.0.0.0/0")), "0.0.0.0/0"),
-    ("vpc_rule_cidr_ipv6_anywhere", VPC_IN,
-     changed(AWS_SSH_FROM_ADMIN, all_of(delete_at(("cidrIpv4",)), set_at(("cidrIpv6",), "::/0"))), "::/0"),
-    ("vpc_rule_ip_protocol_minus_one", VPC_IN,
-     {"securityGroupId": "sg-app", "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"}, "all protocols"),
-    ("vpc_rule_ip_protocol_minus_one_with_unrelated_ports", VPC_IN,
-     {"securityGroupId": "sg-app", "ipProtocol": "-1", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"}, "all protocols"),
+    (
+        "vpc_rule_cidr_ipv4_anywhere",
+        VPC_IN,
+        changed(AWS_SSH_FROM_ADMIN, set_at(("cidrIpv4",), "0.0.0.0/0")),
+        "0.0.0.0/0",
+    ),
+    (
+        "vpc_rule_cidr_ipv6_anywhere",
+        VPC_IN,
+        changed(AWS_SSH_FROM_ADMIN, all_of(delete_at(("cidrIpv4",)), set_at(("cidrIpv6",), "::/0"))),
+        "::/0",
+    ),
+    (
+        "vpc_rule_ip_protocol_minus_one",
+        VPC_IN,
+        {"securityGroupId": "sg-app", "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"},
+        "all protocols",
+    ),
+    (
+        "vpc_rule_ip_protocol_minus_one_with_unrelated_ports",
+        VPC_IN,
+        {"securityGroupId": "sg-app", "ipProtocol": "-1", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"},
+        "all protocols",
+    ),
     # Azure NSG inline rules
-    ("nsg_rule_source_is_star", NSG, changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"])), "*"),
-    ("nsg_rule_uses_plural_prefixes_with_internet", NSG,
-     changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["203.0.113.0/24", "Internet"])), "Internet"),
-    ("nsg_rule_source_is_any", NSG, changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["Any"])), "Any"),
-    ("nsg_rule_source_is_0_0_0_0", NSG, changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["0.0.0.0"])), "0.0.0.0"),
-    ("nsg_rule_source_is_lowercase_internet", NSG,
-     changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["internet"])), "internet"),
-    ("nsg_rule_singular_prefix_internet", NSG,
-     changed(AZ_NSG, all_of(delete_at(("securityRules", 1, "sourceAddressPrefixes")), set_at(("securityRules", 1, "sourceAddressPrefix"), "Internet"))),
-     "Internet"),
-    ("nsg_rule_port_range_covers_22", NSG,
-     changed(AZ_NSG, all_of(set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), set_at(("securityRules", 1, "destinationPortRanges"), ["20-25"]))),
-     "20-25"),
-    ("nsg_rule_port_is_star", NSG,
-     changed(AZ_NSG, all_of(set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), set_at(("securityRules", 1, "destinationPortRanges"), ["*"]))),
-     "0-65535"),
-    ("nsg_rule_protocol_star", NSG,
-     changed(AZ_NSG, all_of(set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]), set_at(("securityRules", 1, "protocol"), "*"))),
-     "all protocols"),
-    ("nsg_rule_without_source", NSG, changed(AZ_NSG, delete_at(("securityRules", 1, "sourceAddressPrefixes"))), "no source"),
-    ("nsg_rule_without_access_or_direction", NSG,
-     changed(AZ_NSG, all_of(delete_at(("securityRules", 1, "access")), delete_at(("securityRules", 1, "direction")),
-                         set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]))),
-     "security rule 1"),
+    (
+        "nsg_rule_source_is_star",
+        NSG,
+        changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"])),
+        "*",
+    ),
+    (
+        "nsg_rule_uses_plural_prefixes_with_internet",
+        NSG,
+        changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["203.0.113.0/24", "Internet"])),
+        "Internet",
+    ),
+    (
+        "nsg_rule_source_is_any",
+        NSG,
+        changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["Any"])),
+        "Any",
+    ),
+    (
+        "nsg_rule_source_is_0_0_0_0",
+        NSG,
+        changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["0.0.0.0"])),
+        "0.0.0.0",
+    ),
+    (
+        "nsg_rule_source_is_lowercase_internet",
+        NSG,
+        changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["internet"])),
+        "internet",
+    ),
+    (
+        "nsg_rule_singular_prefix_internet",
+        NSG,
+        changed(
+            AZ_NSG,
+            all_of(
+                delete_at(("securityRules", 1, "sourceAddressPrefixes")),
+                set_at(("securityRules", 1, "sourceAddressPrefix"), "Internet"),
+            ),
+        ),
+        "Internet",
+    ),
+    (
+        "nsg_rule_port_range_covers_22",
+        NSG,
+        changed(
+            AZ_NSG,
+            all_of(
+                set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]),
+                set_at(("securityRules", 1, "destinationPortRanges"), ["20-25"]),
+            ),
+        ),
+        "20-25",
+    ),
+    (
+        "nsg_rule_port_is_star",
+        NSG,
+        changed(
+            AZ_NSG,
+            all_of(
+                set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]),
+                set_at(("securityRules", 1, "destinationPortRanges"), ["*"]),
+            ),
+        ),
+        "0-65535",
+    ),
+    (
+        "nsg_rule_protocol_star",
+        NSG,
+        changed(
+            AZ_NSG,
+            all_of(
+                set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]),
+                set_at(("securityRules", 1, "protocol"), "*"),
+            ),
+        ),
+        "all protocols",
+    ),
+    (
+        "nsg_rule_without_source",
+        NSG,
+        changed(AZ_NSG, delete_at(("securityRules", 1, "sourceAddressPrefixes"))),
+        "no source",
+    ),
+    (
+        "nsg_rule_without_access_or_direction",
+        NSG,
+        changed(
+            AZ_NSG,
+            all_of(
+                delete_at(("securityRules", 1, "access")),
+                delete_at(("securityRules", 1, "direction")),
+                set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]),
+            ),
+        ),
+        "security rule 1",
+    ),
     # Azure standalone rule
-    ("azure_security_rule_from_internet", AZ_RULE, changed(AZ_SINGLE_RULE, set_at(("sourceAddressPrefix",), "Internet")), "Internet"),
-    ("azure_security_rule_plural_ports", AZ_RULE,
-     changed(AZ_SINGLE_RULE, all_of(set_at(("sourceAddressPrefix",), "*"), delete_at(("destinationPortRange",)),
-                                 set_at(("destinationPortRanges",), ["443", "22"]))),
-     "22"),
+    (
+        "azure_security_rule_from_internet",
+        AZ_RULE,
+        changed(AZ_SINGLE_RULE, set_at(("sourceAddressPrefix",), "Internet")),
+        "Internet",
+    ),
+    (
+        "azure_security_rule_plural_ports",
+        AZ_RULE,
+        changed(
+            AZ_SINGLE_RULE,
+            all_of(
+                set_at(("sourceAddressPrefix",), "*"),
+                delete_at(("destinationPortRange",)),
+                set_at(("destinationPortRanges",), ["443", "22"]),
+            ),
+        ),
+        "22",
+    ),
     # GCP firewall
     ("gcp_firewall_from_anywhere", FW, changed(GCP_SSH_FW, set_at(("sourceRanges",), ["0.0.0.0/0"])), "0.0.0.0/0"),
     ("gcp_ingress_has_no_source", FW, changed(GCP_SSH_FW, delete_at(("sourceRanges",))), "no source"),
-    ("gcp_firewall_ports_missing", FW,
-     changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp"}]))), "0-65535"),
-    ("gcp_firewall_protocol_all", FW,
-     changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["::/0"]), set_at(("allows",), [{"protocol": "all"}]))), "all protocols"),
-    ("gcp_firewall_port_range", FW,
-     changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp", "ports": ["10-100"]}]))), "10-100"),
-    ("gcp_firewall_tags_and_anywhere", FW,
-     changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("sourceTags",), ["bastion"]))), "0.0.0.0/0"),
+    (
+        "gcp_firewall_ports_missing",
+        FW,
+        changed(
+            GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp"}]))
+        ),
+        "0-65535",
+    ),
+    (
+        "gcp_firewall_protocol_all",
+        FW,
+        changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["::/0"]), set_at(("allows",), [{"protocol": "all"}]))),
+        "all protocols",
+    ),
+    (
+        "gcp_firewall_port_range",
+        FW,
+        changed(
+            GCP_SSH_FW,
+            all_of(
+                set_at(("sourceRanges",), ["0.0.0.0/0"]),
+                set_at(("allows",), [{"protocol": "tcp", "ports": ["10-100"]}]),
+            ),
+        ),
+        "10-100",
+    ),
+    (
+        "gcp_firewall_tags_and_anywhere",
+        FW,
+        changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("sourceTags",), ["bastion"]))),
+        "0.0.0.0/0",
+    ),
     # GCP firewall policies
-    ("gcp_policy_rule_from_anywhere", NFP_RULE, changed(GCP_POLICY_RULE, set_at(("match", "srcIpRanges"), ["0.0.0.0/0"])), "0.0.0.0/0"),
-    ("gcp_policy_rule_internet_scope", NFP_RULE,
-     changed(GCP_POLICY_RULE, all_of(delete_at(("match", "srcIpRanges")), set_at(("match", "srcNetworkScope"), "INTERNET"))), "0.0.0.0/0"),
-    ("gcp_policy_rule_has_no_source", NFP_RULE, changed(GCP_POLICY_RULE, delete_at(("match", "srcIpRanges"))), "no source"),
-    ("gcp_policy_rule_all_protocols", NFP_RULE,
-     changed(GCP_POLICY_RULE, all_of(set_at(("match", "srcIpRanges"), ["0.0.0.0/0"]), set_at(("match", "layer4Configs"), [{"ipProtocol": "all"}]))),
-     "all protocols"),
-    ("gcp_policy_with_rules_from_anywhere", FP_WITH_RULES,
-     changed(GCP_POLICY_WITH_RULES, set_at(("rules", 0, "match", "srcIpRanges"), ["0.0.0.0/0"])), "rules[0]"),
+    (
+        "gcp_policy_rule_from_anywhere",
+        NFP_RULE,
+        changed(GCP_POLICY_RULE, set_at(("match", "srcIpRanges"), ["0.0.0.0/0"])),
+        "0.0.0.0/0",
+    ),
+    (
+        "gcp_policy_rule_internet_scope",
+        NFP_RULE,
+        changed(
+            GCP_POLICY_RULE,
+            all_of(delete_at(("match", "srcIpRanges")), set_at(("match", "srcNetworkScope"), "INTERNET")),
+        ),
+        "0.0.0.0/0",
+    ),
+    (
+        "gcp_policy_rule_has_no_source",
+        NFP_RULE,
+        changed(GCP_POLICY_RULE, delete_at(("match", "srcIpRanges"))),
+        "no source",
+    ),
+    (
+        "gcp_policy_rule_all_protocols",
+        NFP_RULE,
+        changed(
+            GCP_POLICY_RULE,
+            all_of(
+                set_at(("match", "srcIpRanges"), ["0.0.0.0/0"]),
+                set_at(("match", "layer4Configs"), [{"ipProtocol": "all"}]),
+            ),
+        ),
+        "all protocols",
+    ),
+    (
+        "gcp_policy_with_rules_from_anywhere",
+        FP_WITH_RULES,
+        changed(GCP_POLICY_WITH_RULES, set_at(("rules", 0, "match", "srcIpRanges"), ["0.0.0.0/0"])),
+        "rules[0]",
+    ),
 ]
 
 
@@ -341,37 +611,150 @@ def test_fails_when_ssh_open_to_internet(case, type_, props, needle):
 
 
 PASS_CASES = [
-    ("rule_is_deny_azure", NSG,
-     changed(AZ_NSG, all_of(set_at(("securityRules", 1, "access"), "Deny"), set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"])))),
-    ("egress_azure", NSG,
-     changed(AZ_NSG, all_of(set_at(("securityRules", 1, "direction"), "Outbound"), set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"])))),
-    ("egress_aws_inline", SG,
-     changed(AWS_INSTANCE_SG, set_at(("egress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]))),
-    ("egress_aws_sg_rule", SG_RULE, changed(AWS_SG_RULE_SSH, all_of(set_at(("type",), "egress"), set_at(("cidrBlocks",), ["0.0.0.0/0"])))),
-    ("egress_vpc_rule", VPC_OUT, {"securityGroupId": "sg", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"}),
-    ("rule_is_deny_gcp", FW,
-     changed(GCP_SSH_FW, all_of(delete_at(("allows",)), set_at(("denies",), [{"protocol": "tcp", "ports": ["22"]}]), set_at(("sourceRanges",), ["0.0.0.0/0"])))),
-    ("gcp_firewall_disabled", FW, changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("disabled",), True)))),
-    ("gcp_firewall_egress", FW,
-     changed(GCP_SSH_FW, all_of(set_at(("direction",), "EGRESS"), delete_at(("sourceRanges",)), set_at(("destinationRanges",), ["0.0.0.0/0"])))),
-    ("gcp_ingress_has_only_source_tags", FW, changed(GCP_SSH_FW, all_of(delete_at(("sourceRanges",)), set_at(("sourceTags",), ["bastion"])))),
-    ("gcp_ingress_has_only_service_accounts", FW,
-     changed(GCP_SSH_FW, all_of(delete_at(("sourceRanges",)), set_at(("sourceServiceAccounts",), ["bastion@p.iam.gserviceaccount.com"])))),
-    ("gcp_policy_rule_is_deny", NFP_RULE, changed(GCP_POLICY_RULE, all_of(set_at(("action",), "deny"), set_at(("match", "srcIpRanges"), ["0.0.0.0/0"])))),
-    ("gcp_policy_rule_is_goto_next", NFP_RULE,
-     changed(GCP_POLICY_RULE, all_of(set_at(("action",), "goto_next"), set_at(("match", "srcIpRanges"), ["0.0.0.0/0"])))),
-    ("protocol_is_icmp", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "icmp", "fromPort": 8, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]))),
-    ("range_stops_below_22", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 21, "cidrBlocks": ["0.0.0.0/0"]}]))),
-    ("source_is_private_wide_range", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8"]}]))),
-    ("source_is_lb_security_group", SG,
-     changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "securityGroups": ["sg-lb"]}]))),
-    ("source_is_virtual_network_tag", NSG, changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["VirtualNetwork"]))),
-    ("source_is_asg", NSG,
-     changed(AZ_NSG, all_of(delete_at(("securityRules", 1, "sourceAddressPrefixes")),
-                         set_at(("securityRules", 1, "sourceApplicationSecurityGroups"), [{"id": "asg-admin"}])))),
+    (
+        "rule_is_deny_azure",
+        NSG,
+        changed(
+            AZ_NSG,
+            all_of(
+                set_at(("securityRules", 1, "access"), "Deny"),
+                set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]),
+            ),
+        ),
+    ),
+    (
+        "egress_azure",
+        NSG,
+        changed(
+            AZ_NSG,
+            all_of(
+                set_at(("securityRules", 1, "direction"), "Outbound"),
+                set_at(("securityRules", 1, "sourceAddressPrefixes"), ["*"]),
+            ),
+        ),
+    ),
+    (
+        "egress_aws_inline",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("egress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+    ),
+    (
+        "egress_aws_sg_rule",
+        SG_RULE,
+        changed(AWS_SG_RULE_SSH, all_of(set_at(("type",), "egress"), set_at(("cidrBlocks",), ["0.0.0.0/0"]))),
+    ),
+    (
+        "egress_vpc_rule",
+        VPC_OUT,
+        {"securityGroupId": "sg", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"},
+    ),
+    (
+        "rule_is_deny_gcp",
+        FW,
+        changed(
+            GCP_SSH_FW,
+            all_of(
+                delete_at(("allows",)),
+                set_at(("denies",), [{"protocol": "tcp", "ports": ["22"]}]),
+                set_at(("sourceRanges",), ["0.0.0.0/0"]),
+            ),
+        ),
+    ),
+    (
+        "gcp_firewall_disabled",
+        FW,
+        changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("disabled",), True))),
+    ),
+    (
+        "gcp_firewall_egress",
+        FW,
+        changed(
+            GCP_SSH_FW,
+            all_of(
+                set_at(("direction",), "EGRESS"),
+                delete_at(("sourceRanges",)),
+                set_at(("destinationRanges",), ["0.0.0.0/0"]),
+            ),
+        ),
+    ),
+    (
+        "gcp_ingress_has_only_source_tags",
+        FW,
+        changed(GCP_SSH_FW, all_of(delete_at(("sourceRanges",)), set_at(("sourceTags",), ["bastion"]))),
+    ),
+    (
+        "gcp_ingress_has_only_service_accounts",
+        FW,
+        changed(
+            GCP_SSH_FW,
+            all_of(
+                delete_at(("sourceRanges",)), set_at(("sourceServiceAccounts",), ["bastion@p.iam.gserviceaccount.com"])
+            ),
+        ),
+    ),
+    (
+        "gcp_policy_rule_is_deny",
+        NFP_RULE,
+        changed(GCP_POLICY_RULE, all_of(set_at(("action",), "deny"), set_at(("match", "srcIpRanges"), ["0.0.0.0/0"]))),
+    ),
+    (
+        "gcp_policy_rule_is_goto_next",
+        NFP_RULE,
+        changed(
+            GCP_POLICY_RULE, all_of(set_at(("action",), "goto_next"), set_at(("match", "srcIpRanges"), ["0.0.0.0/0"]))
+        ),
+    ),
+    (
+        "protocol_is_icmp",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "icmp", "fromPort": 8, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+    ),
+    (
+        "range_stops_below_22",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 21, "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+    ),
+    (
+        "source_is_private_wide_range",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8"]}]),
+        ),
+    ),
+    (
+        "source_is_lb_security_group",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "securityGroups": ["sg-lb"]}]),
+        ),
+    ),
+    (
+        "source_is_virtual_network_tag",
+        NSG,
+        changed(AZ_NSG, set_at(("securityRules", 1, "sourceAddressPrefixes"), ["VirtualNetwork"])),
+    ),
+    (
+        "source_is_asg",
+        NSG,
+        changed(
+            AZ_NSG,
+            all_of(
+                delete_at(("securityRules", 1, "sourceAddressPrefixes")),
+                set_at(("securityRules", 1, "sourceApplicationSecurityGroups"), [{"id": "asg-admin"}]),
+            ),
+        ),
+    ),
 ]
 
 
@@ -381,7 +764,10 @@ def test_passes_when_not_internet_ssh(case, type_, props):
 
 
 def test_ssh_ports_are_a_knob():
-    props = changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 2222, "toPort": 2222, "cidrBlocks": ["0.0.0.0/0"]}]))
+    props = changed(
+        AWS_INSTANCE_SG,
+        set_at(("ingress",), [{"protocol": "tcp", "fromPort": 2222, "toPort": 2222, "cidrBlocks": ["0.0.0.0/0"]}]),
+    )
     assert violations(SSH, SG, props) == []
     found = violations(SSH, SG, props, config={"ports": [22, 2222]})
     assert len(found) == 1 and "2222" in found[0]
@@ -426,14 +812,32 @@ def test_unknown_gcp_source_ranges_raise_in_preview():
     "type_,props",
     [
         (SG, changed(AWS_INSTANCE_SG, set_at(("ingress",), "tcp/22 from anywhere"))),
-        (SG, changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": "0.0.0.0/0"}]))),
+        (
+            SG,
+            changed(
+                AWS_INSTANCE_SG,
+                set_at(("ingress",), [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": "0.0.0.0/0"}]),
+            ),
+        ),
         (NSG, changed(AZ_NSG, set_at(("securityRules",), ["allow ssh"]))),
         (NSG, changed(AZ_NSG, set_at(("securityRules", 1, "destinationPortRanges"), ["twenty-two"]))),
         (FW, changed(GCP_SSH_FW, set_at(("allows",), "tcp:22"))),
-        (SG, changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 30, "toPort": 20, "cidrBlocks": ["10.0.0.0/8"]}]))),
+        (
+            SG,
+            changed(
+                AWS_INSTANCE_SG,
+                set_at(("ingress",), [{"protocol": "tcp", "fromPort": 30, "toPort": 20, "cidrBlocks": ["10.0.0.0/8"]}]),
+            ),
+        ),
     ],
-    ids=["ingress_is_string", "cidr_blocks_is_string_of_anywhere", "nsg_rules_are_strings", "port_not_a_number",
-         "gcp_allows_is_string", "reversed_range"],
+    ids=[
+        "ingress_is_string",
+        "cidr_blocks_is_string_of_anywhere",
+        "nsg_rules_are_strings",
+        "port_not_a_number",
+        "gcp_allows_is_string",
+        "reversed_range",
+    ],
 )
 def test_fails_closed_on_malformed_shape(type_, props):
     found = violations(SSH, type_, props)
@@ -447,27 +851,41 @@ def test_fails_closed_on_malformed_shape(type_, props):
 
 @pytest.mark.parametrize("port", [3389, 5985, 5986])
 def test_fails_when_rdp_or_winrm_open(port):
-    props = changed(AZ_NSG, all_of(set_at(("securityRules", 1, "sourceAddressPrefixes"), ["Internet"]),
-                                set_at(("securityRules", 1, "destinationPortRanges"), [str(port)])))
+    props = changed(
+        AZ_NSG,
+        all_of(
+            set_at(("securityRules", 1, "sourceAddressPrefixes"), ["Internet"]),
+            set_at(("securityRules", 1, "destinationPortRanges"), [str(port)]),
+        ),
+    )
     found = violations(RDP, NSG, props)
     assert len(found) == 1 and str(port) in found[0]
     assert violations(SSH, NSG, props) == []
 
 
 def test_fails_when_rdp_open_on_udp_gcp():
-    props = changed(GCP_SSH_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "udp", "ports": ["3389"]}])))
+    props = changed(
+        GCP_SSH_FW,
+        all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "udp", "ports": ["3389"]}])),
+    )
     assert len(violations(RDP, FW, props)) == 1
 
 
 @pytest.mark.parametrize("port", [20, 21, 23, 3306, 5432, 1433, 6379, 9200, 27017])
 def test_fails_when_admin_or_db_port_open(port):
-    props = changed(AWS_SSH_FROM_ADMIN, all_of(set_at(("fromPort",), port), set_at(("toPort",), port), set_at(("cidrIpv4",), "0.0.0.0/0")))
+    props = changed(
+        AWS_SSH_FROM_ADMIN,
+        all_of(set_at(("fromPort",), port), set_at(("toPort",), port), set_at(("cidrIpv4",), "0.0.0.0/0")),
+    )
     found = violations(ADMIN_DB, VPC_IN, props)
     assert len(found) == 1 and str(port) in found[0]
 
 
 def test_passes_when_db_port_open_to_private_range():
-    props = changed(AWS_SSH_FROM_ADMIN, all_of(set_at(("fromPort",), 5432), set_at(("toPort",), 5432), set_at(("cidrIpv4",), "10.0.0.0/16")))
+    props = changed(
+        AWS_SSH_FROM_ADMIN,
+        all_of(set_at(("fromPort",), 5432), set_at(("toPort",), 5432), set_at(("cidrIpv4",), "10.0.0.0/16")),
+    )
     assert violations(ADMIN_DB, VPC_IN, props) == []
 
 
@@ -477,11 +895,36 @@ def test_passes_when_db_port_open_to_private_range():
 
 ALL_PORT_CASES = [
     ("aws_protocol_minus_one", VPC_IN, {"securityGroupId": "sg", "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"}),
-    ("aws_tcp_0_65535", SG, changed(AWS_INSTANCE_SG, set_at(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 65535, "ipv6CidrBlocks": ["::/0"]}]))),
-    ("azure_star_ports", AZ_RULE, changed(AZ_SINGLE_RULE, all_of(set_at(("sourceAddressPrefix",), "*"), set_at(("destinationPortRange",), "*")))),
-    ("azure_no_port_fields", AZ_RULE, changed(AZ_SINGLE_RULE, all_of(set_at(("sourceAddressPrefix",), "*"), delete_at(("destinationPortRange",))))),
-    ("gcp_all", FW, changed(GCP_APP_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "all"}])))),
-    ("gcp_tcp_without_ports_no_source", FW, changed(GCP_APP_FW, all_of(delete_at(("sourceRanges",)), set_at(("allows",), [{"protocol": "tcp"}])))),
+    (
+        "aws_tcp_0_65535",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("ingress",), [{"protocol": "tcp", "fromPort": 0, "toPort": 65535, "ipv6CidrBlocks": ["::/0"]}]),
+        ),
+    ),
+    (
+        "azure_star_ports",
+        AZ_RULE,
+        changed(AZ_SINGLE_RULE, all_of(set_at(("sourceAddressPrefix",), "*"), set_at(("destinationPortRange",), "*"))),
+    ),
+    (
+        "azure_no_port_fields",
+        AZ_RULE,
+        changed(AZ_SINGLE_RULE, all_of(set_at(("sourceAddressPrefix",), "*"), delete_at(("destinationPortRange",)))),
+    ),
+    (
+        "gcp_all",
+        FW,
+        changed(
+            GCP_APP_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "all"}]))
+        ),
+    ),
+    (
+        "gcp_tcp_without_ports_no_source",
+        FW,
+        changed(GCP_APP_FW, all_of(delete_at(("sourceRanges",)), set_at(("allows",), [{"protocol": "tcp"}]))),
+    ),
 ]
 
 
@@ -500,13 +943,18 @@ def test_passes_when_only_one_port_open_to_internet():
 
 
 def test_fails_when_app_port_open_to_internet_on_aws():
-    props = changed(AWS_APP_FROM_LB, all_of(delete_at(("referencedSecurityGroupId",)), set_at(("cidrIpv4",), "0.0.0.0/0")))
+    props = changed(
+        AWS_APP_FROM_LB, all_of(delete_at(("referencedSecurityGroupId",)), set_at(("cidrIpv4",), "0.0.0.0/0"))
+    )
     found = violations(LB_ONLY, VPC_IN, props)
     assert len(found) == 1 and "8080" in found[0]
 
 
 def test_fails_when_gcp_firewall_opens_443_to_internet():
-    props = changed(GCP_APP_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp", "ports": ["443"]}])))
+    props = changed(
+        GCP_APP_FW,
+        all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp", "ports": ["443"]}])),
+    )
     found = violations(LB_ONLY, FW, props)
     assert len(found) == 1 and "35.191.0.0/16" in found[0]
 
@@ -522,28 +970,44 @@ LISTENER_80 = {
     "loadBalancerArn": "arn:lb",
     "port": 80,
     "protocol": "HTTP",
-    "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
+    "defaultActions": [
+        {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
+    ],
 }
 LB = {"loadBalancerType": "application", "internal": False}
 APPGW = {
     "httpListeners": [{"name": "http", "protocol": "Http"}, {"name": "https", "protocol": "Https"}],
     "requestRoutingRules": [
-        {"name": "redir", "httpListener": {"id": "/subs/x/applicationGateways/gw/httpListeners/http"},
-         "redirectConfiguration": {"id": "/subs/x/applicationGateways/gw/redirectConfigurations/to-https"}},
-        {"name": "app", "httpListener": {"id": "/subs/x/applicationGateways/gw/httpListeners/https"},
-         "backendAddressPool": {"id": "pool"}},
+        {
+            "name": "redir",
+            "httpListener": {"id": "/subs/x/applicationGateways/gw/httpListeners/http"},
+            "redirectConfiguration": {"id": "/subs/x/applicationGateways/gw/redirectConfigurations/to-https"},
+        },
+        {
+            "name": "app",
+            "httpListener": {"id": "/subs/x/applicationGateways/gw/httpListeners/https"},
+            "backendAddressPool": {"id": "pool"},
+        },
     ],
 }
 
 
 def test_passes_when_port_80_listener_redirects():
-    res = [(SG, "lb-sg", AWS_LB_SG), ("aws:lb/loadBalancer:LoadBalancer", "lb", LB), ("aws:lb/listener:Listener", "http", LISTENER_80)]
+    res = [
+        (SG, "lb-sg", AWS_LB_SG),
+        ("aws:lb/loadBalancer:LoadBalancer", "lb", LB),
+        ("aws:lb/listener:Listener", "http", LISTENER_80),
+    ]
     assert stack_violations(PORT80, res) == []
 
 
 def test_fails_when_port_80_listener_forwards():
     listener = changed(LISTENER_80, set_at(("defaultActions",), [{"type": "forward", "targetGroupArn": "arn:tg"}]))
-    res = [(SG, "lb-sg", AWS_LB_SG), ("aws:lb/loadBalancer:LoadBalancer", "lb", LB), ("aws:lb/listener:Listener", "http", listener)]
+    res = [
+        (SG, "lb-sg", AWS_LB_SG),
+        ("aws:lb/loadBalancer:LoadBalancer", "lb", LB),
+        ("aws:lb/listener:Listener", "http", listener),
+    ]
     found = stack_violations(PORT80, res)
     assert len(found) == 1 and found[0][1].endswith("::http")
 
@@ -559,19 +1023,41 @@ def test_passes_when_appgw_http_listener_redirects():
 
 
 def test_fails_when_appgw_http_listener_routes_to_backend():
-    gw = changed(APPGW, all_of(delete_at(("requestRoutingRules", 0, "redirectConfiguration")), set_at(("requestRoutingRules", 0, "backendAddressPool"), {"id": "pool"})))
-    found = stack_violations(PORT80, [(NSG, "appgw-nsg", AZ_APPGW_NSG), ("azure-native:network:ApplicationGateway", "gw", gw)])
+    gw = changed(
+        APPGW,
+        all_of(
+            delete_at(("requestRoutingRules", 0, "redirectConfiguration")),
+            set_at(("requestRoutingRules", 0, "backendAddressPool"), {"id": "pool"}),
+        ),
+    )
+    found = stack_violations(
+        PORT80, [(NSG, "appgw-nsg", AZ_APPGW_NSG), ("azure-native:network:ApplicationGateway", "gw", gw)]
+    )
     assert len(found) == 1 and "'http'" in found[0][0]
 
 
 def test_fails_when_gcp_firewall_opens_80_to_internet():
-    fw = changed(GCP_APP_FW, all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp", "ports": ["80"]}])))
-    found = stack_violations(PORT80, [(FW, "web", fw), ("gcp:compute/globalForwardingRule:GlobalForwardingRule", "fr", {"portRange": "80"})])
+    fw = changed(
+        GCP_APP_FW,
+        all_of(set_at(("sourceRanges",), ["0.0.0.0/0"]), set_at(("allows",), [{"protocol": "tcp", "ports": ["80"]}])),
+    )
+    found = stack_violations(
+        PORT80, [(FW, "web", fw), ("gcp:compute/globalForwardingRule:GlobalForwardingRule", "fr", {"portRange": "80"})]
+    )
     assert len(found) == 1 and "GCP" in found[0][0]
 
 
 def test_passes_when_port_80_not_open():
-    assert stack_violations(PORT80, [(SG, "app", AWS_INSTANCE_SG), ("aws:lb/listener:Listener", "l", changed(LISTENER_80, set_at(("defaultActions",), [])))]) == []
+    assert (
+        stack_violations(
+            PORT80,
+            [
+                (SG, "app", AWS_INSTANCE_SG),
+                ("aws:lb/listener:Listener", "l", changed(LISTENER_80, set_at(("defaultActions",), []))),
+            ],
+        )
+        == []
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -579,10 +1065,37 @@ def test_passes_when_port_80_not_open():
 
 
 EGRESS_CASES = [
-    ("aws_sg_egress_all", SG, changed(AWS_INSTANCE_SG, set_at(("egress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]))),
+    (
+        "aws_sg_egress_all",
+        SG,
+        changed(
+            AWS_INSTANCE_SG,
+            set_at(("egress",), [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+    ),
     ("aws_vpc_egress_all", VPC_OUT, {"securityGroupId": "sg", "ipProtocol": "-1", "cidrIpv6": "::/0"}),
-    ("aws_sg_rule_egress_all", SG_RULE, {"type": "egress", "securityGroupId": "sg", "protocol": "all", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"]}),
-    ("azure_outbound_any", NSG, changed(AZ_NSG, all_of(set_at(("securityRules", 3, "destinationPortRange"), "*"), set_at(("securityRules", 3, "protocol"), "*")))),
+    (
+        "aws_sg_rule_egress_all",
+        SG_RULE,
+        {
+            "type": "egress",
+            "securityGroupId": "sg",
+            "protocol": "all",
+            "fromPort": 0,
+            "toPort": 65535,
+            "cidrBlocks": ["0.0.0.0/0"],
+        },
+    ),
+    (
+        "azure_outbound_any",
+        NSG,
+        changed(
+            AZ_NSG,
+            all_of(
+                set_at(("securityRules", 3, "destinationPortRange"), "*"), set_at(("securityRules", 3, "protocol"), "*")
+            ),
+        ),
+    ),
     ("gcp_egress_all_no_destination", FW, {"network": "n", "direction": "EGRESS", "allows": [{"protocol": "all"}]}),
 ]
 
@@ -635,19 +1148,36 @@ def test_unknown_auto_create_raises_in_preview():
 
 @pytest.mark.parametrize(
     "value,expected",
-    [("0.0.0.0/0", True), ("::/0", True), ("*", True), ("Internet", True), ("ANY", True), ("0.0.0.0", True),
-     ("0.0.0.0/1", True), ("2000::/3", True), ("203.0.113.0/24", False), ("10.0.0.0/8", False), ("fd00::/8", False),
-     ("VirtualNetwork", False), ("35.191.0.0/16", False)],
+    [
+        ("0.0.0.0/0", True),
+        ("::/0", True),
+        ("*", True),
+        ("Internet", True),
+        ("ANY", True),
+        ("0.0.0.0", True),
+        ("0.0.0.0/1", True),
+        ("2000::/3", True),
+        ("203.0.113.0/24", False),
+        ("10.0.0.0/8", False),
+        ("fd00::/8", False),
+        ("VirtualNetwork", False),
+        ("35.191.0.0/16", False),
+    ],
 )
 def test_is_internet(value, expected):
     assert is_internet(value) is expected
 
 
-@pytest.mark.parametrize("value,expected", [("-1", "all"), ("ALL", "all"), ("*", "all"), (6, "tcp"), ("6", "tcp"), ("Tcp", "tcp"), (17, "udp"), (None, "all")])
+@pytest.mark.parametrize(
+    "value,expected",
+    [("-1", "all"), ("ALL", "all"), ("*", "all"), (6, "tcp"), ("6", "tcp"), ("Tcp", "tcp"), (17, "udp"), (None, "all")],
+)
 def test_normalize_protocol(value, expected):
     assert normalize_protocol(value) == expected
 
 
-@pytest.mark.parametrize("value,expected", [("22", (22, 22)), (22, (22, 22)), ("20-25", (20, 25)), ("*", (0, 65535)), (-1, (0, 65535))])
+@pytest.mark.parametrize(
+    "value,expected", [("22", (22, 22)), (22, (22, 22)), ("20-25", (20, 25)), ("*", (0, 65535)), (-1, (0, 65535))]
+)
 def test_parse_port_spec(value, expected):
     assert parse_port_spec(value) == expected

@@ -44,7 +44,12 @@ GCP_POLICY_PROPS = {
     "combiner": "OR",
     "enabled": True,
     "notificationChannels": [UNKNOWN_STRING_VALUE],
-    "conditions": [{"displayName": "cpu", "conditionThreshold": {"filter": 'metric.type="compute.googleapis.com/instance/cpu/utilization"'}}],
+    "conditions": [
+        {
+            "displayName": "cpu",
+            "conditionThreshold": {"filter": 'metric.type="compute.googleapis.com/instance/cpu/utilization"'},
+        }
+    ],
 }
 AZ_METRIC_ALERT_PROPS = {
     "resourceGroupName": "rg",
@@ -52,9 +57,15 @@ AZ_METRIC_ALERT_PROPS = {
     "severity": 2,
     "scopes": [UNKNOWN_STRING_VALUE],
     "actions": [{"actionGroupId": UNKNOWN_STRING_VALUE}],
-    "criteria": {"odataType": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria", "allOf": [{"metricName": "Percentage CPU"}]},
+    "criteria": {
+        "odataType": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+        "allOf": [{"metricName": "Percentage CPU"}],
+    },
 }
-AZ_ACTIVITY_PROPS = {"enabled": True, "actions": {"actionGroups": [{"actionGroupId": "/subscriptions/s/.../actionGroups/ag"}]}}
+AZ_ACTIVITY_PROPS = {
+    "enabled": True,
+    "actions": {"actionGroups": [{"actionGroupId": "/subscriptions/s/.../actionGroups/ag"}]},
+}
 AZ_QUERY_PROPS = {"enabled": True, "actions": {"actionGroups": ["/subscriptions/s/.../actionGroups/ag"]}}
 
 
@@ -93,7 +104,13 @@ def test_passes_when_alarm_notifies(type_, props):
         (GCP_POLICY, GCP_POLICY_PROPS, ("notificationChannels",), DEL, "notificationChannels is empty"),
         (AZ_METRIC_ALERT, AZ_METRIC_ALERT_PROPS, ("enabled",), False, "enabled is false"),
         (AZ_METRIC_ALERT, AZ_METRIC_ALERT_PROPS, ("actions",), [], "actions is empty"),
-        (AZ_METRIC_ALERT, AZ_METRIC_ALERT_PROPS, ("actions", 0, "actionGroupId"), DEL, "actions[0].actionGroupId is not set"),
+        (
+            AZ_METRIC_ALERT,
+            AZ_METRIC_ALERT_PROPS,
+            ("actions", 0, "actionGroupId"),
+            DEL,
+            "actions[0].actionGroupId is not set",
+        ),
         (AZ_METRIC_ALERT, AZ_METRIC_ALERT_PROPS, ("actions",), ["ag"], "actions[0] is not an object"),
         (AZ_ACTIVITY_ALERT, AZ_ACTIVITY_PROPS, ("actions", "actionGroups"), [], "actions.actionGroups is empty"),
         (AZ_ACTIVITY_ALERT, AZ_ACTIVITY_PROPS, ("enabled",), False, "enabled is false"),
@@ -129,7 +146,12 @@ def test_fails_when_alarm_actions_is_a_malformed_string():
     assert violations(ACTIONS, AWS_ALARM, {**AWS_ALARM_PROPS, "alarmActions": ""}) != []
 
 
-ACTION_GROUP = {"resourceGroupName": "rg", "groupShortName": "appstack", "enabled": True, "emailReceivers": [{"name": "ops", "emailAddress": "ops@example.com"}]}
+ACTION_GROUP = {
+    "resourceGroupName": "rg",
+    "groupShortName": "appstack",
+    "enabled": True,
+    "emailReceivers": [{"name": "ops", "emailAddress": "ops@example.com"}],
+}
 
 
 def test_channel_usable():

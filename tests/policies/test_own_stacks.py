@@ -12,14 +12,19 @@ from tools.plan import load_stack_config
 from tools.policy_gate import run_gate
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_passes_the_pack(stack: str):
     plan = plan_of(stack)
-    result = run_gate([r.as_json() for r in plan.resources], project=PROJECT, stack=stack,
-                      stack_config=load_stack_config(stack), dry_run=True)
+    result = run_gate(
+        [r.as_json() for r in plan.resources],
+        project=PROJECT,
+        stack=stack,
+        stack_config=load_stack_config(stack),
+        dry_run=True,
+    )
     assert len(result.policies) >= 80
     assert result.mandatory == [], [f"{v.policy} {v.name}: {v.message}" for v in result.mandatory]
     # Advisory findings on our own stacks are defects too: the stack is the reference.

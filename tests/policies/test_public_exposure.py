@@ -7,7 +7,15 @@ import copy
 import pytest
 
 from policies.framework import ADVISORY, MANDATORY
-from tests.policies.support import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError, mutate, rule, violations
+from tests.policies.support import (
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+    mutate,
+    rule,
+    violations,
+)
 
 NO_PIP = "public-vm-no-public-ip"
 SUBNET = "public-subnet-no-auto-public-ip"
@@ -28,13 +36,20 @@ GCP_INSTANCE = "gcp:compute/instance:Instance"
 GCP_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
 GCP_REGION_TEMPLATE = "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate"
 
-AWS_INSTANCE_PROPS = {"ami": "ami-1", "associatePublicIpAddress": False, "sourceDestCheck": True, "subnetId": "subnet-1"}
+AWS_INSTANCE_PROPS = {
+    "ami": "ami-1",
+    "associatePublicIpAddress": False,
+    "sourceDestCheck": True,
+    "subnetId": "subnet-1",
+}
 AWS_LT_PROPS = {"imageId": "ami-1", "networkInterfaces": [{"associatePublicIpAddress": "false", "deviceIndex": 0}]}
 AWS_SUBNET_PROPS = {"vpcId": "vpc-1", "cidrBlock": "10.0.1.0/24", "mapPublicIpOnLaunch": False}
 AZ_NIC_PROPS = {
     "resourceGroupName": "rg",
     "enableIPForwarding": False,
-    "ipConfigurations": [{"name": "ip", "subnet": {"id": "/subscriptions/s/.../subnets/app"}, "privateIPAllocationMethod": "Dynamic"}],
+    "ipConfigurations": [
+        {"name": "ip", "subnet": {"id": "/subscriptions/s/.../subnets/app"}, "privateIPAllocationMethod": "Dynamic"}
+    ],
 }
 AZ_VM_PROPS = {
     "resourceGroupName": "rg",
@@ -53,7 +68,11 @@ AZ_VMSS_PROPS = {
     "resourceGroupName": "rg",
     "virtualMachineProfile": {"networkProfile": copy.deepcopy(AZ_VM_INLINE_PROPS["networkProfile"])},
 }
-AZ_PIP_PROPS = {"resourceGroupName": "rg", "sku": {"name": "Standard", "tier": "Regional"}, "publicIPAllocationMethod": "Static"}
+AZ_PIP_PROPS = {
+    "resourceGroupName": "rg",
+    "sku": {"name": "Standard", "tier": "Regional"},
+    "publicIPAllocationMethod": "Static",
+}
 GCP_VM_PROPS = {
     "machineType": "e2-small",
     "canIpForward": False,
@@ -99,24 +118,109 @@ def test_passes_when_compliant_baseline(name, type_, props):
 @pytest.mark.parametrize(
     "name,type_,props,path,value,needle",
     [
-        (NO_PIP, AWS_INSTANCE, AWS_INSTANCE_PROPS, ("associatePublicIpAddress",), True, "associatePublicIpAddress is True"),
-        (NO_PIP, AWS_LT, AWS_LT_PROPS, ("networkInterfaces", 0, "associatePublicIpAddress"), "true", "networkInterfaces[0].associatePublicIpAddress is 'true'"),
+        (
+            NO_PIP,
+            AWS_INSTANCE,
+            AWS_INSTANCE_PROPS,
+            ("associatePublicIpAddress",),
+            True,
+            "associatePublicIpAddress is True",
+        ),
+        (
+            NO_PIP,
+            AWS_LT,
+            AWS_LT_PROPS,
+            ("networkInterfaces", 0, "associatePublicIpAddress"),
+            "true",
+            "networkInterfaces[0].associatePublicIpAddress is 'true'",
+        ),
         (NO_PIP, AWS_EIP, {"domain": "vpc"}, ("instance",), "i-123", "instance is set"),
         (NO_PIP, AWS_EIP_ASSOC, {"allocationId": "a"}, ("instanceId",), "i-123", "instanceId is set"),
-        (NO_PIP, AZ_NIC, AZ_NIC_PROPS, ("ipConfigurations", 0, "publicIPAddress"), {"id": "/x/publicIPAddresses/pip"}, "ipConfigurations[0].publicIPAddress is set"),
-        (NO_PIP, AZ_VM, AZ_VM_INLINE_PROPS, ("networkProfile", "networkInterfaceConfigurations", 0, "ipConfigurations", 0, "publicIPAddressConfiguration"), {"name": "pip"}, "publicIPAddressConfiguration is set"),
-        (NO_PIP, AZ_VMSS, AZ_VMSS_PROPS, ("virtualMachineProfile", "networkProfile", "networkInterfaceConfigurations", 0, "ipConfigurations", 0, "publicIPAddressConfiguration"), {"name": "pip"}, "virtualMachineProfile.networkProfile"),
-        (NO_PIP, GCP_INSTANCE, GCP_VM_PROPS, ("networkInterfaces", 0, "accessConfigs"), [{}], "networkInterfaces[0].accessConfigs is set"),
-        (NO_PIP, GCP_TEMPLATE, GCP_VM_PROPS, ("networkInterfaces", 0, "accessConfigs"), [{"networkTier": "PREMIUM"}], "accessConfigs is set"),
-        (NO_PIP, GCP_INSTANCE, GCP_VM_PROPS, ("networkInterfaces", 0, "ipv6AccessConfigs"), [{"networkTier": "PREMIUM"}], "ipv6AccessConfigs is set"),
+        (
+            NO_PIP,
+            AZ_NIC,
+            AZ_NIC_PROPS,
+            ("ipConfigurations", 0, "publicIPAddress"),
+            {"id": "/x/publicIPAddresses/pip"},
+            "ipConfigurations[0].publicIPAddress is set",
+        ),
+        (
+            NO_PIP,
+            AZ_VM,
+            AZ_VM_INLINE_PROPS,
+            (
+                "networkProfile",
+                "networkInterfaceConfigurations",
+                0,
+                "ipConfigurations",
+                0,
+                "publicIPAddressConfiguration",
+            ),
+            {"name": "pip"},
+            "publicIPAddressConfiguration is set",
+        ),
+        (
+            NO_PIP,
+            AZ_VMSS,
+            AZ_VMSS_PROPS,
+            (
+                "virtualMachineProfile",
+                "networkProfile",
+                "networkInterfaceConfigurations",
+                0,
+                "ipConfigurations",
+                0,
+                "publicIPAddressConfiguration",
+            ),
+            {"name": "pip"},
+            "virtualMachineProfile.networkProfile",
+        ),
+        (
+            NO_PIP,
+            GCP_INSTANCE,
+            GCP_VM_PROPS,
+            ("networkInterfaces", 0, "accessConfigs"),
+            [{}],
+            "networkInterfaces[0].accessConfigs is set",
+        ),
+        (
+            NO_PIP,
+            GCP_TEMPLATE,
+            GCP_VM_PROPS,
+            ("networkInterfaces", 0, "accessConfigs"),
+            [{"networkTier": "PREMIUM"}],
+            "accessConfigs is set",
+        ),
+        (
+            NO_PIP,
+            GCP_INSTANCE,
+            GCP_VM_PROPS,
+            ("networkInterfaces", 0, "ipv6AccessConfigs"),
+            [{"networkTier": "PREMIUM"}],
+            "ipv6AccessConfigs is set",
+        ),
         (SUBNET, AWS_SUBNET, AWS_SUBNET_PROPS, ("mapPublicIpOnLaunch",), True, "mapPublicIpOnLaunch is True"),
         (SKU, AZ_PIP, AZ_PIP_PROPS, ("sku", "name"), "Basic", "'Basic'"),
         (FWD, AWS_INSTANCE, AWS_INSTANCE_PROPS, ("sourceDestCheck",), False, "sourceDestCheck is False"),
         (FWD, AWS_INSTANCE, AWS_INSTANCE_PROPS, ("sourceDestCheck",), "false", "sourceDestCheck is 'false'"),
         (FWD, AWS_ENI, {"subnetId": "s"}, ("sourceDestCheck",), False, "sourceDestCheck is False"),
         (FWD, AZ_NIC, AZ_NIC_PROPS, ("enableIPForwarding",), True, "enableIPForwarding is True"),
-        (FWD, AZ_VM, AZ_VM_INLINE_PROPS, ("networkProfile", "networkInterfaceConfigurations", 0, "enableIPForwarding"), True, "enableIPForwarding is True"),
-        (FWD, AZ_VMSS, AZ_VMSS_PROPS, ("virtualMachineProfile", "networkProfile", "networkInterfaceConfigurations", 0, "enableIPForwarding"), True, "enableIPForwarding is True"),
+        (
+            FWD,
+            AZ_VM,
+            AZ_VM_INLINE_PROPS,
+            ("networkProfile", "networkInterfaceConfigurations", 0, "enableIPForwarding"),
+            True,
+            "enableIPForwarding is True",
+        ),
+        (
+            FWD,
+            AZ_VMSS,
+            AZ_VMSS_PROPS,
+            ("virtualMachineProfile", "networkProfile", "networkInterfaceConfigurations", 0, "enableIPForwarding"),
+            True,
+            "enableIPForwarding is True",
+        ),
         (FWD, GCP_INSTANCE, GCP_VM_PROPS, ("canIpForward",), True, "canIpForward is True"),
         (FWD, GCP_REGION_TEMPLATE, GCP_VM_PROPS, ("canIpForward",), True, "canIpForward is True"),
     ],

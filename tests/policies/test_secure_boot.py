@@ -25,7 +25,11 @@ GCE = {
     "machineType": "e2-small",
     "shieldedInstanceConfig": {"enableSecureBoot": True, "enableVtpm": True, "enableIntegrityMonitoring": True},
 }
-PROFILE = {"securityType": "TrustedLaunch", "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}, "encryptionAtHost": True}
+PROFILE = {
+    "securityType": "TrustedLaunch",
+    "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True},
+    "encryptionAtHost": True,
+}
 AZ = {"resourceGroupName": "rg", "securityProfile": PROFILE}
 AZ_SS = {"resourceGroupName": "rg", "virtualMachineProfile": {"securityProfile": PROFILE}}
 
@@ -87,7 +91,10 @@ def test_passes_when_confidential_vm():
         (("uefiSettings", "vTpmEnabled"), None, "vTpmEnabled is not set"),
     ],
 )
-@pytest.mark.parametrize("type_,props,base", [(AZ_VM, AZ, ("securityProfile",)), (AZ_VMSS, AZ_SS, ("virtualMachineProfile", "securityProfile"))])
+@pytest.mark.parametrize(
+    "type_,props,base",
+    [(AZ_VM, AZ, ("securityProfile",)), (AZ_VMSS, AZ_SS, ("virtualMachineProfile", "securityProfile"))],
+)
 def test_fails_when_trusted_launch_incomplete(type_, props, base, path, value, needle):
     props = copy.deepcopy(props)
     cur = props

@@ -17,8 +17,17 @@ U = UNKNOWN_STRING_VALUE
 
 
 def alarm(metric, dims, actions=(U,)):
-    return ("aws:cloudwatch/metricAlarm:MetricAlarm", f"alarm-{metric}-{len(dims)}",
-            {"metricName": metric, "namespace": "AWS/EC2", "dimensions": dims, "actionsEnabled": True, "alarmActions": list(actions)})
+    return (
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        f"alarm-{metric}-{len(dims)}",
+        {
+            "metricName": metric,
+            "namespace": "AWS/EC2",
+            "dimensions": dims,
+            "actionsEnabled": True,
+            "alarmActions": list(actions),
+        },
+    )
 
 
 def aws_stack(instances=2):
@@ -27,8 +36,16 @@ def aws_stack(instances=2):
         ("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"}),
         ("aws:cloudwatch/logGroup:LogGroup", "logs-app", {"retentionInDays": 30, "kmsKeyId": U}),
         ("aws:sns/topic:Topic", "alerts", {"kmsMasterKeyId": U}),
-        ("aws:sns/topicSubscription:TopicSubscription", "alerts-email-0", {"topic": U, "protocol": "email", "endpoint": "ops@example.com"}),
-        ("aws:lb/loadBalancer:LoadBalancer", "alb", {"loadBalancerType": "application", "accessLogs": {"bucket": U, "enabled": True}}),
+        (
+            "aws:sns/topicSubscription:TopicSubscription",
+            "alerts-email-0",
+            {"topic": U, "protocol": "email", "endpoint": "ops@example.com"},
+        ),
+        (
+            "aws:lb/loadBalancer:LoadBalancer",
+            "alb",
+            {"loadBalancerType": "application", "accessLogs": {"bucket": U, "enabled": True}},
+        ),
     ]
     for i in range(instances):
         res.append(("aws:ec2/instance:Instance", f"vm-{i}", {"ami": "ami-1", "monitoring": True}))
@@ -44,20 +61,48 @@ def aws_stack(instances=2):
 
 
 def metric_alert(name, metric):
-    return ("azure-native:monitor:MetricAlert", name, {
-        "enabled": True, "scopes": [U], "actions": [{"actionGroupId": U}],
-        "criteria": {"odataType": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
-                     "allOf": [{"name": "c", "metricName": metric, "operator": "GreaterThan", "threshold": 80, "timeAggregation": "Average"}]},
-    })
+    return (
+        "azure-native:monitor:MetricAlert",
+        name,
+        {
+            "enabled": True,
+            "scopes": [U],
+            "actions": [{"actionGroupId": U}],
+            "criteria": {
+                "odataType": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                "allOf": [
+                    {
+                        "name": "c",
+                        "metricName": metric,
+                        "operator": "GreaterThan",
+                        "threshold": 80,
+                        "timeAggregation": "Average",
+                    }
+                ],
+            },
+        },
+    )
 
 
 def azure_stack():
     return [
         ("azure-native:network:ApplicationGateway", "appgw", {"resourceGroupName": U}),
         ("azure-native:compute:VirtualMachine", "vm-0", {"resourceGroupName": U}),
-        ("azure-native:compute:VirtualMachineExtension", "vm-0-ama", {"vmName": U, "publisher": "Microsoft.Azure.Monitor", "type": "AzureMonitorLinuxAgent"}),
+        (
+            "azure-native:compute:VirtualMachineExtension",
+            "vm-0-ama",
+            {"vmName": U, "publisher": "Microsoft.Azure.Monitor", "type": "AzureMonitorLinuxAgent"},
+        ),
         ("azure-native:operationalinsights:Workspace", "law", {"retentionInDays": 90}),
-        ("azure-native:monitor:ActionGroup", "ag", {"enabled": True, "groupShortName": "ops", "emailReceivers": [{"name": "ops", "emailAddress": "ops@example.com"}]}),
+        (
+            "azure-native:monitor:ActionGroup",
+            "ag",
+            {
+                "enabled": True,
+                "groupShortName": "ops",
+                "emailReceivers": [{"name": "ops", "emailAddress": "ops@example.com"}],
+            },
+        ),
         metric_alert("cpu", "Percentage CPU"),
         metric_alert("availability", "VmAvailabilityMetric"),
         metric_alert("failed", "Failed Requests"),
@@ -66,10 +111,24 @@ def azure_stack():
 
 
 def gcp_policy(name, metric):
-    return ("gcp:monitoring/alertPolicy:AlertPolicy", name, {
-        "enabled": True, "notificationChannels": [U], "combiner": "OR",
-        "conditions": [{"displayName": name, "conditionThreshold": {"filter": f'metric.type="{metric}" AND resource.type="x"', "comparison": "COMPARISON_GT"}}],
-    })
+    return (
+        "gcp:monitoring/alertPolicy:AlertPolicy",
+        name,
+        {
+            "enabled": True,
+            "notificationChannels": [U],
+            "combiner": "OR",
+            "conditions": [
+                {
+                    "displayName": name,
+                    "conditionThreshold": {
+                        "filter": f'metric.type="{metric}" AND resource.type="x"',
+                        "comparison": "COMPARISON_GT",
+                    },
+                }
+            ],
+        },
+    )
 
 
 def gcp_stack():
@@ -77,7 +136,11 @@ def gcp_stack():
         ("gcp:compute/globalForwardingRule:GlobalForwardingRule", "fr", {"target": U, "portRange": "443"}),
         ("gcp:compute/backendService:BackendService", "backend", {"logConfig": {"enable": True}}),
         ("gcp:compute/instanceGroupManager:InstanceGroupManager", "mig", {"baseInstanceName": "vm"}),
-        ("gcp:logging/projectBucketConfig:ProjectBucketConfig", "bucket", {"bucketId": "appstack", "retentionDays": 30}),
+        (
+            "gcp:logging/projectBucketConfig:ProjectBucketConfig",
+            "bucket",
+            {"bucketId": "appstack", "retentionDays": 30},
+        ),
         ("gcp:monitoring/notificationChannel:NotificationChannel", "email", {"type": "email"}),
         gcp_policy("cpu", "compute.googleapis.com/instance/cpu/utilization"),
         gcp_policy("lb-5xx", "loadbalancing.googleapis.com/https/request_count"),
@@ -99,7 +162,11 @@ def test_levels_and_catalogue():
     assert rule(DETAILED).level == ADVISORY and rule(AGENT).level == ADVISORY
 
 
-@pytest.mark.parametrize("stack", [aws_stack(), azure_stack(), gcp_stack(), aws_stack() + azure_stack() + gcp_stack()], ids=["aws", "azure", "gcp", "all"])
+@pytest.mark.parametrize(
+    "stack",
+    [aws_stack(), azure_stack(), gcp_stack(), aws_stack() + azure_stack() + gcp_stack()],
+    ids=["aws", "azure", "gcp", "all"],
+)
 @pytest.mark.parametrize("name", [SINK, CHANNEL, ALARMS, AGENT])
 def test_passes_when_hardened_stack(name, stack):
     assert stack_violations(name, stack) == []
@@ -137,8 +204,14 @@ def test_passes_when_gcp_uses_a_log_sink_instead_of_a_bucket():
         (drop_type(aws_stack(), "aws:sns/topic:Topic"), "no SNS topic"),
         (drop_type(aws_stack(), "aws:sns/topicSubscription:TopicSubscription"), "no subscription"),
         (drop_type(azure_stack(), "azure-native:monitor:ActionGroup"), "no enabled action group"),
-        ([r if r[1] != "ag" else (r[0], r[1], {**r[2], "enabled": False}) for r in azure_stack()], "no enabled action group"),
-        (drop_type(gcp_stack(), "gcp:monitoring/notificationChannel:NotificationChannel"), "no enabled notification channel"),
+        (
+            [r if r[1] != "ag" else (r[0], r[1], {**r[2], "enabled": False}) for r in azure_stack()],
+            "no enabled action group",
+        ),
+        (
+            drop_type(gcp_stack(), "gcp:monitoring/notificationChannel:NotificationChannel"),
+            "no enabled notification channel",
+        ),
     ],
     ids=["aws-topic", "aws-subscription", "azure", "azure-disabled", "gcp"],
 )
@@ -161,11 +234,14 @@ def _drop_alarm(res, metric, count=1):
     "res,needle",
     [
         (_drop_alarm(aws_stack(), "CPUUtilization"), "a CPU alarm (dimension InstanceId) per instance"),
-        (_drop_alarm(_drop_alarm(aws_stack(), "StatusCheckFailed_System", 2), "StatusCheckFailed_Instance"), "a status-check alarm"),
+        (
+            _drop_alarm(_drop_alarm(aws_stack(), "StatusCheckFailed_System", 2), "StatusCheckFailed_Instance"),
+            "a status-check alarm",
+        ),
         (_drop_alarm(_drop_alarm(aws_stack(), "HTTPCode_ELB_5XX_Count"), "HTTPCode_Target_5XX_Count"), "a 5xx alarm"),
         (_drop_alarm(aws_stack(), "UnHealthyHostCount"), "an unhealthy-host alarm"),
-        (aws_stack() + [("aws:ec2/instance:Instance", "vm-extra", {"ami": "ami-1"})], "found 2"),
-        (aws_stack() + [("aws:autoscaling/group:Group", "asg", {"maxSize": 2, "minSize": 1})], "AutoScalingGroupName"),
+        ([*aws_stack(), ("aws:ec2/instance:Instance", "vm-extra", {"ami": "ami-1"})], "found 2"),
+        ([*aws_stack(), ("aws:autoscaling/group:Group", "asg", {"maxSize": 2, "minSize": 1})], "AutoScalingGroupName"),
     ],
     ids=["cpu", "status", "5xx", "unhealthy", "third-vm", "asg"],
 )
@@ -175,24 +251,48 @@ def test_fails_when_aws_baseline_alarm_missing(res, needle):
 
 
 def test_fails_when_cpu_alarm_has_no_instance_dimension():
-    res = [r if not (r[2].get("metricName") == "CPUUtilization") else alarm("CPUUtilization", {}) for r in aws_stack(1)]
+    res = [r if r[2].get("metricName") != "CPUUtilization" else alarm("CPUUtilization", {}) for r in aws_stack(1)]
     assert len(stack_violations(ALARMS, res)) == 1
 
 
 def test_passes_when_alarm_uses_metric_math_and_nlb_needs_no_5xx():
-    res = [r for r in aws_stack(0) if r[0] != "aws:lb/loadBalancer:LoadBalancer" and r[0] != "aws:cloudwatch/metricAlarm:MetricAlarm"]
+    res = [
+        r
+        for r in aws_stack(0)
+        if r[0] != "aws:lb/loadBalancer:LoadBalancer" and r[0] != "aws:cloudwatch/metricAlarm:MetricAlarm"
+    ]
     res.append(("aws:lb/loadBalancer:LoadBalancer", "nlb", {"loadBalancerType": "network"}))
-    res.append(("aws:cloudwatch/metricAlarm:MetricAlarm", "math", {
-        "alarmActions": [U],
-        "metricQueries": [{"id": "m1", "metric": {"metricName": "UnHealthyHostCount", "namespace": "AWS/NetworkELB", "dimensions": {"LoadBalancer": U}}},
-                          {"id": "e1", "expression": "m1", "returnData": True}],
-    }))
+    res.append(
+        (
+            "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "math",
+            {
+                "alarmActions": [U],
+                "metricQueries": [
+                    {
+                        "id": "m1",
+                        "metric": {
+                            "metricName": "UnHealthyHostCount",
+                            "namespace": "AWS/NetworkELB",
+                            "dimensions": {"LoadBalancer": U},
+                        },
+                    },
+                    {"id": "e1", "expression": "m1", "returnData": True},
+                ],
+            },
+        )
+    )
     assert stack_violations(ALARMS, res) == []
 
 
 @pytest.mark.parametrize(
     "drop,needle",
-    [("cpu", "VM CPU"), ("availability", "VM availability"), ("failed", "failed requests"), ("unhealthy", "unhealthy hosts")],
+    [
+        ("cpu", "VM CPU"),
+        ("availability", "VM availability"),
+        ("failed", "failed requests"),
+        ("unhealthy", "unhealthy hosts"),
+    ],
 )
 def test_fails_when_azure_baseline_alert_missing(drop, needle):
     found = stack_violations(ALARMS, without(azure_stack(), drop))
@@ -200,7 +300,7 @@ def test_fails_when_azure_baseline_alert_missing(drop, needle):
 
 
 def test_fails_when_azure_lb_has_no_health_alert():
-    res = azure_stack() + [("azure-native:network:LoadBalancer", "lb", {"resourceGroupName": U})]
+    res = [*azure_stack(), ("azure-native:network:LoadBalancer", "lb", {"resourceGroupName": U})]
     found = stack_violations(ALARMS, res)
     assert len(found) == 1 and "DipAvailability" in found[0][0]
 
@@ -213,7 +313,11 @@ def test_fails_when_gcp_baseline_alert_missing(drop, needle):
 
 def test_unknown_alert_filter_raises_in_preview_and_fails_on_up():
     res = gcp_stack()
-    res[-1] = ("gcp:monitoring/alertPolicy:AlertPolicy", "lb-5xx", {"conditions": [{"conditionThreshold": {"filter": U}}]})
+    res[-1] = (
+        "gcp:monitoring/alertPolicy:AlertPolicy",
+        "lb-5xx",
+        {"conditions": [{"conditionThreshold": {"filter": U}}]},
+    )
     with pytest.raises(UnknownValueError):
         stack_violations(ALARMS, res)
     found = stack_violations(ALARMS, res, dry_run=False)
@@ -222,7 +326,13 @@ def test_unknown_alert_filter_raises_in_preview_and_fails_on_up():
 
 def test_malformed_alarm_shape_does_not_crash():
     res = aws_stack(1)
-    res.append(("aws:cloudwatch/metricAlarm:MetricAlarm", "odd", {"metricName": ["CPUUtilization"], "dimensions": "InstanceId", "metricQueries": "q"}))
+    res.append(
+        (
+            "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "odd",
+            {"metricName": ["CPUUtilization"], "dimensions": "InstanceId", "metricQueries": "q"},
+        )
+    )
     assert stack_violations(ALARMS, res) == []  # the odd alarm counts for nothing; the real ones suffice
     res = _drop_alarm(res, "CPUUtilization")
     assert len(stack_violations(ALARMS, res)) == 1
@@ -258,7 +368,17 @@ def test_fails_when_azure_vm_has_no_monitor_agent():
 def test_monitor_agent_counted_from_outputs_on_up():
     # On `up` the extension's `type` output is the ARM type; the publisher identifies the agent.
     res = [r for r in azure_stack() if r[1] != "vm-0-ama"]
-    res.append(("azure-native:compute:VirtualMachineExtension", "ama", {"type": "Microsoft.Compute/virtualMachines/extensions", "publisher": "Microsoft.Azure.Monitor"}))
+    res.append(
+        (
+            "azure-native:compute:VirtualMachineExtension",
+            "ama",
+            {"type": "Microsoft.Compute/virtualMachines/extensions", "publisher": "Microsoft.Azure.Monitor"},
+        )
+    )
     assert stack_violations(AGENT, res, dry_run=False) == []
-    res[-1] = ("azure-native:compute:VirtualMachineExtension", "other", {"type": "Microsoft.Compute/virtualMachines/extensions", "publisher": "Microsoft.Azure.Extensions"})
+    res[-1] = (
+        "azure-native:compute:VirtualMachineExtension",
+        "other",
+        {"type": "Microsoft.Compute/virtualMachines/extensions", "publisher": "Microsoft.Azure.Extensions"},
+    )
     assert len(stack_violations(AGENT, res, dry_run=False)) == 1

@@ -16,7 +16,6 @@ from tests.policies.support import (
     violations,
 )
 
-
 HTTPS_ONLY = "transport-https-only"
 TLS = "transport-tls-policy"
 
@@ -37,13 +36,17 @@ HTTPS_LISTENER = {
     "protocol": "HTTPS",
     "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
     "certificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/1234",
-    "defaultActions": [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web/1"}],
+    "defaultActions": [
+        {"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web/1"}
+    ],
 }
 HTTP_LISTENER = {
     "loadBalancerArn": LB_ARN,
     "port": 80,
     "protocol": "HTTP",
-    "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
+    "defaultActions": [
+        {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
+    ],
 }
 ALB = {
     "loadBalancerType": "application",
@@ -59,30 +62,70 @@ GW = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/application
 APPGW = {
     "resourceGroupName": "rg",
     "sku": {"name": "WAF_v2", "tier": "WAF_v2", "capacity": 2},
-    "firewallPolicy": {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/waf"},
-    "frontendIPConfigurations": [{"name": "public", "publicIPAddress": {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/pip"}}],
+    "firewallPolicy": {
+        "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/waf"
+    },
+    "frontendIPConfigurations": [
+        {
+            "name": "public",
+            "publicIPAddress": {
+                "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/pip"
+            },
+        }
+    ],
     "sslPolicy": {"policyType": "Predefined", "policyName": "AppGwSslPolicy20220101S"},
     "httpListeners": [
-        {"name": "https", "protocol": "Https", "frontendPort": {"id": f"{GW}/frontendPorts/p443"}, "sslCertificate": {"id": f"{GW}/sslCertificates/cert"}},
+        {
+            "name": "https",
+            "protocol": "Https",
+            "frontendPort": {"id": f"{GW}/frontendPorts/p443"},
+            "sslCertificate": {"id": f"{GW}/sslCertificates/cert"},
+        },
         {"name": "http", "protocol": "Http", "frontendPort": {"id": f"{GW}/frontendPorts/p80"}},
     ],
     "redirectConfigurations": [
-        {"name": "http-to-https", "redirectType": "Permanent", "targetListener": {"id": f"{GW}/httpListeners/https"}, "includePath": True, "includeQueryString": True}
+        {
+            "name": "http-to-https",
+            "redirectType": "Permanent",
+            "targetListener": {"id": f"{GW}/httpListeners/https"},
+            "includePath": True,
+            "includeQueryString": True,
+        }
     ],
     "requestRoutingRules": [
-        {"name": "https", "ruleType": "Basic", "priority": 100, "httpListener": {"id": f"{GW}/httpListeners/https"},
-         "backendAddressPool": {"id": f"{GW}/backendAddressPools/app"}, "backendHttpSettings": {"id": f"{GW}/backendHttpSettingsCollection/app"}},
-        {"name": "http-redirect", "ruleType": "Basic", "priority": 200, "httpListener": {"id": f"{GW}/httpListeners/http"},
-         "redirectConfiguration": {"id": f"{GW}/redirectConfigurations/http-to-https"}},
+        {
+            "name": "https",
+            "ruleType": "Basic",
+            "priority": 100,
+            "httpListener": {"id": f"{GW}/httpListeners/https"},
+            "backendAddressPool": {"id": f"{GW}/backendAddressPools/app"},
+            "backendHttpSettings": {"id": f"{GW}/backendHttpSettingsCollection/app"},
+        },
+        {
+            "name": "http-redirect",
+            "ruleType": "Basic",
+            "priority": 200,
+            "httpListener": {"id": f"{GW}/httpListeners/http"},
+            "redirectConfiguration": {"id": f"{GW}/redirectConfigurations/http-to-https"},
+        },
     ],
 }
 GCP_SSL = {"name": "appstack-tls", "profile": "RESTRICTED", "minTlsVersion": "TLS_1_2"}
-GCP_HTTPS_PROXY = {"name": "web-https", "urlMap": "projects/p/global/urlMaps/web", "sslCertificates": ["projects/p/global/sslCertificates/web"], "sslPolicy": "projects/p/global/sslPolicies/appstack-tls"}
+GCP_HTTPS_PROXY = {
+    "name": "web-https",
+    "urlMap": "projects/p/global/urlMaps/web",
+    "sslCertificates": ["projects/p/global/sslCertificates/web"],
+    "sslPolicy": "projects/p/global/sslPolicies/appstack-tls",
+}
 GCP_HTTP_PROXY = {"name": "web-http", "urlMap": "projects/p/global/urlMaps/web-redirect"}
 GCP_REDIRECT_MAP = {
     "name": "web-redirect",
     "selfLink": "https://www.googleapis.com/compute/v1/projects/p/global/urlMaps/web-redirect",
-    "defaultUrlRedirect": {"httpsRedirect": True, "stripQuery": False, "redirectResponseCode": "MOVED_PERMANENTLY_DEFAULT"},
+    "defaultUrlRedirect": {
+        "httpsRedirect": True,
+        "stripQuery": False,
+        "redirectResponseCode": "MOVED_PERMANENTLY_DEFAULT",
+    },
 }
 GCP_MAIN_MAP = {"name": "web", "defaultService": "projects/p/global/backendServices/web"}
 
@@ -111,8 +154,15 @@ def test_passes_when_baseline_is_compliant(name, type_, props):
 
 
 def test_levels():
-    for name in (HTTPS_ONLY, TLS, "transport-gcp-http-proxy-redirects", "transport-gcp-https-proxy-ssl-policy",
-                 "transport-acm-managed-dns-validated", "transport-alb-drop-invalid-headers", "transport-alb-desync-mitigation"):
+    for name in (
+        HTTPS_ONLY,
+        TLS,
+        "transport-gcp-http-proxy-redirects",
+        "transport-gcp-https-proxy-ssl-policy",
+        "transport-acm-managed-dns-validated",
+        "transport-alb-drop-invalid-headers",
+        "transport-alb-desync-mitigation",
+    ):
         assert rule(name).level == MANDATORY, name
     assert rule("transport-acm-no-wildcard").level == ADVISORY
 
@@ -123,10 +173,31 @@ def test_levels():
 @pytest.mark.parametrize(
     "path, value, expect",
     [
-        pytest.param(("defaultActions",), [{"type": "forward", "targetGroupArn": "tg"}], "defaultActions[0] is 'forward'", id="http_listener_forwards"),
-        pytest.param(("defaultActions", 0, "redirect", "protocol"), "HTTP", "redirects with protocol 'HTTP'", id="redirect_to_http"),
-        pytest.param(("defaultActions", 0, "redirect", "protocol"), DEL, "redirects with protocol None", id="redirect_keeps_protocol"),
-        pytest.param(("defaultActions",), HTTP_LISTENER["defaultActions"] + [{"type": "fixed-response", "fixedResponse": {"contentType": "text/plain"}}], "defaultActions[1] is 'fixed-response'", id="second_action_serves_http"),
+        pytest.param(
+            ("defaultActions",),
+            [{"type": "forward", "targetGroupArn": "tg"}],
+            "defaultActions[0] is 'forward'",
+            id="http_listener_forwards",
+        ),
+        pytest.param(
+            ("defaultActions", 0, "redirect", "protocol"),
+            "HTTP",
+            "redirects with protocol 'HTTP'",
+            id="redirect_to_http",
+        ),
+        pytest.param(
+            ("defaultActions", 0, "redirect", "protocol"),
+            DEL,
+            "redirects with protocol None",
+            id="redirect_keeps_protocol",
+        ),
+        pytest.param(
+            ("defaultActions",),
+            HTTP_LISTENER["defaultActions"]
+            + [{"type": "fixed-response", "fixedResponse": {"contentType": "text/plain"}}],
+            "defaultActions[1] is 'fixed-response'",
+            id="second_action_serves_http",
+        ),
         pytest.param(("defaultActions",), [], "no defaultActions", id="no_default_actions"),
         pytest.param(("defaultActions",), "redirect", "not a list", id="default_actions_malformed"),
         pytest.param(("protocol",), DEL, "defaultActions[0] is 'forward'", id="protocol_missing_defaults_to_http"),
@@ -168,12 +239,39 @@ def test_unknown_redirect_protocol_raises_in_preview_and_fails_on_up():
 @pytest.mark.parametrize(
     "path, value, expect",
     [
-        pytest.param(("requestRoutingRules", 1), dict(APPGW["requestRoutingRules"][0], name="http-app", httpListener={"id": f"{GW}/httpListeners/http"}), "served by routing rule http-app without a redirectConfiguration", id="http_listener_forwards"),
-        pytest.param(("redirectConfigurations", 0, "targetListener", "id"), f"{GW}/httpListeners/http", "targets listener 'http', which is not Https", id="redirect_targets_http_listener"),
-        pytest.param(("redirectConfigurations", 0), {"name": "http-to-https", "redirectType": "Permanent", "targetUrl": "http://app.example.com"}, "does not redirect to an Https listener", id="redirect_to_http_url"),
-        pytest.param(("redirectConfigurations",), [], "which the gateway does not define", id="redirect_configuration_missing"),
-        pytest.param(("requestRoutingRules",), [APPGW["requestRoutingRules"][0]], "no routing rule redirects it", id="http_listener_without_rule"),
-        pytest.param(("httpListeners", 0, "protocol"), DEL, "listener https (protocol None, treated as Http) is served by routing rule https", id="listener_protocol_missing"),
+        pytest.param(
+            ("requestRoutingRules", 1),
+            dict(APPGW["requestRoutingRules"][0], name="http-app", httpListener={"id": f"{GW}/httpListeners/http"}),
+            "served by routing rule http-app without a redirectConfiguration",
+            id="http_listener_forwards",
+        ),
+        pytest.param(
+            ("redirectConfigurations", 0, "targetListener", "id"),
+            f"{GW}/httpListeners/http",
+            "targets listener 'http', which is not Https",
+            id="redirect_targets_http_listener",
+        ),
+        pytest.param(
+            ("redirectConfigurations", 0),
+            {"name": "http-to-https", "redirectType": "Permanent", "targetUrl": "http://app.example.com"},
+            "does not redirect to an Https listener",
+            id="redirect_to_http_url",
+        ),
+        pytest.param(
+            ("redirectConfigurations",), [], "which the gateway does not define", id="redirect_configuration_missing"
+        ),
+        pytest.param(
+            ("requestRoutingRules",),
+            [APPGW["requestRoutingRules"][0]],
+            "no routing rule redirects it",
+            id="http_listener_without_rule",
+        ),
+        pytest.param(
+            ("httpListeners", 0, "protocol"),
+            DEL,
+            "listener https (protocol None, treated as Http) is served by routing rule https",
+            id="listener_protocol_missing",
+        ),
         pytest.param(("httpListeners",), "https", "not a list", id="listeners_malformed"),
         pytest.param(("httpListeners", 1), "http", "not an object", id="listener_malformed"),
     ],
@@ -184,7 +282,11 @@ def test_fails_when_appgw_http_listener_not_redirected(path, value, expect):
 
 
 def test_passes_when_appgw_redirects_to_https_url():
-    props = mutate(APPGW, ("redirectConfigurations", 0), {"name": "http-to-https", "redirectType": "Permanent", "targetUrl": "https://app.example.com"})
+    props = mutate(
+        APPGW,
+        ("redirectConfigurations", 0),
+        {"name": "http-to-https", "redirectType": "Permanent", "targetUrl": "https://app.example.com"},
+    )
     assert violations(HTTPS_ONLY, APPGW_T, props) == []
 
 
@@ -210,29 +312,57 @@ def test_passes_when_http_proxy_uses_redirect_only_map():
 
 
 def test_passes_when_http_proxy_references_map_by_self_link():
-    res = [(HTTP_PROXY_T, "web-http", dict(GCP_HTTP_PROXY, urlMap=GCP_REDIRECT_MAP["selfLink"] + "?x"))] + GCP_STACK[1:]
-    res[1] = (URL_MAP_T, "web-redirect", dict(GCP_REDIRECT_MAP, selfLink=GCP_REDIRECT_MAP["selfLink"] + "?x", name="other"))
+    res = [(HTTP_PROXY_T, "web-http", dict(GCP_HTTP_PROXY, urlMap=GCP_REDIRECT_MAP["selfLink"] + "?x")), *GCP_STACK[1:]]
+    res[1] = (
+        URL_MAP_T,
+        "web-redirect",
+        dict(GCP_REDIRECT_MAP, selfLink=GCP_REDIRECT_MAP["selfLink"] + "?x", name="other"),
+    )
     assert stack_violations("transport-gcp-http-proxy-redirects", res) == []
 
 
 @pytest.mark.parametrize(
     "proxy, redirect_map, expect",
     [
-        pytest.param(dict(GCP_HTTP_PROXY, urlMap="projects/p/global/urlMaps/web"), GCP_REDIRECT_MAP, "its URL map web is not redirect-only (defaultUrlRedirect.httpsRedirect is not true)", id="http_proxy_serves_app_map"),
-        pytest.param(GCP_HTTP_PROXY, mutate(GCP_REDIRECT_MAP, ("defaultUrlRedirect", "httpsRedirect"), False), "httpsRedirect is not true", id="redirect_not_https"),
-        pytest.param(GCP_HTTP_PROXY, dict(GCP_REDIRECT_MAP, pathMatchers=[{"name": "api", "defaultService": "svc"}]), "pathMatchers is set", id="redirect_map_also_routes"),
-        pytest.param(dict(GCP_HTTP_PROXY, urlMap="projects/p/global/urlMaps/elsewhere"), GCP_REDIRECT_MAP, "not in the stack", id="map_outside_stack"),
+        pytest.param(
+            dict(GCP_HTTP_PROXY, urlMap="projects/p/global/urlMaps/web"),
+            GCP_REDIRECT_MAP,
+            "its URL map web is not redirect-only (defaultUrlRedirect.httpsRedirect is not true)",
+            id="http_proxy_serves_app_map",
+        ),
+        pytest.param(
+            GCP_HTTP_PROXY,
+            mutate(GCP_REDIRECT_MAP, ("defaultUrlRedirect", "httpsRedirect"), False),
+            "httpsRedirect is not true",
+            id="redirect_not_https",
+        ),
+        pytest.param(
+            GCP_HTTP_PROXY,
+            dict(GCP_REDIRECT_MAP, pathMatchers=[{"name": "api", "defaultService": "svc"}]),
+            "pathMatchers is set",
+            id="redirect_map_also_routes",
+        ),
+        pytest.param(
+            dict(GCP_HTTP_PROXY, urlMap="projects/p/global/urlMaps/elsewhere"),
+            GCP_REDIRECT_MAP,
+            "not in the stack",
+            id="map_outside_stack",
+        ),
         pytest.param(mutate(GCP_HTTP_PROXY, ("urlMap",), DEL), GCP_REDIRECT_MAP, "has no urlMap", id="url_map_missing"),
     ],
 )
 def test_fails_when_http_proxy_serves_plain_http(proxy, redirect_map, expect):
-    res = [(HTTP_PROXY_T, "web-http", proxy), (URL_MAP_T, "web-redirect", redirect_map), (URL_MAP_T, "web", GCP_MAIN_MAP)]
+    res = [
+        (HTTP_PROXY_T, "web-http", proxy),
+        (URL_MAP_T, "web-redirect", redirect_map),
+        (URL_MAP_T, "web", GCP_MAIN_MAP),
+    ]
     found = stack_violations("transport-gcp-http-proxy-redirects", res)
     assert len(found) == 1 and expect in found[0][0] and found[0][1].endswith("::web-http"), found
 
 
 def test_unknown_url_map_reference_raises_in_preview_and_fails_on_up():
-    res = [(HTTP_PROXY_T, "web-http", dict(GCP_HTTP_PROXY, urlMap=UNKNOWN_STRING_VALUE))] + GCP_STACK[1:]
+    res = [(HTTP_PROXY_T, "web-http", dict(GCP_HTTP_PROXY, urlMap=UNKNOWN_STRING_VALUE)), *GCP_STACK[1:]]
     with pytest.raises(UnknownValueError):
         stack_violations("transport-gcp-http-proxy-redirects", res)
     found = stack_violations("transport-gcp-http-proxy-redirects", res, dry_run=False)
@@ -245,10 +375,28 @@ def test_unknown_url_map_reference_raises_in_preview_and_fails_on_up():
 @pytest.mark.parametrize(
     "base, path, value, expect",
     [
-        pytest.param(HTTPS_LISTENER, ("sslPolicy",), "ELBSecurityPolicy-2016-08", "'ELBSecurityPolicy-2016-08' is not allowed", id="ssl_policy_not_allowed"),
-        pytest.param(HTTPS_LISTENER, ("sslPolicy",), "ELBSecurityPolicy-TLS-1-1-2017-01", "'ELBSecurityPolicy-TLS-1-1-2017-01' is not allowed", id="ssl_policy_tls_1_1"),
+        pytest.param(
+            HTTPS_LISTENER,
+            ("sslPolicy",),
+            "ELBSecurityPolicy-2016-08",
+            "'ELBSecurityPolicy-2016-08' is not allowed",
+            id="ssl_policy_not_allowed",
+        ),
+        pytest.param(
+            HTTPS_LISTENER,
+            ("sslPolicy",),
+            "ELBSecurityPolicy-TLS-1-1-2017-01",
+            "'ELBSecurityPolicy-TLS-1-1-2017-01' is not allowed",
+            id="ssl_policy_tls_1_1",
+        ),
         pytest.param(HTTPS_LISTENER, ("sslPolicy",), DEL, "sslPolicy is not set", id="ssl_policy_missing"),
-        pytest.param(mutate(HTTPS_LISTENER, ("protocol",), "TLS"), ("sslPolicy",), DEL, "sslPolicy is not set", id="nlb_tls_listener_without_policy"),
+        pytest.param(
+            mutate(HTTPS_LISTENER, ("protocol",), "TLS"),
+            ("sslPolicy",),
+            DEL,
+            "sslPolicy is not set",
+            id="nlb_tls_listener_without_policy",
+        ),
     ],
 )
 def test_fails_when_ssl_policy_not_allowed(base, path, value, expect):
@@ -256,7 +404,14 @@ def test_fails_when_ssl_policy_not_allowed(base, path, value, expect):
     assert msgs and expect in msgs[0]
 
 
-@pytest.mark.parametrize("policy", ["ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-2021-06"])
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    ],
+)
 def test_passes_when_ssl_policy_is_tls13(policy):
     assert violations(TLS, LISTENER, dict(HTTPS_LISTENER, sslPolicy=policy)) == []
 
@@ -264,7 +419,10 @@ def test_passes_when_ssl_policy_is_tls13(policy):
 def test_ssl_policy_allow_list_is_configurable():
     props = dict(HTTPS_LISTENER, sslPolicy="ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09")
     assert violations(TLS, LISTENER, props)
-    assert violations(TLS, LISTENER, props, config={"awsSslPolicies": ["ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09"]}) == []
+    assert (
+        violations(TLS, LISTENER, props, config={"awsSslPolicies": ["ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09"]})
+        == []
+    )
 
 
 def test_unknown_ssl_policy_raises_in_preview():
@@ -275,13 +433,43 @@ def test_unknown_ssl_policy_raises_in_preview():
 @pytest.mark.parametrize(
     "path, value, expect",
     [
-        pytest.param(("sslPolicy",), {"policyType": "CustomV2", "minProtocolVersion": "TLSv1_1"}, "minProtocolVersion is 'TLSv1_1'", id="appgw_min_tls_1_1"),
-        pytest.param(("sslPolicy",), {"policyType": "Custom", "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"]}, "minProtocolVersion is None", id="appgw_custom_without_minimum"),
-        pytest.param(("sslPolicy", "policyName"), "AppGwSslPolicy20170401S", "'AppGwSslPolicy20170401S' is not allowed", id="appgw_old_predefined_policy"),
+        pytest.param(
+            ("sslPolicy",),
+            {"policyType": "CustomV2", "minProtocolVersion": "TLSv1_1"},
+            "minProtocolVersion is 'TLSv1_1'",
+            id="appgw_min_tls_1_1",
+        ),
+        pytest.param(
+            ("sslPolicy",),
+            {"policyType": "Custom", "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"]},
+            "minProtocolVersion is None",
+            id="appgw_custom_without_minimum",
+        ),
+        pytest.param(
+            ("sslPolicy", "policyName"),
+            "AppGwSslPolicy20170401S",
+            "'AppGwSslPolicy20170401S' is not allowed",
+            id="appgw_old_predefined_policy",
+        ),
         pytest.param(("sslPolicy",), DEL, "sslPolicy is None", id="appgw_ssl_policy_missing"),
-        pytest.param(("sslPolicy",), {"disabledSslProtocols": ["TLSv1_0"]}, "policyType is None", id="appgw_legacy_disabled_protocols"),
-        pytest.param(("sslPolicy",), "AppGwSslPolicy20220101S", "sslPolicy is 'AppGwSslPolicy20220101S'", id="appgw_ssl_policy_malformed"),
-        pytest.param(("sslProfiles",), [{"name": "legacy", "sslPolicy": {"policyType": "Predefined", "policyName": "AppGwSslPolicy20150501"}}], "sslProfiles[0].sslPolicy.policyName", id="appgw_ssl_profile_weak"),
+        pytest.param(
+            ("sslPolicy",),
+            {"disabledSslProtocols": ["TLSv1_0"]},
+            "policyType is None",
+            id="appgw_legacy_disabled_protocols",
+        ),
+        pytest.param(
+            ("sslPolicy",),
+            "AppGwSslPolicy20220101S",
+            "sslPolicy is 'AppGwSslPolicy20220101S'",
+            id="appgw_ssl_policy_malformed",
+        ),
+        pytest.param(
+            ("sslProfiles",),
+            [{"name": "legacy", "sslPolicy": {"policyType": "Predefined", "policyName": "AppGwSslPolicy20150501"}}],
+            "sslProfiles[0].sslPolicy.policyName",
+            id="appgw_ssl_profile_weak",
+        ),
     ],
 )
 def test_fails_when_appgw_tls_policy_weak(path, value, expect):
@@ -316,7 +504,11 @@ def test_fails_when_gcp_ssl_policy_weak(path, value, expect):
 
 
 def test_fails_when_gcp_custom_profile_enables_cbc():
-    props = dict(GCP_SSL, profile="CUSTOM", customFeatures=["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA"])
+    props = dict(
+        GCP_SSL,
+        profile="CUSTOM",
+        customFeatures=["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA"],
+    )
     msgs = violations(TLS, SSL_POLICY_T, props)
     assert len(msgs) == 1 and "TLS_RSA_WITH_AES_128_CBC_SHA" in msgs[0]
 
@@ -329,7 +521,14 @@ def test_passes_when_gcp_custom_profile_is_restricted():
 # --- T4 ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("type_", [HTTPS_PROXY_T, "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy", "gcp:compute/targetSSLProxy:TargetSSLProxy"])
+@pytest.mark.parametrize(
+    "type_",
+    [
+        HTTPS_PROXY_T,
+        "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy",
+        "gcp:compute/targetSSLProxy:TargetSSLProxy",
+    ],
+)
 @pytest.mark.parametrize("value", [DEL, ""], ids=["missing", "empty"])
 def test_fails_when_https_proxy_has_no_ssl_policy(type_, value):
     msgs = violations("transport-gcp-https-proxy-ssl-policy", type_, mutate(GCP_HTTPS_PROXY, ("sslPolicy",), value))
@@ -338,7 +537,9 @@ def test_fails_when_https_proxy_has_no_ssl_policy(type_, value):
 
 def test_unknown_proxy_ssl_policy_raises_in_preview():
     with pytest.raises(UnknownValueError):
-        violations("transport-gcp-https-proxy-ssl-policy", HTTPS_PROXY_T, dict(GCP_HTTPS_PROXY, sslPolicy=UNKNOWN_STRING_VALUE))
+        violations(
+            "transport-gcp-https-proxy-ssl-policy", HTTPS_PROXY_T, dict(GCP_HTTPS_PROXY, sslPolicy=UNKNOWN_STRING_VALUE)
+        )
 
 
 # --- T5 ------------------------------------------------------------------------------------------
@@ -349,7 +550,11 @@ def test_unknown_proxy_ssl_policy_raises_in_preview():
     [
         pytest.param(dict(ACM, validationMethod="EMAIL"), "validationMethod is 'EMAIL'", id="email_validation"),
         pytest.param(mutate(ACM, ("validationMethod",), DEL), "validationMethod is None", id="validation_missing"),
-        pytest.param({"certificateBody": "-----BEGIN CERTIFICATE-----", "privateKey": "-----BEGIN PRIVATE KEY-----"}, "imported", id="imported_certificate"),
+        pytest.param(
+            {"certificateBody": "-----BEGIN CERTIFICATE-----", "privateKey": "-----BEGIN PRIVATE KEY-----"},
+            "imported",
+            id="imported_certificate",
+        ),
     ],
 )
 def test_fails_when_certificate_not_managed(props, expect):
@@ -358,7 +563,10 @@ def test_fails_when_certificate_not_managed(props, expect):
 
 
 def test_passes_when_certificate_from_private_ca():
-    props = {"domainName": "app.internal", "certificateAuthorityArn": "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/1"}
+    props = {
+        "domainName": "app.internal",
+        "certificateAuthorityArn": "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/1",
+    }
     assert violations("transport-acm-managed-dns-validated", CERT, props) == []
 
 
@@ -366,7 +574,11 @@ def test_passes_when_certificate_from_private_ca():
     "props, expect",
     [
         pytest.param(dict(ACM, domainName="*.example.com"), "'*.example.com'", id="wildcard_domain"),
-        pytest.param(dict(ACM, subjectAlternativeNames=["app.example.com", "*.app.example.com"]), "'*.app.example.com'", id="wildcard_san"),
+        pytest.param(
+            dict(ACM, subjectAlternativeNames=["app.example.com", "*.app.example.com"]),
+            "'*.app.example.com'",
+            id="wildcard_san",
+        ),
     ],
 )
 def test_fails_when_certificate_is_wildcard(props, expect):
@@ -382,7 +594,9 @@ def test_fails_when_certificate_is_wildcard(props, expect):
     [
         pytest.param(LB, False, "dropInvalidHeaderFields is False", id="drop_invalid_headers_off"),
         pytest.param(LB, DEL, "dropInvalidHeaderFields is None", id="drop_invalid_headers_missing"),
-        pytest.param("aws:alb/loadBalancer:LoadBalancer", "false", "dropInvalidHeaderFields is 'false'", id="legacy_alb_token"),
+        pytest.param(
+            "aws:alb/loadBalancer:LoadBalancer", "false", "dropInvalidHeaderFields is 'false'", id="legacy_alb_token"
+        ),
     ],
 )
 def test_fails_when_alb_keeps_invalid_headers(type_, value, expect):
