@@ -25,7 +25,7 @@ import fnmatch
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -34,6 +34,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
+
+if TYPE_CHECKING:  # annotations only (postponed): the pack needs no typing_extensions at run time
+    from typing_extensions import TypeIs
 
 Props = Mapping[str, Any]
 
@@ -305,6 +308,10 @@ def run_stack_rule(
     return out
 
 
+@overload
+def to_policy(rule: Rule) -> ResourceValidationPolicy: ...
+@overload
+def to_policy(rule: StackRule) -> StackValidationPolicy: ...
 def to_policy(rule: Rule | StackRule) -> ResourceValidationPolicy | StackValidationPolicy:
     """The pulumi_policy object for a rule, with knobs, exemptions and unknown handling."""
     schema = _config_schema(rule)
@@ -355,7 +362,7 @@ def to_policy(rule: Rule | StackRule) -> ResourceValidationPolicy | StackValidat
 # helpers built on them in `shapes`).
 
 
-def is_map(value: Any) -> bool:
+def is_map(value: Any) -> TypeIs[Mapping[str, Any]]:
     """True for a property object (a dict or the SDK's proxy of one)."""
     return isinstance(value, Mapping)
 

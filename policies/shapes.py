@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from pulumi_policy.proxy import UnknownValueError
 
@@ -55,7 +55,7 @@ def is_set(m: Any, key: str) -> bool:
     return True
 
 
-def has_text(value: Any) -> bool:
+def has_text(value: Any) -> TypeGuard[str]:
     """A non-empty string (key IDs, ARNs, self links)."""
     return isinstance(value, str) and value.strip() != ""
 

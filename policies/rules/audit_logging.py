@@ -105,7 +105,8 @@ def check_lb_access_logs(resource_type: str, props: Props, ctx: Context) -> Iter
         if not truthy(get(log, "enable")):
             yield f"logConfig.enable is {show(get(log, 'enable'))}; set it to true"
         rate = get(log, "sampleRate")
-        if rate is not None and (as_number(rate) is None or as_number(rate) <= 0):
+        number = as_number(rate)
+        if rate is not None and (number is None or number <= 0):
             yield f"logConfig.sampleRate is {show(rate)}, so no request is logged; set it above 0 (1.0 logs all)"
 
 
@@ -206,7 +207,8 @@ def check_gcp_subnet_flow_logs(resource_type: str, props: Props, ctx: Context) -
         yield f"logConfig is {'not set' if log is None else show(log)}, so VPC flow logs are off; set logConfig"
         return
     rate = get(log, "flowSampling")
-    if rate is not None and (as_number(rate) is None or as_number(rate) <= 0):
+    number = as_number(rate)
+    if rate is not None and (number is None or number <= 0):
         yield f"logConfig.flowSampling is {show(rate)}, so no flow is logged; set it above 0"
 
 

@@ -4,7 +4,7 @@ mutated copies of compliant baseline props."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy.proxy import (  # noqa: F401  (re-exported for tests)
@@ -28,6 +28,20 @@ def rule(name: str) -> Rule | StackRule:
     return found[0]
 
 
+def resource_rule(name: str) -> Rule:
+    """The resource rule called `name` (fails if it is a stack rule)."""
+    found = rule(name)
+    assert isinstance(found, Rule), f"{name!r} is a stack rule"
+    return found
+
+
+def stack_rule(name: str) -> StackRule:
+    """The stack rule called `name` (fails if it is a resource rule)."""
+    found = rule(name)
+    assert isinstance(found, StackRule), f"{name!r} is a resource rule"
+    return found
+
+
 def violations(
     name: str,
     type_: str,
@@ -40,12 +54,16 @@ def violations(
     """Violation messages of rule `name` for one resource; props go through the SDK's proxy."""
     urn = f"urn:pulumi:{stack}::appstack::{type_}::{resource_name}"
     return run_resource_rule(
-        rule(name), type_, unknown_checking_proxy(dict(props)), urn, resource_name, config, stack, dry_run
+        resource_rule(name), type_, unknown_checking_proxy(dict(props)), urn, resource_name, config, stack, dry_run
     )
 
 
 def stack_violations(
-    name: str, resources: list[tuple[str, str, Mapping[str, Any]]], config=None, stack="dev", dry_run=True
+    name: str,
+    resources: Sequence[tuple[str, str, Mapping[str, Any]]],
+    config: Mapping[str, Any] | None = None,
+    stack: str = "dev",
+    dry_run: bool = True,
 ) -> list[tuple[str, str | None]]:
     """Violations of stack rule `name` for ``(type, name, props)`` resources."""
     res = [
@@ -54,13 +72,18 @@ def stack_violations(
         )
         for t, n, p in resources
     ]
-    return run_stack_rule(rule(name), res, config, stack, dry_run)
+    return run_stack_rule(stack_rule(name), res, config, stack, dry_run)
+
+
+def reported_name(urn: str | None) -> str:
+    """The resource name at the end of a reported URN ('' for a stack-level violation)."""
+    return urn.rsplit("::", 1)[-1] if urn else ""
 
 
 # ---------------------------------------------------------------------------------------------
 # Mutations of a compliant baseline (the baselines themselves are never modified)
 
-Change = Callable[[dict], None]
+Change = Callable[[dict[str, Any]], None]
 """Modifies props in place; build one with `set_at`, `delete_at` or `all_of`."""
 
 #: `mutate` value that removes the key instead of setting it.
@@ -76,7 +99,7 @@ def _parent(props: Any, path: tuple) -> Any:
 def set_at(path: tuple, value: Any) -> Change:
     """A change that sets the value at `path` (dict keys and list indexes)."""
 
-    def change(props: dict) -> None:
+    def change(props: dict[str, Any]) -> None:
         _parent(props, path)[path[-1]] = value
 
     return change
@@ -85,7 +108,7 @@ def set_at(path: tuple, value: Any) -> Change:
 def delete_at(path: tuple) -> Change:
     """A change that removes the key (or list item) at `path`."""
 
-    def change(props: dict) -> None:
+    def change(props: dict[str, Any]) -> None:
         del _parent(props, path)[path[-1]]
 
     return change
@@ -94,20 +117,20 @@ def delete_at(path: tuple) -> Change:
 def all_of(*changes: Change) -> Change:
     """A change that applies `changes` in order."""
 
-    def change(props: dict) -> None:
+    def change(props: dict[str, Any]) -> None:
         for c in changes:
             c(props)
 
     return change
 
 
-def changed(base: Mapping[str, Any], change: Change) -> dict:
-    """A deep copy of `base` with `change` applied."""
-    props = copy.deepcopy(base)
+def changed(base: Mapping[str, Any], change: Change) -> dict[str, Any]:
+    """A deep copy of `base` (as a dict) with `change` applied."""
+    props = copy.deepcopy(dict(base))
     change(props)
     return props
 
 
-def mutate(base: Mapping[str, Any], path: tuple, value: Any) -> dict:
+def mutate(base: Mapping[str, Any], path: tuple, value: Any) -> dict[str, Any]:
     """A deep copy of `base` with the value at `path` set to `value`, or removed when it is `DEL`."""
     return changed(base, delete_at(path) if value is DEL else set_at(path, value))

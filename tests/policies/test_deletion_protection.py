@@ -9,6 +9,7 @@ from tests.policies.support import (
     UNKNOWN_BOOLEAN_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    reported_name,
     rule,
     stack_violations,
     violations,
@@ -164,7 +165,7 @@ def test_passes_when_azure_resources_locked_in_prod(locks):
 def test_fails_when_azure_resources_unlocked_in_prod(locks, unlocked):
     res = [(AZ_APPGW, "gw", APPGW), (AZ_VM, "vm", VMP)] + [(t, f"lock{i}", p) for i, (t, p) in enumerate(locks)]
     found = stack_violations(LOCK, res, stack="prod")
-    assert {urn.rsplit("::", 1)[1] for _, urn in found} == unlocked
+    assert {reported_name(urn) for _, urn in found} == unlocked
     assert all("management lock" in m for m, _ in found)
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import (
@@ -404,6 +411,7 @@ def test_to_policy_resource_rule():
     assert isinstance(policy, ResourceValidationPolicy)
     assert policy.name == TOY.name and policy.description == TOY.description
     assert policy.enforcement_level == EnforcementLevel.MANDATORY == MANDATORY
+    assert isinstance(policy.config_schema, PolicyConfigSchema)
     props = policy.config_schema.properties
     assert props["exemptions"] == fw.EXEMPTION_SCHEMA
     assert props["forbiddenPorts"] == {"type": "array", "items": {"type": "integer"}}
@@ -420,13 +428,16 @@ def test_to_policy_stack_rule():
     policy = to_policy(TOY_STACK)
     assert isinstance(policy, StackValidationPolicy)
     assert policy.enforcement_level == EnforcementLevel.MANDATORY
+    assert isinstance(policy.config_schema, PolicyConfigSchema)
     assert "exemptions" in policy.config_schema.properties and "maxRules" in policy.config_schema.properties
 
 
-def _args(props, config=None, name="web-sg"):
-    return SimpleNamespace(
-        resource_type=SG, props=unknown_checking_proxy(props), urn=urn(name), name=name, get_config=lambda: config
-    )
+def _opts() -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def _args(props: dict[str, Any], config: Mapping[str, Any] | None = None, name: str = "web-sg"):
+    return ResourceValidationArgs(SG, unknown_checking_proxy(props), urn(name), name, _opts(), None, config)
 
 
 def test_policy_validate_reports_through_the_callback(monkeypatch):
@@ -453,13 +464,8 @@ def test_policy_validate_reads_dry_run_from_the_environment(monkeypatch):
 
 def test_stack_policy_validate_passes_parent_and_reports(monkeypatch):
     monkeypatch.setenv("PULUMI_STACK", "dev")
-    parent = SimpleNamespace(urn=urn("parent", OTHER))
-    res = [
-        SimpleNamespace(resource_type=SG, name=n, urn=urn(n), props=unknown_checking_proxy({}), parent=parent)
-        for n in ("a", "b")
-    ]
+    parent = PolicyResource(OTHER, {}, urn("parent", OTHER), "parent", _opts(), None, None, [], {})
+    res = [PolicyResource(SG, unknown_checking_proxy({}), urn(n), n, _opts(), None, parent, [], {}) for n in ("a", "b")]
     reported = []
-    to_policy(TOY_STACK).validate(
-        SimpleNamespace(resources=res, get_config=lambda: None), lambda m, u=None: reported.append((m, u))
-    )
+    to_policy(TOY_STACK).validate(StackValidationArgs(res, None), lambda m, u=None: reported.append((m, u)))
     assert [u for _, u in reported] == [urn("b"), None]

@@ -11,6 +11,7 @@ from tests.policies.support import (
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
     mutate,
+    reported_name,
     rule,
     stack_violations,
     violations,
@@ -358,7 +359,7 @@ def test_fails_when_http_proxy_serves_plain_http(proxy, redirect_map, expect):
         (URL_MAP_T, "web", GCP_MAIN_MAP),
     ]
     found = stack_violations("transport-gcp-http-proxy-redirects", res)
-    assert len(found) == 1 and expect in found[0][0] and found[0][1].endswith("::web-http"), found
+    assert len(found) == 1 and expect in found[0][0] and reported_name(found[0][1]) == "web-http", found
 
 
 def test_unknown_url_map_reference_raises_in_preview_and_fails_on_up():

@@ -13,6 +13,7 @@ from tests.policies.support import (
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
     mutate,
+    reported_name,
     rule,
     stack_violations,
     violations,
@@ -201,7 +202,9 @@ def test_passes_when_aws_stack_is_compliant():
 )
 def test_fails_when_public_alb_has_no_web_acl(resources, expect_lb):
     found = stack_violations(ALB_ASSOC, resources, stack=PROD)
-    assert len(found) == 1 and f"ALB {expect_lb} " in found[0][0] and found[0][1].endswith(f"::{expect_lb}"), found
+    assert len(found) == 1 and f"ALB {expect_lb} " in found[0][0] and reported_name(found[0][1]) == f"{expect_lb}", (
+        found
+    )
 
 
 @pytest.mark.parametrize(
@@ -466,7 +469,7 @@ def test_unknown_waf_mode_raises_in_preview():
 )
 def test_fails_when_web_acl_not_logged(resources):
     found = stack_violations(LOGGING, resources, stack=PROD)
-    assert len(found) == 1 and "web ACL web-waf" in found[0][0] and found[0][1].endswith("::web-waf")
+    assert len(found) == 1 and "web ACL web-waf" in found[0][0] and reported_name(found[0][1]) == "web-waf"
 
 
 def test_passes_when_web_acl_without_arn_matched_by_name():
