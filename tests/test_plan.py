@@ -94,8 +94,59 @@ def test_apply_override_sets_nested_and_scalar_keys():
     assert json.loads(config["appstack:compute"]) == {"size": "small", "instanceCount": 2}
     assert config["appstack:cloud"] == "gcp"
     assert json.loads(config["appstack:access"]) == {"adminCidrs": ["198.51.100.0/24"]}
-    with pytest.raises(SystemExit):
+    with pytest.raises(plan_cli.UsageError, match="only appstack:"):
         plan_cli.apply_override(config, "aws:region=us-east-1")
+    assert plan_cli.apply_override(config, "monitoring.cpuHighPercent=70") == "monitoring.cpuHighPercent"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--stack", "nope"], "error: no stack file Pulumi.nope.yaml; known stacks: dev, prod"),
+        (["--stack", "dev", "--set", "compute"], "error: --set 'compute': write key=value"),
+        (["--stack", "dev", "--set", "aws:region=x"], "error: --set 'aws:region=x': only appstack:* keys can be set"),
+        (["--stack", "dev", "--set", "tags={a: [}"], "the value is not valid YAML"),
+        (["--stack", "dev", "--policy-config", "/nonexistent.json"], "error: --policy-config /nonexistent.json"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(argv, message, capsys):
+    assert plan_cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_set_errors_name_the_set_not_the_stack_file(capsys):
+    assert plan_cli.main(["--stack", "dev", "--no-policy", "--set", "compute.instanceCount=0"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.splitlines()[1]
+        .strip()
+        .startswith(
+            "--set compute.instanceCount=0: appstack:compute.instanceCount = 0: input should be greater than or equal to 1"
+        )
+    )
+    assert "Pulumi.dev.yaml" not in err
+
+
+def test_stack_file_errors_still_name_the_stack_file(capsys):
+    # A --set on another key does not take the blame for what the file says.
+    assert (
+        plan_cli.main(
+            ["--stack", "dev", "--no-policy", "--set", "compute.instanceCount=2", "--set", "compute.sise=small"]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "--set compute.sise=small: appstack:compute.sise = 'small': unknown key; did you mean 'size'?" in err
+
+
+def test_whole_numbers_print_as_integers(tmp_path):
+    out = tmp_path / "plan.json"
+    assert plan_cli.main(["--stack", "prod", "--no-policy", "--quiet", "--json", str(out)]) == 0
+    key = next(r for r in json.loads(out.read_text()) if r["type"] == "aws:kms/key:Key")
+    assert key["properties"]["deletionWindowInDays"] == 30
+    assert isinstance(key["properties"]["deletionWindowInDays"], int)
+    assert ".0," not in out.read_text() and ".0\n" not in out.read_text()
 
 
 def test_tree_shows_components_with_their_resources(dev_plan):
@@ -133,7 +184,7 @@ def test_cli_plans_dev_writes_json_and_passes_the_gate(tmp_path):
 def test_cli_config_error_exits_2_with_the_message():
     proc = _run_plan("--stack", "dev", "--set", "access.adminCidrs=[0.0.0.0/0]", "--no-policy")
     assert proc.returncode == 2
-    assert "Pulumi.dev.yaml: appstack:access.adminCidrs[0] = '0.0.0.0/0'" in proc.stderr
+    assert "--set access.adminCidrs=[0.0.0.0/0]: appstack:access.adminCidrs[0] = '0.0.0.0/0'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert "resources" not in proc.stdout
 

@@ -16,15 +16,13 @@ import hashlib
 import json
 import os
 import runpy
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.sync_await import _sync_await
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "appstack"
@@ -82,13 +80,13 @@ def _short(seed: str, n: int = 17) -> str:
     return hashlib.sha1(seed.encode()).hexdigest()[:n]
 
 
-class PlanMocks(pulumi_mocks.Mocks):
+class PlanMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and provider functions with plausible, stable values."""
 
     def __init__(self, region: str = "eu-west-1") -> None:
         self.region = region
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         t, name, inputs = args.typ, args.name, dict(args.inputs)
         if not args.custom:
             return None, {}
@@ -157,7 +155,7 @@ class PlanMocks(pulumi_mocks.Mocks):
             out["fqdn"] = str(inputs.get("name", name)).rstrip(".")
         return rid, {**inputs, **out, "id": rid}
 
-    def call(self, args: pulumi_mocks.MockCallArgs):
+    def call(self, args: pulumi.runtime.MockCallArgs):
         token, a = args.token, dict(args.args)
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{z}" for z in "abc"]
@@ -220,43 +218,104 @@ def autoname(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return inputs
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The SDK's mock monitor, also recording each registration's parent and inputs."""
+class Recorder(PlanMocks):
+    """The plan's mocks, recording every registration as the engine would see it.
 
-    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
-        super().__init__(mocks)
+    Public SDK API only: `pulumi.runtime.set_mocks` answers registrations through this class
+    (`new_resource` sees type, name and inputs), and a stack transformation — which the SDK runs
+    in-process for every resource before it registers — sees the parent and the options. The
+    URN is built the way the engine builds it: the whole chain of parent types, without the root
+    stack's, so URN-based policy exemptions match what they will match on `pulumi up`.
+    """
+
+    def __init__(self, region: str = "eu-west-1") -> None:
+        super().__init__(region)
         self.recorded: list[PlannedResource] = []
+        # (type, name) -> what the transformation saw, in construction order.
+        self._seen: dict[tuple[str, str], list[_Seen]] = {}
+        # id(resource) -> (qualified type, protect, urn) of every resource constructed so far.
+        self._known: dict[int, tuple[str, bool, str]] = {}
+        self._keep: list[pulumi.Resource] = []  # keeps those ids unique while the run lasts
+        self._lock = threading.Lock()
 
-    def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # As the engine does: the whole chain of parent types, without the root stack's type
-        # (the SDK's mock keeps only the immediate parent's). URN-based exemptions rely on it.
-        if parent:
-            qualified = parent.split("::")[2]
-            if qualified != "pulumi:pulumi:Stack":
-                type_ = f"{qualified}${type_}"
-        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+    def activate(self, project: str, stack: str, preview: bool) -> None:
+        """Route the SDK's registrations to this recorder (until another one is activated)."""
+        global _ACTIVE
+        pulumi.runtime.set_mocks(self, project=project, stack=stack, preview=preview)
+        _ACTIVE = self
+        root = pulumi.runtime.get_root_resource()
+        if root is not None and id(root) not in _TRANSFORMED_ROOTS:
+            # The SDK keeps one root stack per process: register the (forwarding) transformation once.
+            pulumi.runtime.register_stack_transformation(_forward_transformation)
+            _TRANSFORMED_ROOTS.add(id(root))
 
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            from pulumi.runtime import rpc
+    def transformation(self, args: pulumi.ResourceTransformationArgs) -> None:
+        opts = args.opts
+        stack, project = pulumi.get_stack(), pulumi.get_project()
+        parent = self._known.get(id(opts.parent)) if opts.parent is not None else None
+        qualified = f"{parent[0]}${args.type_}" if parent else args.type_
+        # Like the SDK, `protect` left unset inherits the parent's.
+        protect = bool(opts.protect) if opts.protect is not None else bool(parent and parent[1])
+        urn = f"urn:pulumi:{stack}::{project}::{qualified}::{args.name}"
+        seen = _Seen(
+            urn=urn,
+            # Top-level resources are children of the root stack, as in the engine.
+            parent_urn=parent[2]
+            if parent
+            else f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}",
+            protect=protect,
+            retain_on_delete=bool(opts.retain_on_delete),
+            ignore_changes=tuple(opts.ignore_changes or ()),
+        )
+        with self._lock:
+            self._known[id(args.resource)] = (qualified, protect, urn)
+            self._keep.append(args.resource)
+            self._seen.setdefault((args.type_, args.name), []).append(seen)
 
-            inputs = autoname(request.type, request.name, rpc.deserialize_properties(request.object))
-            self.recorded.append(
-                PlannedResource(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent=request.parent or None,
-                    custom=bool(request.custom),
-                    properties=_plain(inputs),
-                    id=response.id or None,
-                    protect=bool(request.protect),
-                    retain_on_delete=bool(request.retainOnDelete),
-                    ignore_changes=tuple(request.ignoreChanges),
-                )
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        rid, state = super().new_resource(args)
+        with self._lock:
+            queue = self._seen.get((args.typ, args.name)) or []
+            seen = queue.pop(0) if queue else None
+        inputs = autoname(args.typ, args.name, dict(args.inputs))
+        self.recorded.append(
+            PlannedResource(
+                type=args.typ,
+                name=args.name,
+                urn=seen.urn
+                if seen
+                else f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{args.typ}::{args.name}",
+                parent=seen.parent_urn if seen else None,
+                custom=bool(args.custom),
+                properties=_plain(inputs),
+                id=rid,
+                protect=seen.protect if seen else False,
+                retain_on_delete=seen.retain_on_delete if seen else False,
+                ignore_changes=seen.ignore_changes if seen else (),
             )
-        return response
+        )
+        return rid, state
+
+
+@dataclass
+class _Seen:
+    """What the stack transformation saw of one resource before it registered."""
+
+    urn: str
+    parent_urn: str | None
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: tuple[str, ...]
+
+
+_ACTIVE: Recorder | None = None
+_TRANSFORMED_ROOTS: set[int] = set()
+
+
+def _forward_transformation(args: pulumi.ResourceTransformationArgs) -> None:
+    if _ACTIVE is not None:
+        _ACTIVE.transformation(args)
+    return None  # change nothing
 
 
 def _plain(value: Any) -> Any:
@@ -267,6 +326,9 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, pulumi.Resource):
         return {"urn": getattr(value, "_urn_str", None) or str(type(value).__name__)}
+    if isinstance(value, float) and value.is_integer():
+        # Numbers cross the engine's wire as doubles; a port or a day count reads as 443, not 443.0.
+        return int(value)
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
@@ -290,7 +352,7 @@ def config_map_from_stack_file(path: Path) -> dict[str, str]:
 
 
 def run_program(
-    stack: str, config: Mapping[str, str], preview: bool = True, program: Path = ROOT / "__main__.py"
+    stack: str, config: Mapping[str, str], preview: bool = True, program_path: Path = ROOT / "__main__.py"
 ) -> Plan:
     """Run the program under mocks with `config` (an engine config map) and return its plan.
 
@@ -301,27 +363,24 @@ def run_program(
         region = json.loads(config.get("appstack:aws", "{}")).get("region", region)
     except (json.JSONDecodeError, AttributeError):
         pass  # bad config: the program's own validation reports it
-    monitor = RecordingMonitor(PlanMocks(region=region))
-    set_all_config(dict(config))
+    recorder = Recorder(region=region)
+    pulumi.runtime.set_all_config(dict(config))
+    # The program must read the config above, never a PULUMI_CONFIG left in the environment.
     os.environ.pop("PULUMI_CONFIG", None)
-    pulumi_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-    from pulumi.runtime.settings import SETTINGS, get_root_resource
-    from pulumi.runtime.stack import run_pulumi_func
+    recorder.activate(PROJECT, stack, preview)
+    plan = Plan(stack=stack, resources=recorder.recorded)
 
-    SETTINGS.rpc_manager.clear()
-    SETTINGS.outputs.clear()
-    plan = Plan(stack=stack, resources=monitor.recorded)
+    def program() -> pulumi.Output[Any]:
+        runpy.run_path(str(program_path), run_name="__main__")
+        root = pulumi.runtime.get_root_resource()
+        exported: dict[str, Any] = dict(getattr(root, "outputs", None) or {})
+        # Resolved inside the run: `@pulumi.runtime.test` awaits the returned Output.
+        return pulumi.Output.all(**exported).apply(plan.outputs.update)
+
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+        pulumi.runtime.test(program)()
     except BaseException as exc:
         # Tests check what was registered before the failure (for bad config: nothing).
         exc.plan = plan  # type: ignore[attr-defined]
         raise
-    root = get_root_resource()
-    exported = dict(getattr(root, "outputs", {}) or {})
-
-    async def resolve() -> dict[str, Any]:
-        return {k: await pulumi.Output.from_input(v).future() for k, v in exported.items()}
-
-    plan.outputs = _sync_await(resolve())
     return plan

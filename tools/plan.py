@@ -9,7 +9,7 @@ summary line; `--json` writes every planned resource as ``{type, name, urn, pare
 properties}`` with the engine's camelCase property names. The policy pack then judges the plan
 through the Analyzer gRPC protocol, as `pulumi preview --policy-pack policies` would.
 
-Exit status: 0 clean, 1 mandatory policy violation, 2 invalid config or program error.
+Exit status: 0 clean, 1 mandatory policy violation, 2 usage, config or program error.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 import time
+import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,27 +28,37 @@ from .mocks import PROJECT, ROOT, Plan, PlannedResource, config_map_from_stack_f
 NAMESPACE = "appstack"
 
 
-def apply_override(config: dict[str, str], assignment: str) -> None:
+class UsageError(Exception):
+    """A bad command line (unknown stack, malformed --set): exit status 2, no traceback."""
+
+
+def apply_override(config: dict[str, str], assignment: str) -> str:
     """Apply one ``--set key=value``: ``compute.instanceCount=2``, ``appstack:cloud=azure``.
 
     The value is read as YAML (``2`` is a number, ``[a, b]`` a list, ``true`` a boolean).
+    Returns the dotted key it set (``compute.instanceCount``), so errors can name the ``--set``.
     """
     import yaml
 
     key, sep, raw = assignment.partition("=")
     if not sep or not key.strip():
-        raise SystemExit(f"--set {assignment!r}: write key=value, e.g. --set compute.instanceCount=2")
+        raise UsageError(f"--set {assignment!r}: write key=value, e.g. --set compute.instanceCount=2")
     key = key.strip()
     if ":" in key:
         ns, _, key = key.partition(":")
         if ns != NAMESPACE:
-            raise SystemExit(f"--set {assignment!r}: only {NAMESPACE}:* keys can be set")
-    value: Any = yaml.safe_load(raw) if raw.strip() else ""
+            raise UsageError(f"--set {assignment!r}: only {NAMESPACE}:* keys can be set")
+    try:
+        value: Any = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise UsageError(
+            f"--set {assignment!r}: the value is not valid YAML ({exc.__class__.__name__}); quote it"
+        ) from None
     top, *path = key.split(".")
     full = f"{NAMESPACE}:{top}"
     if not path:
         config[full] = value if isinstance(value, str) else json.dumps(value)
-        return
+        return key
     try:
         obj = json.loads(config.get(full, "{}"))
     except json.JSONDecodeError:
@@ -62,18 +73,25 @@ def apply_override(config: dict[str, str], assignment: str) -> None:
         cur = nxt
     cur[path[-1]] = value
     config[full] = json.dumps(obj)
+    return key
 
 
 def load_stack_config(stack: str, overrides: Sequence[str] = ()) -> dict[str, str]:
     """The engine config map for `Pulumi.<stack>.yaml` with `--set` overrides applied."""
+    return load_stack_config_with_origins(stack, overrides)[0]
+
+
+def load_stack_config_with_origins(stack: str, overrides: Sequence[str] = ()) -> tuple[dict[str, str], dict[str, str]]:
+    """The config map, and for each key a `--set` changed, that `--set` (for error messages)."""
     path = ROOT / f"Pulumi.{stack}.yaml"
     if not path.exists():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
-        raise SystemExit(f"no stack file {path.name}; known stacks: {', '.join(known)}")
+        raise UsageError(f"no stack file {path.name}; known stacks: {', '.join(known)}")
     config = config_map_from_stack_file(path)
+    origins: dict[str, str] = {}
     for assignment in overrides:
-        apply_override(config, assignment)
-    return config
+        origins[apply_override(config, assignment)] = f"--set {assignment.strip()}"
+    return config, origins
 
 
 def render_tree(plan: Plan) -> str:
@@ -120,7 +138,21 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print only the summary and violations")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
-    config = load_stack_config(args.stack, args.overrides)
+    try:
+        config, origins = load_stack_config_with_origins(args.stack, args.overrides)
+        policy_config = _read_policy_config(args.policy_config)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    # Validate before anything starts, naming the --set that set a bad value (the program
+    # validates again when it runs, as it does under `pulumi up`).
+    from components.config import ConfigError, parse_config, raw_from_config_map
+
+    try:
+        parse_config(raw_from_config_map(config), args.stack, origins=origins)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     session = None
     if not args.no_policy:
         from .policy_gate import PackSession
@@ -129,13 +161,24 @@ def main(argv: Iterable[str] | None = None) -> int:
         session = PackSession(project=PROJECT, stack=args.stack, stack_config=config, dry_run=True)
         session.spawn()
     try:
-        return _plan_and_gate(args, config, session)
+        return _plan_and_gate(args, config, policy_config, session)
     finally:
         if session is not None:
             session.close()
 
 
-def _plan_and_gate(args: argparse.Namespace, config: dict[str, str], session) -> int:
+def _read_policy_config(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"--policy-config {path}: {exc}") from None
+
+
+def _plan_and_gate(
+    args: argparse.Namespace, config: dict[str, str], policy_config: dict[str, Any] | None, session
+) -> int:
     from components.config import ConfigError
 
     started = time.perf_counter()
@@ -143,6 +186,9 @@ def _plan_and_gate(args: argparse.Namespace, config: dict[str, str], session) ->
         plan = run_program(args.stack, config)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except Exception:  # a program bug: show it, but never as a policy verdict (exit 1)
+        traceback.print_exc()
         return 2
     elapsed = time.perf_counter() - started
     cloud = config.get(f"{NAMESPACE}:cloud", "?")
@@ -160,7 +206,6 @@ def _plan_and_gate(args: argparse.Namespace, config: dict[str, str], session) ->
 
     from .policy_gate import GateError, format_table, run_gate
 
-    policy_config = json.loads(args.policy_config.read_text()) if args.policy_config else None
     try:
         result = run_gate(
             [r.as_json() for r in plan.resources],

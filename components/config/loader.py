@@ -145,7 +145,15 @@ _BOUNDS = {
 }
 
 
-def _describe(err: dict[str, Any], stack_file: str) -> str:
+def _origin(key: str, stack_file: str, origins: Mapping[str, str]) -> str:
+    """Where a key's value came from: the `--set` that set it (or a parent of it), else the file."""
+    for prefix in sorted(origins, key=len, reverse=True):
+        if key == prefix or key.startswith((f"{prefix}.", f"{prefix}[")):
+            return origins[prefix]
+    return stack_file
+
+
+def _describe(err: Mapping[str, Any], stack_file: str, origins: Mapping[str, str]) -> str:
     loc = tuple(err["loc"])
     value = err.get("input")
     ctx = err.get("ctx") or {}
@@ -178,11 +186,15 @@ def _describe(err: dict[str, Any], stack_file: str) -> str:
     shown = f"{NAMESPACE}:{key}" if key else NAMESPACE
     if value is not None and not isinstance(value, (dict, BaseModel)):
         shown += f" = {value!r}"
-    return f"{stack_file}: {shown}: {problem}; {fix}"
+    return f"{_origin(key, stack_file, origins)}: {shown}: {problem}; {fix}"
 
 
-def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
-    """Validate a raw `appstack` namespace; raise `ConfigError` naming key, value and fix."""
+def parse_config(raw: Mapping[str, Any], stack: str, origins: Mapping[str, str] | None = None) -> StackConfig:
+    """Validate a raw `appstack` namespace; raise `ConfigError` naming key, value and fix.
+
+    `origins` maps a dotted key (``compute.instanceCount``) to where its value came from when
+    that is not the stack file (the offline plan's ``--set compute.instanceCount=0``).
+    """
     stack_file = f"Pulumi.{stack}.yaml"
     if not raw:
         raise ConfigError([f"{stack_file}: no appstack:* keys found; copy Pulumi.dev.yaml as a starting point"])
@@ -196,7 +208,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
             errors = [e for e in errors if not (e["type"] == "missing" and e["loc"] and e["loc"][0] in profiled)]
         problems = []
         for err in errors:
-            line = _describe(err, stack_file)
+            line = _describe(err, stack_file, origins or {})
             if line not in problems:
                 problems.append(line)
         raise ConfigError(problems) from None

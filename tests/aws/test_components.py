@@ -12,23 +12,20 @@ from collections.abc import Callable
 
 import pulumi
 import pytest
-from pulumi.runtime import mocks as pulumi_mocks
 
 from components.interfaces import ExistingNetworkArgs, FirewallArgs, LogSinkArgs, NetworkArgs
-from tools.mocks import PlanMocks, PlannedResource, RecordingMonitor
+from tools.mocks import PlannedResource, Recorder
 
 TAGS = {"app": "t", "environment": "dev", "owner": "team", "managed-by": "pulumi"}
 
 
 class Recorded:
     def __init__(self) -> None:
-        self.monitor = RecordingMonitor(PlanMocks())
-        pulumi_mocks.set_mocks(
-            self.monitor.mocks, project="appstack", stack="test", preview=False, monitor=self.monitor
-        )
+        self.recorder = Recorder()
+        self.recorder.activate(project="appstack", stack="test", preview=False)
 
     def of(self, type_: str) -> list[PlannedResource]:
-        return [r for r in self.monitor.recorded if r.type == type_]
+        return [r for r in self.recorder.recorded if r.type == type_]
 
     def construct(
         self,
@@ -207,7 +204,7 @@ def test_existing_network_is_passed_through_without_resources(rec):
         ),
         outputs,
     )
-    assert [r.type for r in rec.monitor.recorded] == ["appstack:aws:Network"]
+    assert [r.type for r in rec.recorder.recorded] == ["appstack:aws:Network"]
 
 
 def test_network_fails_clearly_when_the_region_has_too_few_zones(rec):
