@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import os
 import selectors
@@ -184,6 +185,12 @@ def _parse_level(value: Any, where: str) -> int:
     return LEVELS[value.lower()]
 
 
+def _did_you_mean(word: str, options: Iterable[str]) -> str:
+    options = sorted(options)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(options)}"
+
+
 def reconcile_policy_config(
     info: analyzer_pb2.AnalyzerInfo, given: Mapping[str, Any] | None
 ) -> dict[str, tuple[int, dict[str, Any]]]:
@@ -219,15 +226,21 @@ def reconcile_policy_config(
             if name == "all":
                 continue
             if name not in result:
-                raise GateError(f"{where}: unknown policy {name!r} (known: {', '.join(sorted(result))})")
+                raise GateError(f"{where}: unknown policy {name!r}; {_did_you_mean(name, result)}")
             level, props = result[name]
             props = dict(props)
             if isinstance(entry, str):
                 level = _parse_level(entry, f"{where}[{name!r}]")
             elif isinstance(entry, Mapping):
+                known = schemas[name]["properties"]
                 for k, v in entry.items():
                     if k == "enforcementLevel":
                         level = _parse_level(v, f"{where}[{name!r}]")
+                    elif k not in known:
+                        # The CLI passes unknown keys through and the rule would ignore them:
+                        # a misspelt threshold must not silently leave the default in force.
+                        options = ["enforcementLevel", *known]
+                        raise GateError(f"{where}[{name!r}]: unknown key {k!r}; {_did_you_mean(k, options)}")
                     else:
                         props[k] = v
             else:
@@ -244,17 +257,14 @@ def reconcile_policy_config(
     if given:
         apply(given, "policy config")
 
+    import jsonschema
+
     errors: list[str] = []
-    try:
-        import jsonschema
-    except ImportError:  # pragma: no cover - jsonschema is a dev dependency
-        jsonschema = None
-    if jsonschema is not None:
-        for name, (_, props) in result.items():
-            validator = jsonschema.Draft7Validator(schemas[name])
-            for err in validator.iter_errors(props):
-                path = ".".join(str(x) for x in err.absolute_path) or "(config)"
-                errors.append(f"{name}: {path}: {err.message}")
+    for name, (_, props) in result.items():
+        validator = jsonschema.Draft7Validator(schemas[name])
+        for err in validator.iter_errors(props):
+            path = ".".join(str(x) for x in err.absolute_path) or "(config)"
+            errors.append(f"{name}: {path}: {err.message}")
     if errors:
         raise GateError("invalid policy config:\n  " + "\n  ".join(errors))
     return result
