@@ -109,12 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     pack = Path(args.pack)
 
     starts: list[float] = []
+    n_policies = 0
     for _ in range(args.starts):
         t0 = time.perf_counter()
         with PackSession(pack, project=PROJECT, stack=STACK, stack_config=STACK_CONFIG) as s:
             s.configure(None)
             starts.append(time.perf_counter() - t0)
-    n_policies = len(s.info.policies) if s.info else 0
+            n_policies = len(s.info.policies) if s.info else 0
     print(
         f"pack start-up: {statistics.median(starts):.2f} s (median of {len(starts)}; min {min(starts):.2f} s; {n_policies} policies)"
     )

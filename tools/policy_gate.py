@@ -556,7 +556,9 @@ class PackSession:
         req = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, (level, props) in reconciled.items():
             req.policyConfig[name].CopyFrom(
-                analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(props))
+                analyzer_pb2.PolicyConfig(
+                    enforcementLevel=analyzer_pb2.EnforcementLevel.ValueType(level), properties=_struct(props)
+                )
             )
         self._call("Configure", req)
         self._call(
@@ -747,7 +749,7 @@ def _res_label(v: Violation) -> str:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tools.policy_gate", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m tools.policy_gate", description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--plan", required=True, help="JSON list of resources {type,name,urn,parent,properties}")
     ap.add_argument("--stack", required=True)
     ap.add_argument("--project", default="appstack")

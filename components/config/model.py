@@ -365,7 +365,9 @@ class StackConfig(_Model):
     app: AppConfig = Field(description="What runs and who owns it.")
     compute: ComputeConfig = Field(description="The VM tier; defaults from the profile.")
     network: NetworkConfig = Field(description="The network; defaults from the profile.")
-    access: AccessConfig = Field(default_factory=AccessConfig, description="Who may reach what; secure defaults.")
+    access: AccessConfig = Field(
+        default_factory=lambda: AccessConfig.model_validate({}), description="Who may reach what; secure defaults."
+    )
     dns: DnsConfig = Field(description="App domain and DNS zone. Required.")
     load_balancer: LoadBalancerConfig = Field(description="The TLS front door; defaults from the profile.")
     logging: LoggingConfig = Field(description="The log sink; defaults from the profile.")
