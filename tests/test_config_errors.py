@@ -157,7 +157,7 @@ def test_bad_config_gives_one_clear_error_and_registers_nothing(case: str):
     assert line.startswith(f"Pulumi.{stack}.yaml: appstack:"), line
     for fragment in fragments:
         assert fragment in line, f"{fragment!r} not in {line!r}"
-    assert getattr(err, "plan").resources == [], "config errors must be raised before any resource is registered"
+    assert vars(err)["plan"].resources == [], "config errors must be raised before any resource is registered"
 
 
 def test_several_bad_values_are_all_reported():
