@@ -57,6 +57,8 @@ class NetworkArgs:
     tags: Tags
     existing: ExistingNetworkArgs | None = None
     """Reuse this network instead of creating one."""
+    scope: pulumi.Input[str] | None = None
+    """Cloud container for the part's resources (the Azure resource group); None elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class LogSinkArgs:
     protect: bool
     """Pulumi `protect` + `retain_on_delete` on the key and the logs."""
     tags: Tags
+    scope: pulumi.Input[str] | None = None
+    """Cloud container for the part's resources (the Azure resource group); None elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ class FirewallArgs:
     egress_cidrs: Sequence[str]
     """Destinations the VMs may reach, HTTPS only."""
     tags: Tags
+    scope: pulumi.Input[str] | None = None
+    """Cloud container for the part's resources (the Azure resource group); None elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,11 @@ class VmArgs:
     deletion_protection: bool
     protect: bool
     tags: Tags
+    log_destinations: Sequence[pulumi.Input[str]] = ()
+    """Log sinks the VMs' agent writes to (AWS: log group ARNs): the VM identity may write there
+    and nowhere else, and the VMs are deleted before them (a running agent must not re-create them)."""
+    scope: pulumi.Input[str] | None = None
+    """Cloud container for the part's resources (the Azure resource group); None elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,8 @@ class LoadBalancerArgs:
     log_retention_days: int
     protect: bool
     tags: Tags
+    scope: pulumi.Input[str] | None = None
+    """Cloud container for the part's resources (the Azure resource group); None elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -150,3 +163,5 @@ class MonitoringArgs:
     period_seconds: int
     protect: bool
     tags: Tags
+    scope: pulumi.Input[str] | None = None
+    """Cloud container for the part's resources (the Azure resource group); None elsewhere."""

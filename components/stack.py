@@ -1,4 +1,4 @@
-"""Pick the selected cloud's AppStack; only that cloud's package (and provider SDK) is imported."""
+"""Pick the selected cloud and compose its stack; only that cloud's package (and SDK) is imported."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pulumi
 
 from .config import ConfigError, StackConfig
 
-#: Clouds whose AppStack exists. Azure and GCP follow the AWS template (see the issues).
+#: Clouds whose parts exist. A cloud's package (`components/<cloud>/`) exposes `CLOUD`, its
+#: `composition.Cloud`, which the shared `composition.AppStack` wires into a stack.
 IMPLEMENTED = ("aws",)
 
 
@@ -22,4 +23,9 @@ def build_stack(name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None
             ]
         )
     module = importlib.import_module(f"{__package__}.{cfg.cloud}")
-    return module.AppStack(name, cfg, opts)
+    cloud = getattr(module, "CLOUD", None)
+    if cloud is None:  # a cloud still on its own composition (AWS, until it moves over)
+        return module.AppStack(name, cfg, opts)
+    from .composition import AppStack
+
+    return AppStack(name, cfg, cloud, opts)

@@ -1,0 +1,226 @@
+"""How an app stack is composed — written once, the same on every cloud.
+
+config → log sink → network (flow logs into the sink) → firewall → VMs (boot config, logs)
+→ TLS load balancer (in front of the VMs) → monitoring (alarms on VMs and load balancer).
+
+A cloud supplies only what is its own, as a `Cloud` (``components/<cloud>/cloud.py``): its six
+part classes, the foundation every part is created under (provider, and on Azure the resource
+group), its machine types, its boot config and its default TLS policy. The wiring below —
+which part receives which outputs, the mapping from config to the shared `*Args`, names, tags
+and the stack outputs — exists once.
+
+The component's type token is ``appstack:<cloud>:AppStack`` and its children are named
+``<name>-<part>``: both are a contract (changing them replaces resources).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pulumi
+
+from .config.model import StackConfig
+from .interfaces import (
+    ExistingNetworkArgs,
+    FirewallArgs,
+    LoadBalancerArgs,
+    LogSinkArgs,
+    MonitoringArgs,
+    NetworkArgs,
+    VmArgs,
+)
+from .naming import LOG_STREAMS, log_prefix, stack_tags
+
+
+@dataclass(frozen=True)
+class Foundation:
+    """What every part of one stack is created under."""
+
+    opts: pulumi.ResourceOptions
+    """Options for each part: parent and the cloud's explicit provider."""
+    scope: pulumi.Input[str] | None = None
+    """The cloud container parts create their resources in: the Azure resource group name.
+    None on AWS and GCP, where the provider carries the account or project."""
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Cloud-specific values the cloud's own hooks pass to themselves (never read here)."""
+
+
+class Cloud(Protocol):
+    """One cloud's implementation of the app stack's parts and hooks."""
+
+    name: str
+    """`aws`, `azure` or `gcp`: the middle of every type token."""
+    Network: Any
+    LogSink: Any
+    Firewall: Any
+    Vm: Any
+    LoadBalancer: Any
+    Monitoring: Any
+
+    def foundation(self, name: str, cfg: StackConfig, parent: pulumi.Resource) -> Foundation:
+        """The provider (and container) every part is created under."""
+        ...
+
+    def machine_type(self, cfg: StackConfig) -> str:
+        """The cloud's machine type for `compute` (explicit type, else size × architecture)."""
+        ...
+
+    def tls_policy(self, cfg: StackConfig) -> str:
+        """The load balancer's TLS policy: `loadBalancer.tlsPolicy`, else the cloud's default."""
+        ...
+
+    def boot_config(self, cfg: StackConfig, foundation: Foundation, prefix: str) -> str:
+        """The VMs' rendered boot config (cloud-init), including the cloud's log agent."""
+        ...
+
+    def log_destinations(self, logs: Any) -> Sequence[pulumi.Input[str]]:
+        """The log sink's streams the VMs' agent writes to (its identity may write nowhere else)."""
+        ...
+
+
+class AppStack(pulumi.ComponentResource):
+    """Network, log sink, firewall, VMs, TLS load balancer and monitoring on one cloud.
+
+    Outputs, the same on every cloud: `url`, `load_balancer_address`, `instance_ids`,
+    `log_sink`, `alert_channel`.
+    """
+
+    url: pulumi.Output[str]
+    load_balancer_address: pulumi.Output[str]
+    instance_ids: pulumi.Output[list[str]]
+    log_sink: pulumi.Output[str]
+    alert_channel: pulumi.Output[str]
+
+    def __init__(self, name: str, args: StackConfig, cloud: Cloud, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"appstack:{cloud.name}:AppStack", name, None, opts)
+        cfg = args
+        base = cloud.foundation(name, cfg, self)
+        child = base.opts
+        tags = stack_tags(cfg)
+        protect = cfg.protection.protect_stateful
+        prefix = log_prefix(cfg)
+        scope = base.scope
+
+        logs = cloud.LogSink(
+            f"{name}-logs",
+            LogSinkArgs(
+                prefix=prefix,
+                streams=LOG_STREAMS,
+                retention_days=cfg.logging.retention_days,
+                protect=protect,
+                tags=tags,
+                scope=scope,
+            ),
+            child,
+        )
+        existing = cfg.network.existing
+        network = cloud.Network(
+            f"{name}-network",
+            NetworkArgs(
+                cidr=cfg.network.cidr,
+                zone_count=cfg.network.zone_count,
+                nat_per_zone=cfg.network.nat_per_zone,
+                flow_log_destination=logs.log_groups["flow"],
+                tags=tags,
+                existing=ExistingNetworkArgs(
+                    existing.network_id, existing.public_subnet_ids, existing.private_subnet_ids
+                )
+                if existing
+                else None,
+                scope=scope,
+            ),
+            child,
+        )
+        firewall = cloud.Firewall(
+            f"{name}-firewall",
+            FirewallArgs(
+                network_id=network.network_id,
+                app_port=cfg.app.port,
+                ingress_cidrs=cfg.access.ingress_cidrs,
+                admin_cidrs=cfg.access.admin_cidrs,
+                ssh=cfg.access.ssh,
+                egress_cidrs=cfg.access.egress_cidrs,
+                tags=tags,
+                scope=scope,
+            ),
+            child,
+        )
+        vms = cloud.Vm(
+            f"{name}-vm",
+            VmArgs(
+                count=cfg.compute.instance_count,
+                machine_type=cloud.machine_type(cfg),
+                architecture=cfg.compute.architecture,
+                image_id=cfg.compute.image_id,
+                root_volume_gb=cfg.compute.root_volume_gb,
+                subnet_ids=network.private_subnet_ids,
+                security_group_id=firewall.vm_group_id,
+                user_data=cloud.boot_config(cfg, base, prefix),
+                deletion_protection=cfg.protection.deletion_protection,
+                protect=protect,
+                tags=tags,
+                # The agent writes only to these, and the VMs go before them on destroy.
+                log_destinations=cloud.log_destinations(logs),
+                scope=scope,
+            ),
+            child,
+        )
+        lb = cloud.LoadBalancer(
+            f"{name}-lb",
+            LoadBalancerArgs(
+                network_id=network.network_id,
+                subnet_ids=network.public_subnet_ids,
+                security_group_id=firewall.lb_group_id,
+                instance_ids=vms.instance_ids,
+                app_port=cfg.app.port,
+                health_check_path=cfg.app.health_check_path,
+                domain=cfg.dns.domain,
+                zone=cfg.dns.zone,
+                tls_policy=cloud.tls_policy(cfg),
+                certificate_id=cfg.load_balancer.certificate_id,
+                deletion_protection=cfg.protection.deletion_protection,
+                access_log_retention_days=cfg.load_balancer.access_log_retention_days,
+                waf=cfg.load_balancer.waf,
+                log_key_id=logs.key_id,
+                log_retention_days=cfg.logging.retention_days,
+                protect=protect,
+                tags=tags,
+                scope=scope,
+            ),
+            child,
+        )
+        monitoring = cloud.Monitoring(
+            f"{name}-monitoring",
+            MonitoringArgs(
+                alert_emails=cfg.monitoring.alert_emails,
+                instance_ids=vms.instance_ids,
+                lb_id=lb.lb_id,
+                target_group_id=lb.target_group_id,
+                cpu_high_percent=cfg.monitoring.cpu_high_percent,
+                response_time_seconds=cfg.monitoring.response_time_seconds,
+                server_errors_per_period=cfg.monitoring.server_errors_per_period,
+                unhealthy_hosts=cfg.monitoring.unhealthy_hosts,
+                period_seconds=cfg.monitoring.period_seconds,
+                protect=protect,
+                tags=tags,
+                scope=scope,
+            ),
+            child,
+        )
+
+        self.url = lb.url
+        self.load_balancer_address = lb.address
+        self.instance_ids = pulumi.Output.all(*vms.instance_ids)
+        self.log_sink = logs.log_sink
+        self.alert_channel = monitoring.alert_channel
+        self.register_outputs(
+            {
+                "url": self.url,
+                "load_balancer_address": self.load_balancer_address,
+                "instance_ids": self.instance_ids,
+                "log_sink": self.log_sink,
+                "alert_channel": self.alert_channel,
+            }
+        )
