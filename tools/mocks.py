@@ -13,6 +13,7 @@ AMI IDs) and give resources deterministic IDs and the computed outputs the progr
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import runpy
@@ -80,6 +81,17 @@ def _short(seed: str, n: int = 17) -> str:
     return hashlib.sha1(seed.encode()).hexdigest()[:n]
 
 
+#: Mocks of the other clouds' resources and functions, by package (the token's first part):
+#: a module with ``new_resource(args) -> (id, outputs)`` and ``call(args) -> (outputs, failures)``,
+#: imported only when a plan registers that cloud's resources.
+CLOUD_MOCKS: dict[str, str] = {"azure-native": "tools.mocks_azure", "gcp": "tools.mocks_gcp"}
+
+
+def _cloud_mocks(token: str) -> Any:
+    module = CLOUD_MOCKS.get(token.split(":", 1)[0])
+    return importlib.import_module(module) if module else None
+
+
 class PlanMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and provider functions with plausible, stable values."""
 
@@ -90,6 +102,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         t, name, inputs = args.typ, args.name, dict(args.inputs)
         if not args.custom:
             return None, {}
+        other = _cloud_mocks(t)
+        if other is not None:
+            return other.new_resource(args)
         if t.startswith("pulumi:providers:"):
             return f"{name}-provider-id", inputs
         service = t.split(":")[1].split("/")[0] if ":" in t else "x"
@@ -156,6 +171,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         return rid, {**inputs, **out, "id": rid}
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        other = _cloud_mocks(args.token)
+        if other is not None:
+            return other.call(args)
         token, a = args.token, dict(args.args)
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{z}" for z in "abc"]
