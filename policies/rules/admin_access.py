@@ -11,19 +11,11 @@ values arrive in the pack as plain values; a serialized secret
 
 from __future__ import annotations
 
-import base64
-import binascii
-import email
-import gzip
-import io
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import yaml
-from pulumi_policy.secret import Secret
-
+from ..boot import boot_texts, document_writes, login_problems, plain
 from ..framework import ADVISORY, MANDATORY, Context, Knob, Props, Rule, StackRule, as_list, dig, is_map, truthy
 from ..tokens import (
     AWS_INSTANCE,
@@ -49,41 +41,28 @@ GCP_VMS = (GCP_INSTANCE, GCP_TEMPLATE, GCP_REGION_TEMPLATE)
 GCP_PROJECT = (GCP_PROJECT_METADATA, GCP_PROJECT_METADATA_ITEM)
 BOOT_TYPES = AWS_VMS + AZURE_VMS + GCP_VMS + (GCP_INSTANCE_FROM_TEMPLATE,)
 
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-
-_TRUE = {"true", "1", "t", "yes", "y", "on"}
-_FALSE = {"false", "0", "f", "no", "n", "off"}
-
-#: Decompressed boot data larger than this is not read further (decompression bombs).
-MAX_BOOT_BYTES = 4 * 1024 * 1024
+#: GCP metadata booleans as the guest agent reads them (Go's strconv.ParseBool, case-sensitive):
+#: "yes", "on" or "TRUE " are not true, so they leave OS Login and key blocking off.
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
 
 # ---------------------------------------------------------------------------------------------
 # Value helpers
 
 
-def plain(value: Any) -> Any:
-    """A value with secret wrappers removed (serialized secret maps and `Secret` objects)."""
-    if isinstance(value, Secret):
-        return plain(value.value)
-    if is_map(value) and SECRET_SIG_KEY in value and value[SECRET_SIG_KEY] == SECRET_SIG:
-        return plain(value.get("value"))
-    return value
-
-
 def _meta_true(value: Any) -> bool:
     value = plain(value)
     if isinstance(value, bool):
         return value
-    return isinstance(value, (str, int)) and str(value).strip().lower() in _TRUE
+    return isinstance(value, (str, int)) and str(value) in _TRUE
 
 
 def _meta_false(value: Any) -> bool:
     value = plain(value)
     if isinstance(value, bool):
         return not value
-    return isinstance(value, (str, int)) and str(value).strip().lower() in _FALSE
+    return isinstance(value, (str, int)) and str(value) in _FALSE
 
 
 def _metadata(props: Props) -> Any:
@@ -137,180 +116,11 @@ def boot_sources(resource_type: str, props: Props) -> Iterator[tuple[str, Any, b
                 yield f"metadata.{key}", value, False
 
 
-def _gunzip(data: bytes) -> bytes | None:
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
-            return fh.read(MAX_BOOT_BYTES)
-    except (OSError, EOFError, zlib.error):
-        return None
-
-
-def _bytes_to_text(data: bytes) -> str | None:
-    if data[:2] == b"\x1f\x8b":
-        unzipped = _gunzip(data)
-        if unzipped is None:
-            return None
-        data = unzipped
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def _b64_text(raw: str) -> str | None:
-    compact = re.sub(r"\s+", "", raw)
-    if not compact:
-        return None
-    try:
-        data = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return _bytes_to_text(data)
-
-
-def _mime_parts(text: str) -> list[str]:
-    """The text parts of a MIME multi-part cloud-init document (decoded), else []."""
-    head = text.lstrip()[:200].lower()
-    if not (head.startswith("content-type:") or head.startswith("mime-version:")):
-        return []
-    parts: list[str] = []
-    for part in email.message_from_string(text).walk():
-        if part.is_multipart():
-            continue
-        payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
-            decoded = _bytes_to_text(payload)
-            if decoded is not None:
-                parts.append(decoded)
-    return parts
-
-
-def boot_texts(raw: Any, is_base64: bool) -> list[str]:
-    """Every readable text form of one boot-data value (decoded, decompressed, MIME parts).
-
-    Base64 properties that do not decode are read as plain text; plain properties are also read
-    decoded when they happen to be valid base64 text (fail closed: both are scanned).
-    """
-    raw = plain(raw)
-    if raw is None:
-        return []
-    if not isinstance(raw, str):
-        raise TypeError(f"boot data is {type(raw).__name__}, expected a string")
-    texts: list[str] = []
-    decoded = _b64_text(raw)
-    if decoded is not None:
-        texts.append(decoded)
-    if decoded is None or not is_base64:
-        texts.append(raw)
-    out: list[str] = []
-    for text in texts:
-        # A MIME container is read as its decoded parts (not twice: container and parts).
-        out.extend(_mime_parts(text) or [text])
-    return out
-
-
 def boot_documents(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:
     """``(label, text)`` for every boot document of a resource."""
     for label, raw, is_b64 in boot_sources(resource_type, props):
         for text in boot_texts(raw, is_b64):
             yield label, text
-
-
-# ---------------------------------------------------------------------------------------------
-# A3 scanners: sshd directives and cloud-init keys (pure functions over text)
-
-_SSHD_RE = re.compile(
-    r"\b(PermitRootLogin|PasswordAuthentication|KbdInteractiveAuthentication|"
-    r"ChallengeResponseAuthentication|PermitEmptyPasswords)\b(?:\s*=\s*|\s+)[\"']?([A-Za-z-]+)",
-    re.IGNORECASE,
-)
-_SED_SUBST_RE = re.compile(r"(?<![\w])s([/|#,:@!])((?:\\.|(?!\1).)*)\1((?:\\.|(?!\1).)*)\1")
-_SED_TEXT_RE = re.compile(r"(?:(?<![\w])[aci]\\|(?<=[/$0-9])[aci]\s)\s*(.+?)(?:['\"]|$)")
-_SED_RE = re.compile(r"\bsed\b")
-_DISABLE_ROOT_RE = re.compile(r"^\s*-?\s*[\"']?disable_root[\"']?\s*:\s*[\"']?(false|no|off|0)[\"']?\s*(?:#.*)?$", re.I)
-_SSH_PWAUTH_RE = re.compile(r"^\s*-?\s*[\"']?ssh_pwauth[\"']?\s*:\s*[\"']?(true|yes|on|1)[\"']?\s*(?:#.*)?$", re.I)
-_SHELL_ROOT_PW_RE = re.compile(r"(?<![\w/.-])root:[^\s'\":]+")
-
-
-def _directive_candidates(line: str) -> list[str]:
-    """What a line writes: a `sed` line writes only its replacements / appended text."""
-    if not _SED_RE.search(line):
-        return [line]
-    out = [m.group(3) for m in _SED_SUBST_RE.finditer(line)]
-    out.extend(m.group(1) for m in _SED_TEXT_RE.finditer(line))
-    return out
-
-
-def sshd_findings(text: str, root_values: Iterable[str]) -> Iterator[tuple[int, str, str]]:
-    """``(line number, directive, value)`` for sshd settings that allow root or password login."""
-    bad_root = {v.lower() for v in root_values}
-    for lineno, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        for candidate in _directive_candidates(stripped):
-            for m in _SSHD_RE.finditer(candidate):
-                key, value = m.group(1), m.group(2).lower()
-                bad = value in bad_root if key.lower() == "permitrootlogin" else value == "yes"
-                if bad:
-                    yield lineno, key, m.group(2)
-
-
-def _cloud_config(text: str) -> Any | None:
-    """The parsed cloud-config document, None when the text is not one (or does not parse)."""
-    if not text.lstrip().lower().startswith("#cloud-config"):
-        return None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    return doc if isinstance(doc, dict) else None
-
-
-def _chpasswd_root(doc: dict) -> bool:
-    ch = doc.get("chpasswd")
-    if not isinstance(ch, dict):
-        return False
-    entries = ch.get("list")
-    lines = entries.splitlines() if isinstance(entries, str) else [str(e) for e in as_list(entries)]
-    if any(line.strip().startswith("root:") for line in lines):
-        return True
-    for user in as_list(ch.get("users")):
-        if isinstance(user, dict) and str(user.get("name", "")).strip() == "root" and user.get("password"):
-            return True
-    return False
-
-
-def cloud_init_findings(text: str) -> Iterator[str]:
-    """cloud-init settings that allow root login or password login."""
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if line.strip().startswith("#"):
-            continue
-        if _DISABLE_ROOT_RE.match(line):
-            yield f"line {lineno}: cloud-init 'disable_root: false' lets root log in"
-        if _SSH_PWAUTH_RE.match(line):
-            yield f"line {lineno}: cloud-init 'ssh_pwauth: true' turns on SSH password login"
-        if "chpasswd" in line and _SHELL_ROOT_PW_RE.search(line.split("#", 1)[0]):
-            yield f"line {lineno}: sets a root password with chpasswd"
-    doc = _cloud_config(text)
-    if doc is not None:
-        if _chpasswd_root(doc):
-            expire = doc["chpasswd"].get("expire")
-            note = " that never expires (expire: false)" if expire is False else ""
-            yield f"cloud-init chpasswd sets a root password{note}"
-        for i, user in enumerate(as_list(doc.get("users"))):
-            if not isinstance(user, dict) or user.get("lock_passwd", True) is not False:
-                continue
-            if any(user.get(k) for k in ("passwd", "hashed_passwd", "plain_text_password")):
-                yield f"cloud-init user {user.get('name', i)!r} has lock_passwd: false and a password"
-    elif text.lstrip().lower().startswith("#cloud-config"):
-        # Not parseable YAML: fall back to the tell-tale keys.
-        if re.search(r"lock_passwd\s*:\s*[\"']?false", text, re.I) and re.search(
-            r"\b(passwd|hashed_passwd|plain_text_password)\s*:\s*\S", text
-        ):
-            yield "cloud-init user has lock_passwd: false and a password"
-        if re.search(r"\bchpasswd\s*:", text) and re.search(r"^\s*-?\s*[\"']?root:\S", text, re.M):
-            yield "cloud-init chpasswd sets a root password"
 
 
 def _unique(messages: Iterable[str]) -> Iterator[str]:
@@ -466,14 +276,17 @@ AWS_PREFER_SSM = Rule(
 
 
 def _check_boot_login(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
-    root_values = ctx["permitRootLoginValues"]
+    accepted = ctx["permitRootLoginAccepted"]
 
     def found() -> Iterator[str]:
         for label, text in boot_documents(resource_type, props):
-            for lineno, key, value in sshd_findings(text, root_values):
-                yield f"{label} line {lineno} sets '{key} {value}'; boot data must leave it at 'no'"
-            for finding in cloud_init_findings(text):
-                yield f"{label} {finding}; remove it"
+            writes = document_writes(text)
+            for setting in writes.settings:
+                problem = login_problems(setting, accepted)
+                if problem:
+                    yield f"{label} {problem}"
+            for finding in writes.findings:
+                yield f"{label} {finding}"
 
     yield from _unique(found())
 
@@ -487,10 +300,10 @@ BOOT_LOGIN = Rule(
     check=_check_boot_login,
     level=MANDATORY,
     knobs={
-        "permitRootLoginValues": Knob(
+        "permitRootLoginAccepted": Knob(
             {"type": "array", "items": {"type": "string"}},
-            ["yes"],
-            "PermitRootLogin values that are violations (add prohibit-password/without-password to ban key login as root)",
+            ["no"],
+            "PermitRootLogin values boot data may write (CIS: only no; prohibit-password still lets root in with a key)",
         )
     },
     catalogue=("A3",),

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from policies.boot import Setting, boot_texts, document_writes, script_settings
 from policies.framework import ADVISORY, MANDATORY
-from policies.rules.admin_access import boot_texts, sshd_findings
 
 from .support import UNKNOWN_STRING_VALUE, UnknownValueError, all_of, changed, delete_at, rule, set_at, violations
 
@@ -459,7 +459,6 @@ GOOD_SNIPPETS = [
     ("indented_comment", "    #PasswordAuthentication yes"),
     ("sed_pattern_side_only", "sed -i 's/^PermitRootLogin yes/PermitRootLogin no/' /etc/ssh/sshd_config"),
     ("sed_delete_line", "sed -i '/^PasswordAuthentication yes/d' /etc/ssh/sshd_config"),
-    ("prohibit_password_by_default", "PermitRootLogin prohibit-password"),
     ("directive_no", "PermitRootLogin no"),
     ("chown_root_root", "chown root:root /etc/ssh/sshd_config"),
 ]
@@ -471,10 +470,272 @@ def test_passes_when_boot_data_keeps_login_closed(case, snippet):
     assert violations(BOOT, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), script))) == []
 
 
-def test_permit_root_login_values_are_a_knob():
+# Every form a script writes sshd settings in; each is one line (or block) appended to the
+# compliant startup script. The needle names what the message must show.
+SCRIPT_FORMS = [
+    ("sed_directive_in_address", "sed -i '/^PermitRootLogin/s/no/yes/' /etc/ssh/sshd_config", "PermitRootLogin yes"),
+    (
+        "sed_address_replace_whole_line_backup_suffix",
+        "sed -i.bak '/^#\\?PasswordAuthentication/s/.*/PasswordAuthentication yes/' /etc/ssh/sshd_config",
+        "PasswordAuthentication yes",
+    ),
+    (
+        "sed_back_reference",
+        "sed -i 's/^#\\?\\(PermitRootLogin\\).*/\\1 yes/' /etc/ssh/sshd_config",
+        "PermitRootLogin yes",
+    ),
+    (
+        "sed_back_reference_extended",
+        "sed -E -i 's/^#?(PermitRootLogin).*/\\1 yes/' /etc/ssh/sshd_config",
+        "PermitRootLogin yes",
+    ),
+    (
+        "sed_back_reference_combined_flags",
+        "sed -ri 's/^(PasswordAuthentication)[[:space:]]+no/\\1 yes/' /etc/ssh/sshd_config",
+        "PasswordAuthentication yes",
+    ),
+    ("sed_append_last_line", "sed -i '$ a PermitRootLogin yes' /etc/ssh/sshd_config", "PermitRootLogin yes"),
+    (
+        "sed_append_classic",
+        "sed -i '/^#PermitRootLogin/a\\\nPermitRootLogin yes' /etc/ssh/sshd_config",
+        "PermitRootLogin yes",
+    ),
+    (
+        "sed_append_gnu_backslash",
+        "sed -i '/^#PermitRootLogin/a\\PermitRootLogin yes' /etc/ssh/sshd_config",
+        "PermitRootLogin yes",
+    ),
+    (
+        "sed_change_multiline",
+        "sed -i '/^PasswordAuthentication/c\\\nPasswordAuthentication yes' /etc/ssh/sshd_config",
+        "PasswordAuthentication yes",
+    ),
+    ("sed_insert_first_line", "sed -i '1i PermitRootLogin yes' /etc/ssh/sshd_config", "PermitRootLogin yes"),
+    (
+        "sed_long_options",
+        "sed --in-place=.orig --expression='s/^PermitRootLogin no/PermitRootLogin yes/' /etc/ssh/sshd_config",
+        "PermitRootLogin yes",
+    ),
+    (
+        "sed_second_expression",
+        "sed -i -e 's/a/b/' -e '/^PermitRootLogin/ s/no/yes/' /etc/ssh/sshd_config",
+        "PermitRootLogin yes",
+    ),
+    (
+        "sed_other_delimiter",
+        "sed -i 's|^PasswordAuthentication no|PasswordAuthentication yes|' /etc/ssh/sshd_config",
+        "PasswordAuthentication yes",
+    ),
+    (
+        "perl_in_place",
+        "perl -pi -e 's/^#?PermitRootLogin.*/PermitRootLogin yes/' /etc/ssh/sshd_config",
+        "PermitRootLogin yes",
+    ),
+    (
+        "variable_not_assigned",
+        'echo "PermitRootLogin ${ROOT_LOGIN}" >> /etc/ssh/sshd_config',
+        "does not fix",
+    ),
+    (
+        "variable_with_default",
+        'echo "PermitRootLogin ${ROOT_LOGIN:-no}" >> /etc/ssh/sshd_config',
+        "does not fix",
+    ),
+    ("variable_assigned_yes", 'MODE=yes\necho "PermitRootLogin $MODE" >> /etc/ssh/sshd_config', "resolves to yes"),
+    (
+        "variable_from_command",
+        'MODE=$(curl -s http://169.254.169.254/mode)\necho "PermitRootLogin $MODE" >> /etc/ssh/sshd_config',
+        "does not fix",
+    ),
+    (
+        "command_substitution",
+        'echo "PasswordAuthentication $(curl -s http://10.0.0.1/mode)" >> /etc/ssh/sshd_config',
+        "does not fix",
+    ),
+    (
+        "backticks",
+        "echo PasswordAuthentication `cat /run/mode` >> /etc/ssh/sshd_config",
+        "does not fix",
+    ),
+    (
+        "heredoc",
+        "cat <<EOF >> /etc/ssh/sshd_config\nPermitRootLogin yes\nEOF",
+        "PermitRootLogin yes",
+    ),
+    (
+        "heredoc_quoted_tee",
+        "tee /etc/ssh/sshd_config.d/99.conf <<'CONF' >/dev/null\nPasswordAuthentication yes\nCONF",
+        "PasswordAuthentication yes",
+    ),
+    (
+        "printf_tee",
+        "printf 'PasswordAuthentication yes\\n' | tee -a /etc/ssh/sshd_config",
+        "PasswordAuthentication yes",
+    ),
+    (
+        "bash_dash_c",
+        "bash -c \"echo 'PermitRootLogin yes' >> /etc/ssh/sshd_config\"",
+        "PermitRootLogin yes",
+    ),
+    ("sudo_sshd_option", 'sudo /usr/sbin/sshd -o "PermitRootLogin yes"', "PermitRootLogin yes"),
+    ("config_style_equals", "PermitRootLogin=yes", "PermitRootLogin yes"),
+    ("prohibit_password", "PermitRootLogin prohibit-password", "PermitRootLogin prohibit-password"),
+    ("without_password", "PermitRootLogin without-password", "PermitRootLogin without-password"),
+    ("forced_commands_only", "PermitRootLogin forced-commands-only", "PermitRootLogin forced-commands-only"),
+    (
+        "guarded_by_grep_but_writes_yes",
+        "if grep -q '^PermitRootLogin no' /etc/ssh/sshd_config; then\n"
+        "  sed -i 's/^PermitRootLogin no/PermitRootLogin yes/' /etc/ssh/sshd_config\nfi",
+        "PermitRootLogin yes",
+    ),
+]
+
+
+@pytest.mark.parametrize("case,snippet,needle", SCRIPT_FORMS, ids=[c[0] for c in SCRIPT_FORMS])
+def test_fails_whatever_form_the_script_writes_login_in(case, snippet, needle):
+    script = STARTUP_SCRIPT + snippet + "\n"
+    found = violations(BOOT, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), script)))
+    assert len(found) == 1, found
+    assert needle in found[0] and found[0].startswith("metadataStartupScript line ")
+
+
+# Scripts that test for a bad line, or write only safe values: what they write is judged.
+SAFE_SCRIPT_FORMS = [
+    (
+        "grep_then_fix",
+        "grep -q '^PermitRootLogin yes' /etc/ssh/sshd_config && "
+        "sed -i 's/^PermitRootLogin yes/PermitRootLogin no/' /etc/ssh/sshd_config",
+    ),
+    (
+        "if_grep_report_only",
+        "if grep -qE '^(PasswordAuthentication|PermitRootLogin) yes' /etc/ssh/sshd_config; then\n"
+        "  echo 'bad line found' >&2\nfi",
+    ),
+    ("test_bracket", '[ "$(sshd -T | grep permitrootlogin)" = "permitrootlogin yes" ] && exit 1'),
+    ("variable_assigned_no", 'MODE=no\necho "PermitRootLogin $MODE" >> /etc/ssh/sshd_config'),
+    ("sed_address_sets_no", "sed -i '/^PermitRootLogin/s/yes/no/' /etc/ssh/sshd_config"),
+    ("sed_back_reference_no", "sed -i 's/^#\\?\\(PermitRootLogin\\).*/\\1 no/' /etc/ssh/sshd_config"),
+    ("sed_append_no", "sed -i '$ a PasswordAuthentication no' /etc/ssh/sshd_config"),
+    ("sed_delete_backup", "sed -i.bak '/^PasswordAuthentication yes/d' /etc/ssh/sshd_config"),
+    ("echo_message_without_value", 'echo "Disabling PasswordAuthentication"'),
+    ("echo_message_not_a_value", 'echo "PasswordAuthentication is now off"'),
+    ("heredoc_no", "cat <<EOF > /etc/ssh/sshd_config.d/00.conf\nPermitRootLogin no\nEOF"),
+]
+
+
+@pytest.mark.parametrize("case,snippet", SAFE_SCRIPT_FORMS, ids=[c[0] for c in SAFE_SCRIPT_FORMS])
+def test_passes_when_script_only_tests_for_or_writes_safe_values(case, snippet):
+    script = STARTUP_SCRIPT + snippet + "\n"
+    assert violations(BOOT, GCE, changed(GCP_INSTANCE, set_at(("metadataStartupScript",), script))) == []
+
+
+SSHD_YES = "PermitRootLogin yes\n"
+GZIP_B64_SSHD = gz_b64(SSHD_YES)
+CLOUD_INIT_FORMS = [
+    ("json_ssh_pwauth", '#cloud-config\n{"ssh_pwauth": true}\n', "ssh_pwauth"),
+    ("json_disable_root", '#cloud-config\n{"disable_root": false, "ssh_pwauth": false}', "disable_root"),
+    (
+        "json_runcmd_argv",
+        '#cloud-config\n{"runcmd": [["sed", "-i", "s/^#\\\\?PermitRootLogin.*/PermitRootLogin yes/", '
+        '"/etc/ssh/sshd_config"]]}',
+        "PermitRootLogin yes",
+    ),
+    (
+        "write_files_b64",
+        "#cloud-config\nwrite_files:\n  - path: /etc/ssh/sshd_config.d/99.conf\n    encoding: b64\n"
+        f"    content: {b64(SSHD_YES)}\n",
+        "PermitRootLogin yes",
+    ),
+    (
+        "write_files_base64",
+        "#cloud-config\nwrite_files:\n  - path: /etc/ssh/sshd_config.d/99.conf\n    encoding: base64\n"
+        f"    content: {b64(SSHD_YES)}\n",
+        "PermitRootLogin yes",
+    ),
+    (
+        "write_files_gz_b64",
+        "#cloud-config\nwrite_files:\n  - path: /etc/ssh/sshd_config.d/99.conf\n    encoding: gz+b64\n"
+        f"    content: {GZIP_B64_SSHD}\n",
+        "PermitRootLogin yes",
+    ),
+    (
+        "write_files_gzip_binary",
+        "#cloud-config\nwrite_files:\n  - path: /etc/ssh/sshd_config.d/99.conf\n    encoding: gzip\n"
+        f"    content: !!binary |\n      {GZIP_B64_SSHD}\n",
+        "PermitRootLogin yes",
+    ),
+    (
+        "write_files_script_then_runcmd",
+        "#cloud-config\nwrite_files:\n  - path: /usr/local/bin/open.sh\n    permissions: '0755'\n    content: |\n"
+        "      #!/bin/sh\n      sed -i 's/^#\\?PasswordAuthentication.*/PasswordAuthentication yes/' /etc/ssh/sshd_config\n"
+        "runcmd:\n  - /usr/local/bin/open.sh\n",
+        "PasswordAuthentication yes",
+    ),
+    (
+        "write_files_undecodable",
+        "#cloud-config\nwrite_files:\n  - path: /etc/ssh/sshd_config.d/99.conf\n    encoding: gz+b64\n"
+        "    content: '!!not base64!!'\n",
+        "cannot be decoded",
+    ),
+    (
+        "bootcmd_string",
+        "#cloud-config\nbootcmd:\n  - echo 'PasswordAuthentication yes' >> /etc/ssh/sshd_config\n",
+        "PasswordAuthentication yes",
+    ),
+    (
+        "runcmd_list_sh_c",
+        '#cloud-config\nruncmd:\n  - [sh, -c, "echo PermitRootLogin yes >> /etc/ssh/sshd_config"]\n',
+        "PermitRootLogin yes",
+    ),
+    (
+        "runcmd_flow_list",
+        "#cloud-config\nruncmd: [\"sed -i '$ a PermitRootLogin yes' /etc/ssh/sshd_config\"]\n",
+        "PermitRootLogin yes",
+    ),
+    (
+        "users_hashed_passwd",
+        "#cloud-config\nusers:\n  - name: ops\n    lock_passwd: false\n    hashed_passwd: $6$rounds=4096$abc$def\n",
+        "lock_passwd",
+    ),
+    (
+        "users_lock_passwd_alias",
+        "#cloud-config\nusers:\n  - name: ops\n    lock-passwd: false\n    passwd: $6$abc$def\n",
+        "lock_passwd",
+    ),
+    (
+        "users_json",
+        '#cloud-config\n{"users": [{"name": "ops", "lock_passwd": false, "plain_text_password": "Sup3rSecret"}]}',
+        "lock_passwd",
+    ),
+    (
+        "other_key_carries_script",
+        "#cloud-config\nphone_home:\n  url: http://x\npower_state:\n  message: PermitRootLogin yes\n",
+        "PermitRootLogin yes",
+    ),
+]
+
+
+@pytest.mark.parametrize("case,text,needle", CLOUD_INIT_FORMS, ids=[c[0] for c in CLOUD_INIT_FORMS])
+def test_fails_whatever_form_cloud_init_writes_login_in(case, text, needle):
+    found = violations(BOOT, EC2, changed(AWS_INSTANCE, set_at(("userData",), text)))
+    assert len(found) == 1, found
+    assert needle in found[0] and found[0].startswith("userData ")
+    assert "Sup3rSecret" not in found[0]
+
+
+def test_document_writes_reads_write_files_to_sshd_as_config():
+    text = "#cloud-config\nwrite_files:\n  - path: /etc/ssh/sshd_config\n    content: |\n      Banner it's me\n      PermitRootLogin yes\n"
+    settings = document_writes(text).settings
+    assert [(s.where, s.key, s.values) for s in settings] == [
+        ("write_files[0] (/etc/ssh/sshd_config) line 2", "PermitRootLogin", ("yes",))
+    ]
+
+
+def test_permit_root_login_accepted_values_are_a_knob():
     props = changed(GCP_INSTANCE, set_at(("metadataStartupScript",), "PermitRootLogin prohibit-password\n"))
-    found = violations(BOOT, GCE, props, config={"permitRootLoginValues": ["yes", "prohibit-password"]})
-    assert len(found) == 1 and "prohibit-password" in found[0]
+    found = violations(BOOT, GCE, props)
+    assert len(found) == 1 and "prohibit-password" in found[0] and "'no'" in found[0]
+    assert violations(BOOT, GCE, props, config={"permitRootLoginAccepted": ["no", "prohibit-password"]}) == []
 
 
 def test_unknown_user_data_raises_in_preview_and_fails_on_up():
@@ -508,8 +769,10 @@ def test_corrupt_gzip_is_read_as_plain_text():
     assert boot_texts(raw, True) == [raw]
 
 
-def test_sshd_findings_report_line_numbers():
-    assert list(sshd_findings("a\nPermitRootLogin yes\n", ["yes"])) == [(2, "PermitRootLogin", "yes")]
+def test_script_settings_report_line_numbers():
+    assert list(script_settings("a\nPermitRootLogin yes\n")) == [
+        Setting("line 2", "PermitRootLogin", "yes", ("yes",), to_sshd=False)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

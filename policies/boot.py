@@ -1,0 +1,994 @@
+"""Boot data read the way the VM reads it, and what it writes into sshd's configuration.
+
+Shared by the admin-access rules (root and password login) and the network-exposure stack rule
+(sshd moved to another port). Pure functions over text; no provider imports.
+
+Decoding: base64 is decoded (text that is not valid base64 is read as plain text), gzip is
+decompressed, MIME multi-part cloud-init is split into its parts, serialized secrets are
+unwrapped.
+
+Judging: a document is what it *writes*, not every string it mentions. A shell script is split
+into simple commands; commands that only read (``grep``, ``test``, ``[``) are skipped, ``sed`` and
+``perl -pi`` are parsed (address, back-references, ``a``/``i``/``c`` text), ``echo``/``printf``,
+here-documents and any other command are read as the text they write. cloud-config (YAML, or JSON
+which is YAML) is read by key: ``write_files`` (decoded per ``encoding``), ``runcmd``/``bootcmd``
+(string and list forms), ``users``, ``chpasswd``, ``ssh_pwauth``, ``disable_root``; any other string
+in it is read as a script (fail closed). A directive whose value is not a literal
+(``PermitRootLogin ${MODE}``, ``$(...)``) is resolved from assignments in the same script or
+reported as unresolved.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email
+import gzip
+import io
+import json
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import yaml
+from pulumi_policy.secret import Secret
+
+from .framework import is_map
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+#: Decompressed boot data larger than this is not read further (decompression bombs).
+MAX_BOOT_BYTES = 4 * 1024 * 1024
+
+#: sshd directives that open root or password login, with the values sshd accepts for them. A
+#: literal outside these sets makes sshd refuse its configuration, so it opens nothing.
+LOGIN_DIRECTIVES: dict[str, frozenset[str]] = {
+    "permitrootlogin": frozenset({"yes", "no", "prohibit-password", "without-password", "forced-commands-only"}),
+    "passwordauthentication": frozenset({"yes", "no"}),
+    "kbdinteractiveauthentication": frozenset({"yes", "no"}),
+    "challengeresponseauthentication": frozenset({"yes", "no"}),
+    "permitemptypasswords": frozenset({"yes", "no"}),
+}
+_DIRECTIVE_RE = re.compile(
+    r"(?<![\w-])(PermitRootLogin|PasswordAuthentication|KbdInteractiveAuthentication|"
+    r"ChallengeResponseAuthentication|PermitEmptyPasswords|Port)(?![\w-])(?:[ \t]*=[ \t]*|[ \t]+)"
+    r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s;#]+)",
+    re.IGNORECASE,
+)
+_KEYWORD_RE = re.compile(
+    r"(PermitRootLogin|PasswordAuthentication|KbdInteractiveAuthentication|ChallengeResponseAuthentication|"
+    r"PermitEmptyPasswords)",
+    re.IGNORECASE,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding
+
+
+def plain(value: Any) -> Any:
+    """A value with secret wrappers removed (serialized secret maps and `Secret` objects)."""
+    if isinstance(value, Secret):
+        return plain(value.value)
+    if is_map(value) and SECRET_SIG_KEY in value and value[SECRET_SIG_KEY] == SECRET_SIG:
+        return plain(value.get("value"))
+    return value
+
+
+def _gunzip(data: bytes) -> bytes | None:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            return fh.read(MAX_BOOT_BYTES)
+    except (OSError, EOFError, zlib.error):
+        return None
+
+
+def bytes_to_text(data: bytes) -> str | None:
+    """UTF-8 text of (possibly gzipped) bytes, None when it is neither."""
+    if data[:2] == b"\x1f\x8b":
+        unzipped = _gunzip(data)
+        if unzipped is None:
+            return None
+        data = unzipped
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _b64_bytes(raw: str) -> bytes | None:
+    compact = re.sub(r"\s+", "", raw)
+    if not compact:
+        return None
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def b64_text(raw: str) -> str | None:
+    data = _b64_bytes(raw)
+    return None if data is None else bytes_to_text(data)
+
+
+def _mime_parts(text: str) -> list[str]:
+    """The text parts of a MIME multi-part cloud-init document (decoded), else []."""
+    head = text.lstrip()[:200].lower()
+    if not (head.startswith("content-type:") or head.startswith("mime-version:")):
+        return []
+    parts: list[str] = []
+    for part in email.message_from_string(text).walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            decoded = bytes_to_text(payload)
+            if decoded is not None:
+                parts.append(decoded)
+    return parts
+
+
+def boot_texts(raw: Any, is_base64: bool) -> list[str]:
+    """Every readable text form of one boot-data value (decoded, decompressed, MIME parts).
+
+    Base64 properties that do not decode are read as plain text; plain properties are also read
+    decoded when they happen to be valid base64 text (fail closed: both are scanned).
+    """
+    raw = plain(raw)
+    if raw is None:
+        return []
+    if not isinstance(raw, str):
+        raise TypeError(f"boot data is {type(raw).__name__}, expected a string")
+    texts: list[str] = []
+    decoded = b64_text(raw)
+    if decoded is not None:
+        texts.append(decoded)
+    if decoded is None or not is_base64:
+        texts.append(raw)
+    out: list[str] = []
+    for text in texts:
+        # A MIME container is read as its decoded parts (not twice: container and parts).
+        out.extend(_mime_parts(text) or [text])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# What a document writes
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One sshd directive a document writes."""
+
+    where: str
+    """Where in the document, e.g. ``line 3`` or ``runcmd[1]``."""
+    key: str
+    """The directive as written (``PermitRootLogin``)."""
+    value: str
+    """The value as written (``yes``, ``${MODE}``)."""
+    values: tuple[str, ...]
+    """The literal values it can take (lowercase); empty when it cannot be resolved."""
+    to_sshd: bool = True
+    """Whether it is written somewhere sshd reads (an ssh path, ``sshd -o``); decides for ``Port``."""
+
+
+@dataclass
+class Writes:
+    """What one boot document writes: sshd settings and cloud-init login findings."""
+
+    settings: list[Setting] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+_VAR_RE = re.compile(r"^\$(?:\{(\w+)(?:[:]?[-=][^}]*)?\}|(\w+))$")
+
+
+def _resolve(value: str, env: Mapping[str, Sequence[str | None]]) -> tuple[str, ...]:
+    """Literal values of a directive value: itself, or what a variable is assigned in the script.
+
+    Returns () when the value depends on something the script does not fix (an unassigned
+    variable, a command substitution, a variable assigned from one).
+    """
+    value = _unquote(value.strip())
+    if "$" not in value and "`" not in value:
+        return (value.lower(),)
+    m = _VAR_RE.match(value)
+    if not m:
+        return ()
+    assigned = env.get(m.group(1) or m.group(2) or "")
+    if not assigned or any(v is None for v in assigned):
+        return ()
+    out: list[str] = []
+    for v in assigned:
+        out.extend(_resolve(v or "", {}))
+    return tuple(out) if len(out) == len(assigned) else ()
+
+
+def text_settings(
+    text: str, where: str, env: Mapping[str, Sequence[str | None]], first_line: int | None = None, to_sshd: bool = True
+) -> Iterator[Setting]:
+    """sshd directives in written text (config lines, echoed text); comments are skipped.
+
+    With `first_line`, each setting is labelled with its own line number (config files, here-documents).
+    """
+    for lineno, line in enumerate(text.splitlines(), 0 if first_line is None else first_line):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        label = where if first_line is None else f"{where} line {lineno}".strip()
+        for m in _DIRECTIVE_RE.finditer(stripped):
+            yield Setting(label, m.group(1), _unquote(m.group(2)), _resolve(m.group(2), env), to_sshd)
+
+
+# --- a small shell reader ------------------------------------------------------------------------
+
+
+@dataclass
+class Command:
+    words: list[str]
+    line: int
+    heredocs: list[tuple[str, bool]] = field(default_factory=list)
+    """``(body, expands)``: here-document bodies fed to the command."""
+
+
+_SEPARATORS = {";", "&&", "||", "|", "&", ";;", "(", ")", "\n"}
+_REDIRECTS = {">", ">>", "<", "<<", "<<-", ">|", "&>", "<<<"}
+
+
+def _read_balanced(s: str, i: int, open_: str, close: str) -> int:
+    """Index after the `close` matching the `open_` at s[i] (quotes inside are skipped)."""
+    depth, j = 0, i
+    while j < len(s):
+        c = s[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "'" and open_ != "'":
+            k = s.find("'", j + 1)
+            j = len(s) if k < 0 else k + 1
+            continue
+        if c == open_:
+            depth += 1
+        elif c == close:
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return len(s)
+
+
+def shell_commands(script: str) -> list[Command]:
+    """Simple commands of a shell script, quotes removed; here-document bodies attached.
+
+    An unbalanced quote is read as a literal character (the shell would refuse the script; reading
+    on keeps the rest of it judged).
+    """
+    commands: list[Command] = []
+    words: list[str] = []
+    word: list[str] = []
+    state = {"in_word": False, "quoted": False, "delim": None, "line": 1, "start": 1}
+    heredocs: list[tuple[str, bool, bool, int]] = []  # (delimiter, strip tabs, expands, command index)
+
+    def end_word() -> None:
+        if state["in_word"]:
+            w = "".join(word)
+            if state["delim"] is not None:
+                heredocs.append((w, state["delim"], not state["quoted"], len(commands)))
+                state["delim"] = None
+            else:
+                words.append(w)
+        word.clear()
+        state["in_word"] = state["quoted"] = False
+
+    def end_command() -> None:
+        end_word()
+        if words:
+            commands.append(Command(list(words), state["start"]))
+        words.clear()
+        state["start"] = state["line"]
+
+    i, n = 0, len(script)
+    while i < n:
+        c = script[i]
+        if c == "\\" and i + 1 < n:
+            if script[i + 1] == "\n":
+                state["line"] += 1
+            else:
+                word.append(script[i + 1])
+                state["in_word"] = True
+            i += 2
+            continue
+        if c == "\n":
+            end_command()
+            state["line"] += 1
+            i += 1
+            for delim, strip_tabs, expands, owner in heredocs:
+                body: list[str] = []
+                while i < n:
+                    j = script.find("\n", i)
+                    j = n if j < 0 else j
+                    text_line = script[i:j].lstrip("\t") if strip_tabs else script[i:j]
+                    i = j + 1
+                    state["line"] += 1
+                    if text_line == delim:
+                        break
+                    body.append(text_line)
+                if owner < len(commands):
+                    commands[owner].heredocs.append(("\n".join(body), expands))
+            heredocs.clear()
+            state["start"] = state["line"]
+            continue
+        if c in " \t\r":
+            end_word()
+            i += 1
+            continue
+        if c == "#" and not state["in_word"]:
+            j = script.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if c in "'\"`" and script.find(c, i + 1) < 0:
+            word.append(c)  # unbalanced: a literal character
+            state["in_word"] = True
+            i += 1
+            continue
+        if c == "'":
+            j = script.find("'", i + 1)
+            word.append(script[i + 1 : j])
+            state["line"] += script.count("\n", i, j)
+            state["in_word"] = state["quoted"] = True
+            i = j + 1
+            continue
+        if c == '"':
+            j = i + 1
+            while j < n and script[j] != '"':
+                if script[j] == "\\" and j + 1 < n and script[j + 1] in '"\\$`\n':
+                    if script[j + 1] != "\n":
+                        word.append(script[j + 1])
+                    j += 2
+                    continue
+                if script.startswith("$(", j):
+                    k = _read_balanced(script, j + 1, "(", ")")
+                    word.append(script[j:k])
+                    j = k
+                    continue
+                word.append(script[j])
+                j += 1
+            state["line"] += script.count("\n", i, j)
+            state["in_word"] = state["quoted"] = True
+            i = j + 1
+            continue
+        if script.startswith("$(", i):
+            j = _read_balanced(script, i + 1, "(", ")")
+            word.append(script[i:j])
+            state["in_word"] = True
+            i = j
+            continue
+        if script.startswith("${", i) or c == "`":
+            j = script.find("}" if c == "$" else "`", i + 1)
+            j = n - 1 if j < 0 else j
+            word.append(script[i : j + 1])
+            state["in_word"] = True
+            i = j + 1
+            continue
+        op = next((o for o in _OPERATORS if script.startswith(o, i)), None)
+        if op is not None:
+            end_word()
+            if op in ("<<", "<<-"):
+                state["delim"] = op == "<<-"
+            elif op in _REDIRECTS:
+                words.append(op)
+            else:
+                end_command()
+            i += len(op)
+            continue
+        word.append(c)
+        state["in_word"] = True
+        i += 1
+    end_command()
+    return commands
+
+
+_OPERATORS = ("<<-", "<<<", "&&", "||", ";;", ">>", "<<", ">|", "&>", ";", "&", "|", ">", "<", "(", ")")
+
+
+_KEYWORDS = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time", "esac"}
+_PREFIXES = {"sudo", "env", "nohup", "command", "exec", "builtin", "nice", "stdbuf", "timeout", "xargs"}
+_DECLARE = {"export", "local", "declare", "readonly", "typeset"}
+#: Commands that only read or test: what they mention is not written anywhere.
+_READERS = {
+    "grep", "egrep", "fgrep", "zgrep", "rg", "test", "[", "[[", "]]", "case", "diff", "cmp", "logger",
+    "journalctl", "systemctl", "service", "cat", "head", "tail", "less", "wc", "sort", "uniq",
+}  # fmt: skip
+_SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash"}
+_ASSIGN_RE = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.S)
+
+
+def _strip_redirects(words: list[str]) -> tuple[list[str], list[str]]:
+    """``(words, redirect targets)``."""
+    out, targets = [], []
+    skip = False
+    for w in words:
+        if skip:
+            targets.append(w)
+            skip = False
+        elif w in _REDIRECTS:
+            skip = True
+        else:
+            out.append(w)
+    return out, targets
+
+
+def _command_name(words: list[str]) -> list[str]:
+    """The words from the command name on (keywords, assignments and sudo/env prefixes dropped)."""
+    i = 0
+    while i < len(words):
+        w = words[i]
+        base = w.rsplit("/", 1)[-1]
+        if w in _KEYWORDS or (_ASSIGN_RE.match(w) and not _DIRECTIVE_RE.match(w)):
+            i += 1
+        elif base in _PREFIXES:
+            i += 1
+            while i < len(words) and (words[i].startswith("-") or _ASSIGN_RE.match(words[i])):
+                i += 1
+        else:
+            break
+    return words[i:]
+
+
+def _assignments(commands: Iterable[Command], env: dict[str, list[str | None]]) -> None:
+    for cmd in commands:
+        words = cmd.words
+        if words and words[0] in _DECLARE:
+            words = [w for w in words[1:] if not w.startswith("-")]
+        for w in words:
+            m = _ASSIGN_RE.match(w)
+            if not m:
+                break
+            value = m.group(2)
+            literal = "$(" not in value and "`" not in value and not re.search(r"\$\w|\$\{", value)
+            env.setdefault(m.group(1), []).append(value if literal else None)
+
+
+# --- sed -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SedCommand:
+    addresses: tuple[str, ...]
+    name: str
+    pattern: str = ""
+    replacement: str = ""
+    text: str = ""
+
+
+def _read_delimited(s: str, i: int, delim: str) -> tuple[str, int]:
+    """Text up to the next unescaped `delim` (escapes of the delimiter removed) and the index after it."""
+    out: list[str] = []
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            out.append(s[i + 1] if s[i + 1] == delim else s[i : i + 2])
+            i += 2
+            continue
+        if c == delim:
+            return "".join(out), i + 1
+        out.append(c)
+        i += 1
+    return "".join(out), i
+
+
+def sed_commands(script: str) -> Iterator[SedCommand]:
+    """The commands of a sed script (GNU syntax), with their addresses."""
+    i, n = 0, len(script)
+    while i < n:
+        while i < n and script[i] in " \t\n;{}":
+            i += 1
+        if i >= n:
+            return
+        addresses: list[str] = []
+        while i < n:
+            c = script[i]
+            if c == "/":
+                addr, i = _read_delimited(script, i + 1, "/")
+                addresses.append(addr)
+            elif c == "\\" and i + 1 < n:
+                addr, i = _read_delimited(script, i + 2, script[i + 1])
+                addresses.append(addr)
+            elif c.isdigit() or c in "$+~":
+                i += 1
+                while i < n and script[i].isdigit():
+                    i += 1
+            elif (c in "IM" and addresses) or c in ",! \t":
+                i += 1
+            else:
+                break
+        if i >= n:
+            return
+        name = script[i]
+        i += 1
+        if name == "s" and i < n:
+            delim = script[i]
+            pattern, i = _read_delimited(script, i + 1, delim)
+            replacement, i = _read_delimited(script, i, delim)
+            while i < n and script[i] not in ";\n}":
+                i += 1
+            yield SedCommand(tuple(addresses), "s", pattern, replacement)
+        elif name == "y" and i < n:
+            delim = script[i]
+            _, i = _read_delimited(script, i + 1, delim)
+            _, i = _read_delimited(script, i, delim)
+        elif name in "aic":
+            # GNU one-liner (`a text`) and classic (`a\` newline text) forms; `\` at a line end continues.
+            while i < n and script[i] in " \t":
+                i += 1
+            if i < n and script[i] == "\\":
+                i += 1
+                if i < n and script[i] == "\n":
+                    i += 1
+            lines: list[str] = []
+            cur: list[str] = []
+            while i < n:
+                c = script[i]
+                if c == "\\" and i + 1 < n:
+                    if script[i + 1] == "\n":
+                        lines.append("".join(cur))
+                        cur = []
+                    else:
+                        cur.append(script[i + 1])
+                    i += 2
+                    continue
+                if c == "\n":
+                    break
+                cur.append(c)
+                i += 1
+            lines.append("".join(cur))
+            yield SedCommand(tuple(addresses), name, text="\n".join(lines))
+        elif name in "rwbtTRW:e":
+            j = script.find("\n", i)
+            i = n if j < 0 else j
+        # other one-letter commands (d, p, q, n, N, h, G, x, =, l ...) write nothing new
+
+
+def _groups(pattern: str, extended: bool) -> list[str]:
+    """The capture groups of a regex, in opening order."""
+    groups: list[tuple[int, int]] = []
+    stack: list[int] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if not extended and nxt == "(":
+                stack.append(len(groups))
+                groups.append((i + 2, -1))
+            elif not extended and nxt == ")" and stack:
+                k = stack.pop()
+                groups[k] = (groups[k][0], i)
+            i += 2
+            continue
+        if extended and c == "(":
+            stack.append(len(groups))
+            groups.append((i + 1, -1))
+        elif extended and c == ")" and stack:
+            k = stack.pop()
+            groups[k] = (groups[k][0], i)
+        i += 1
+    return [pattern[a:b] if b >= 0 else pattern[a:] for a, b in groups]
+
+
+_CLASS_SPACE_RE = re.compile(r"\[\[:(?:space|blank):\]\][*+]?|\\s[*+]?|\[ \\t\][*+]?|\[ \t\][*+]?")
+
+
+def regex_literal(pattern: str) -> str:
+    """Roughly the text a regex matches, for finding directive names and values in it."""
+    s = _CLASS_SPACE_RE.sub(" ", pattern)
+    s = re.sub(r"\[[^\]]*\][*+?]?", "", s)
+    s = re.sub(r"\\?\{[0-9,]*\\?\}", "", s)
+    s = re.sub(r"\.[*+]|\.\\\+", "", s)
+    s = re.sub(r"\\([().?+|{}])", lambda m: "" if m.group(1) in "()?+|{}" else m.group(1), s)
+    s = re.sub(r"[()?*+^$|]", "", s)
+    s = re.sub(r"\\(.)", r"\1", s)
+    return s
+
+
+def _replacement(repl: str, pattern: str, extended: bool) -> str:
+    """A sed/perl replacement with back-references (``\\1``, ``$1``, ``&``) filled in."""
+    groups = _groups(pattern, extended)
+    out: list[str] = []
+    i = 0
+    while i < len(repl):
+        c = repl[i]
+        if c == "\\" and i + 1 < len(repl):
+            nxt = repl[i + 1]
+            if nxt.isdigit():
+                k = int(nxt)
+                out.append(regex_literal(pattern if k == 0 else groups[k - 1] if k <= len(groups) else ""))
+            else:
+                out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+            continue
+        m = re.match(r"\$\{?(\d)\}?", repl[i:])
+        if m:
+            k = int(m.group(1))
+            out.append(regex_literal(groups[k - 1] if 0 < k <= len(groups) else ""))
+            i += len(m.group(0))
+            continue
+        out.append(regex_literal(pattern) if c == "&" else c)
+        i += 1
+    return "".join(out)
+
+
+def _substitution_settings(
+    cmd: SedCommand, extended: bool, where: str, env: Mapping[str, Sequence[str | None]]
+) -> Iterator[Setting]:
+    written = _replacement(cmd.replacement, cmd.pattern, extended)
+    found = list(text_settings(written, where, env))
+    if found:
+        yield from found
+        return
+    # The replacement names no directive: the line it edits is the one the pattern or the
+    # address selects (`/^PermitRootLogin/s/no/yes/`), and the value is what it puts there.
+    context = " ".join([regex_literal(cmd.pattern), *(regex_literal(a) for a in cmd.addresses)])
+    m = _KEYWORD_RE.search(context)
+    value = written.strip().split()[0] if written.strip() else ""
+    if m and value and not _KEYWORD_RE.search(written):
+        yield Setting(where, m.group(1), value, _resolve(value, env))
+
+
+def _sed_settings(args: list[str], where: str, env: Mapping[str, Sequence[str | None]]) -> Iterator[Setting]:
+    scripts: list[str] = []
+    extended = False
+    operands: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a.startswith("--"):
+            if a.startswith("--expression="):
+                scripts.append(a.split("=", 1)[1])
+            elif a == "--expression" and i + 1 < len(args):
+                scripts.append(args[i + 1])
+                i += 1
+            elif a == "--regexp-extended":
+                extended = True
+        elif a.startswith("-") and len(a) > 1:
+            j = 1
+            while j < len(a):
+                flag = a[j]
+                if flag == "i":
+                    break  # the rest is the backup suffix (-i.bak, -i'')
+                if flag in "Er":
+                    extended = True
+                elif flag in "ef":
+                    rest = a[j + 1 :]
+                    if not rest and i + 1 < len(args):
+                        rest = args[i + 1]
+                        i += 1
+                    if flag == "e":
+                        scripts.append(rest)
+                    break
+                j += 1
+        else:
+            operands.append(a)
+        i += 1
+    if not scripts and operands:
+        scripts.append(operands[0])
+    for script in scripts:
+        for cmd in sed_commands(script):
+            if cmd.name == "s":
+                yield from _substitution_settings(cmd, extended, where, env)
+            elif cmd.name in "aic":
+                yield from text_settings(cmd.text, where, env)
+
+
+def _perl_settings(args: list[str], where: str, env: Mapping[str, Sequence[str | None]]) -> Iterator[Setting]:
+    for i, a in enumerate(args):
+        if a.startswith("-") and not a.startswith("--") and a.endswith("e") and i + 1 < len(args):
+            for cmd in sed_commands(args[i + 1]):
+                if cmd.name == "s":
+                    yield from _substitution_settings(cmd, True, where, env)
+
+
+def _printed(args: list[str], printf: bool) -> str:
+    if not printf:
+        while args and re.fullmatch(r"-[neE]+", args[0]):
+            args = args[1:]
+    text = " ".join(args)
+    return text.replace("\\n", "\n").replace("\\t", "\t")
+
+
+def _command_settings(
+    words: list[str], where: str, env: Mapping[str, Sequence[str | None]], depth: int = 0
+) -> Iterator[Setting]:
+    words, targets = _strip_redirects(words)
+    words = _command_name(words)
+    if not words:
+        return
+    name = words[0].rsplit("/", 1)[-1]
+    args = words[1:]
+    if name in _READERS:
+        return
+    # Whether what it writes lands where sshd reads it (for `Port`; login values are judged anywhere).
+    to_sshd = any("ssh" in w for w in (*targets, *args[-2:]))
+    if name == "sed":
+        found: Iterable[Setting] = _sed_settings(args, where, env)
+    elif name == "perl":
+        found = _perl_settings(args, where, env)
+    elif name in _SHELLS and "-c" in args and depth < 3:
+        k = args.index("-c")
+        found = script_settings(args[k + 1], where, env, depth + 1) if k + 1 < len(args) else ()
+    elif name in ("echo", "printf"):
+        found = text_settings(_printed(args, name == "printf"), where, env)
+    elif name == "sshd":
+        found = _sshd_options(args, where, env)
+        to_sshd = True
+    else:
+        # Anything else (a bare config line, tee, a custom helper) is read as the text it carries.
+        found = text_settings(" ".join(words), where, env)
+    for setting in found:
+        yield setting if setting.to_sshd == to_sshd else replace(setting, to_sshd=to_sshd)
+
+
+def _sshd_options(args: list[str], where: str, env: Mapping[str, Sequence[str | None]]) -> Iterator[Setting]:
+    for k, a in enumerate(args):
+        if a == "-o" and k + 1 < len(args):
+            yield from text_settings(args[k + 1], where, env)
+        elif a.startswith("-o") and len(a) > 2:
+            yield from text_settings(a[2:], where, env)
+        elif a == "-p" and k + 1 < len(args):
+            yield Setting(where, "Port", args[k + 1], _resolve(args[k + 1], env))
+
+
+def script_settings(
+    script: str,
+    where: str = "",
+    env: Mapping[str, Sequence[str | None]] | None = None,
+    depth: int = 0,
+    to_sshd: bool = False,
+) -> Iterator[Setting]:
+    """The sshd settings a shell script (or a config file, `to_sshd`) writes."""
+    commands = shell_commands(script)
+    local: dict[str, list[str | None]] = {k: list(v) for k, v in (env or {}).items()}
+    _assignments(commands, local)
+    multi = "\n" in script.strip()
+    prefix = f"{where} " if where else ""
+    for cmd in commands:
+        label = f"{prefix}line {cmd.line}" if multi or not where else where
+        for setting in _command_settings(cmd.words, label, local, depth):
+            yield replace(setting, to_sshd=True) if to_sshd else setting
+        for body, expands in cmd.heredocs:
+            yield from text_settings(
+                body, prefix.strip(), local if expands else {}, cmd.line + 1, to_sshd or _mentions_ssh(cmd.words)
+            )
+
+
+def _mentions_ssh(words: Sequence[str]) -> bool:
+    return any("ssh" in w for w in words)
+
+
+# --- cloud-config --------------------------------------------------------------------------------
+
+_TRUE_WORDS = {"true", "yes", "on", "1", "y"}
+_FALSE_WORDS = {"false", "no", "off", "0", "n"}
+_PASSWORD_KEYS = ("passwd", "hashed_passwd", "plain_text_password", "password")
+_SHELL_ROOT_PW_RE = re.compile(r"(?<![\w/.-])root:[^\s'\":]+")
+_DISABLE_ROOT_RE = re.compile(r"^\s*-?\s*[\"']?disable_root[\"']?\s*:\s*[\"']?(false|no|off|0)[\"']?\s*(?:#.*)?$", re.I)
+_SSH_PWAUTH_RE = re.compile(r"^\s*-?\s*[\"']?ssh_pwauth[\"']?\s*:\s*[\"']?(true|yes|on|1)[\"']?\s*(?:#.*)?$", re.I)
+
+
+def _word(value: Any) -> str:
+    return str(value).strip().lower()
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or (
+        isinstance(value, (str, int)) and not isinstance(value, bool) and _word(value) in _TRUE_WORDS
+    )
+
+
+def _is_false(value: Any) -> bool:
+    return value is False or (
+        isinstance(value, (str, int)) and not isinstance(value, bool) and _word(value) in _FALSE_WORDS
+    )
+
+
+def is_cloud_config(text: str) -> bool:
+    return text.lstrip().lower().startswith("#cloud-config")
+
+
+def _parse_cloud_config(text: str) -> dict[str, Any] | None:
+    """A cloud-config document (YAML or JSON) as a dict, None when it is not one."""
+    stripped = text.lstrip()
+    if not (is_cloud_config(stripped) or stripped.startswith("{")):
+        return None
+    try:
+        doc = yaml.safe_load(stripped)
+    except yaml.YAMLError:
+        try:
+            doc = json.loads(stripped)
+        except ValueError:
+            return None
+    return doc if isinstance(doc, dict) else None
+
+
+_ENCODINGS = {
+    "b64": ("b64",),
+    "base64": ("b64",),
+    "gz": ("gz",),
+    "gzip": ("gz",),
+    "gz+b64": ("b64", "gz"),
+    "gz+base64": ("b64", "gz"),
+    "gzip+b64": ("b64", "gz"),
+    "gzip+base64": ("b64", "gz"),
+    "text/plain": (),
+}
+
+
+def _write_file_text(entry: Mapping[str, Any]) -> str | None:
+    """The decoded content of a write_files entry, None when it cannot be decoded."""
+    content = entry.get("content", "")
+    steps = _ENCODINGS.get(_word(entry.get("encoding") or "text/plain"))
+    if steps is None:
+        return None
+    data: bytes | None = content if isinstance(content, bytes) else str(content or "").encode()
+    for step in steps:
+        if data is None:
+            return None
+        if step == "b64" and not isinstance(content, bytes):
+            data = _b64_bytes(data.decode("utf-8", "replace"))
+        elif step == "gz":
+            data = _gunzip(data)
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _command_entry_settings(entry: Any, where: str) -> Iterator[Setting]:
+    """A runcmd/bootcmd entry: a string is run by sh, a list is an argv."""
+    if isinstance(entry, str):
+        yield from script_settings(entry, where)
+    elif isinstance(entry, list):
+        yield from _command_settings([str(w) for w in entry], where, {})
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}[{i}]")
+
+
+def _cloud_config_writes(doc: dict[str, Any], out: Writes) -> None:
+    if _is_false(doc.get("disable_root")):
+        out.findings.append("cloud-init 'disable_root: false' lets root log in; remove it")
+    if _is_true(doc.get("ssh_pwauth")):
+        out.findings.append("cloud-init 'ssh_pwauth: true' turns on SSH password login; remove it")
+    ch = doc.get("chpasswd")
+    if isinstance(ch, dict):
+        entries = ch.get("list")
+        lines = entries.splitlines() if isinstance(entries, str) else [str(e) for e in entries or []]
+        users = [u for u in ch.get("users") or [] if isinstance(u, dict)]
+        if any(line.strip().startswith("root:") for line in lines) or any(
+            str(u.get("name", "")).strip() == "root" and u.get("password") for u in users
+        ):
+            note = " that never expires (expire: false)" if ch.get("expire") is False else ""
+            out.findings.append(f"cloud-init chpasswd sets a root password{note}; remove it")
+    users_value = doc.get("users")
+    for i, user in enumerate(users_value if isinstance(users_value, list) else [users_value]):
+        if not isinstance(user, dict):
+            continue
+        lock = user.get("lock_passwd", user.get("lock-passwd", True))
+        if _is_false(lock) and any(user.get(k) for k in _PASSWORD_KEYS):
+            out.findings.append(
+                f"cloud-init user {user.get('name', i)!r} has lock_passwd: false and a password; lock it (lock_passwd: true) and use SSH keys"
+            )
+    files = doc.get("write_files")
+    for i, entry in enumerate(files if isinstance(files, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        path = str(entry.get("path", ""))
+        where = f"write_files[{i}] ({path})"
+        if "content" not in entry and "source" in entry:
+            if "ssh" in path:
+                out.findings.append(
+                    f"{where} is fetched from a URL, so what it writes cannot be judged (failing closed)"
+                )
+            continue
+        content = _write_file_text(entry)
+        if content is None:
+            out.findings.append(
+                f"{where} content with encoding {entry.get('encoding')!r} cannot be decoded (failing closed); use b64, gz+b64 or plain content"
+            )
+            continue
+        if "ssh" in path:
+            # sshd reads this file as configuration: line by line, no shell quoting.
+            out.settings.extend(text_settings(content, where, {}, 1))
+        else:
+            out.settings.extend(script_settings(content, where))
+    for key in ("bootcmd", "runcmd"):
+        cmds = doc.get(key)
+        for i, entry in enumerate(cmds if isinstance(cmds, list) else [cmds] if cmds else []):
+            out.settings.extend(_command_entry_settings(entry, f"{key}[{i}]"))
+    handled = {"disable_root", "ssh_pwauth", "chpasswd", "users", "write_files", "bootcmd", "runcmd"}
+    for key, value in doc.items():
+        if str(key) in handled:
+            continue
+        for path, s in _strings(value, str(key)):
+            out.settings.extend(script_settings(s, path))
+
+
+def _line_findings(text: str) -> Iterator[str]:
+    """Tell-tale lines of cloud-config that does not parse, and root passwords set by chpasswd."""
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith("#"):
+            continue
+        if _DISABLE_ROOT_RE.match(line):
+            yield f"line {lineno}: cloud-init 'disable_root: false' lets root log in; remove it"
+        if _SSH_PWAUTH_RE.match(line):
+            yield f"line {lineno}: cloud-init 'ssh_pwauth: true' turns on SSH password login; remove it"
+
+
+def document_writes(text: str) -> Writes:
+    """What one boot document writes: a cloud-config by its keys, anything else as a script."""
+    out = Writes()
+    for lineno, line in enumerate(text.splitlines(), 1):
+        code = line.split("#", 1)[0]
+        if "chpasswd" in code and _SHELL_ROOT_PW_RE.search(code):
+            out.findings.append(f"line {lineno}: sets a root password with chpasswd; remove it")
+    doc = _parse_cloud_config(text)
+    if doc is not None:
+        _cloud_config_writes(doc, out)
+        return out
+    if is_cloud_config(text):
+        # Not parseable YAML: fall back to the tell-tale keys and read every line as a script.
+        out.findings.extend(_line_findings(text))
+        if re.search(r"lock_passwd\s*:\s*[\"']?false", text, re.I) and re.search(
+            r"\b(passwd|hashed_passwd|plain_text_password)\s*:\s*\S", text
+        ):
+            out.findings.append(
+                "cloud-init user has lock_passwd: false and a password; lock it (lock_passwd: true) and use SSH keys"
+            )
+    out.settings.extend(script_settings(text))
+    return out
+
+
+def login_problems(setting: Setting, root_accepted: Iterable[str]) -> str | None:
+    """Why a written sshd setting opens root or password login, None when it does not."""
+    key = setting.key.lower()
+    valid = LOGIN_DIRECTIVES.get(key)
+    if valid is None:
+        return None
+    accepted = {v.lower() for v in root_accepted} if key == "permitrootlogin" else {"no"}
+    shown = f"'{setting.key} {setting.value}'"
+    if not setting.values:
+        return f"{setting.where} sets {shown}, a value the script does not fix; write a literal 'no' (failing closed)"
+    bad = [v for v in setting.values if v in valid and v not in accepted]
+    if bad:
+        need = " or ".join(repr(v) for v in sorted(accepted)) if key == "permitrootlogin" else "'no'"
+        resolved = "" if bad == [setting.value.lower()] else f" (resolves to {', '.join(bad)})"
+        return f"{setting.where} sets {shown}{resolved}; boot data must leave it at {need}"
+    return None
+
+
+def sshd_ports(text: str) -> set[int]:
+    """Literal ports sshd is told to listen on (``Port``, ``sshd -p``) by one boot document."""
+    ports: set[int] = set()
+    for s in document_writes(text).settings:
+        if s.key.lower() == "port" and s.to_sshd:
+            ports.update(int(v) for v in s.values if v.isdigit())
+    return ports
