@@ -91,3 +91,39 @@ def test_stack_file_states_only_what_differs_from_its_profile(path: Path):
         stated = data.get(f"appstack:{section}") or {}
         repeated = {k: v for k, v in stated.items() if defaults.get(k) == v}
         assert not repeated, f"{path.name} repeats profile defaults in appstack:{section}: {repeated}"
+
+
+def _bounds(requirements: list[str]) -> dict[str, str]:
+    from packaging.requirements import Requirement
+
+    return {Requirement(r).name.lower(): str(Requirement(r).specifier) for r in requirements}
+
+
+def test_pack_requirements_have_the_bounds_of_pyproject():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    ours = _bounds(project["dependencies"])
+    lines = [line for line in (ROOT / "policies" / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    pack = _bounds(lines)
+    assert pack == {name: ours[name] for name in pack}
+
+
+def test_each_cloud_sdk_is_an_extra_with_one_major_version():
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    assert set(extras) == {"aws", "azure", "gcp"}
+    sdks = {"aws": "pulumi-aws", "azure": "pulumi-azure-native", "gcp": "pulumi-gcp"}
+    for cloud, reqs in extras.items():
+        (bounds,) = _bounds(reqs).items()
+        name, spec = bounds
+        assert name == sdks[cloud]
+        lower = next(s.version for s in SpecifierSet(spec) if s.operator == ">=")
+        upper = next(s.version for s in SpecifierSet(spec) if s.operator == "<")
+        assert int(upper.split(".")[0]) == int(lower.split(".")[0]) + 1, (cloud, spec)
+    # No provider SDK in the base dependencies: a stack installs only its own cloud's.
+    assert not any(r.startswith("pulumi-") and "policy" not in r for r in project["dependencies"])
