@@ -62,7 +62,7 @@ def test_prod_waf_uses_managed_rules_and_logs(prod_plan):
     assert assoc["resourceArn"].startswith("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/")
     logging = prod_plan.of_type("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")[0].properties
     assert logging["logDestinationConfigs"] == [
-        "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-appstack-lb"
+        "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-appstack-lb-prod"
     ]
 
 

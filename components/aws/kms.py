@@ -10,6 +10,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..naming import stack_id
+
 
 @dataclass(frozen=True)
 class Account:
@@ -71,7 +73,11 @@ def customer_key(
     tags: Mapping[str, str],
     parent: pulumi.Resource,
 ) -> aws.kms.Key:
-    """A rotating customer-managed key with an alias, child of `parent`, named ``{name}-key``."""
+    """A rotating customer-managed key with an alias, child of `parent`, named ``{name}-key``.
+
+    The alias is ``alias/{name}/{stack}``: alias names are unique per account and region, so
+    without the stack a second stack of the same app (``dev-alice`` next to ``dev``) would fail.
+    """
     key = aws.kms.Key(
         f"{name}-key",
         description=description,
@@ -85,7 +91,7 @@ def customer_key(
     )
     aws.kms.Alias(
         f"{name}-key-alias",
-        name=f"alias/{name}",
+        name=f"alias/{name}/{stack_id()}",
         target_key_id=key.key_id,
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..interfaces import LoadBalancerArgs
+from ..naming import bounded_name, digest, stack_id
 from .kms import account_of
 
 #: ELB log delivery principal; the only one in regions opened after August 2022.
@@ -15,6 +16,9 @@ LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 #: Regions opened before August 2022 deliver access logs from a regional ELB account (AWS docs,
 #: "Enable access logs for your Application Load Balancer"). A static table, not a look-up: the
 #: provider's look-up fails in regions it does not list, which would break newer regions.
+#: Checked entry by entry against the provider's own list (hashicorp/terraform-provider-aws,
+#: internal/service/elb/service_account_data_source.go, `accountIDPerRegionMap`, commit
+#: 01f43111); tests/aws/test_real_account.py keeps a copy of that list to compare with.
 ELB_LOG_ACCOUNTS: dict[str, str] = {
     "us-east-1": "127311923021",
     "us-east-2": "033677994240",
@@ -30,8 +34,10 @@ ELB_LOG_ACCOUNTS: dict[str, str] = {
     "ap-southeast-2": "783225319266",
     "ap-northeast-1": "582318560864",
     "ca-central-1": "985666609251",
+    "cn-north-1": "638102146993",
+    "cn-northwest-1": "037604701340",
     "eu-central-1": "054676820928",
-    "eu-west-1": "156460647715",
+    "eu-west-1": "156460612806",
     "eu-west-2": "652711504416",
     "eu-south-1": "635631232127",
     "eu-west-3": "009996457667",
@@ -41,6 +47,8 @@ ELB_LOG_ACCOUNTS: dict[str, str] = {
     "us-gov-west-1": "048591011584",
     "us-gov-east-1": "190560391635",
 }
+#: AWS's limit on load balancer and target group names.
+LB_NAME_LIMIT = 32
 ACCESS_LOG_PREFIX = "alb"
 #: AWS managed rule groups in the web ACL: OWASP-style common rules, known bad inputs
 #: (Log4Shell and friends), and Amazon's IP reputation list.
@@ -79,6 +87,7 @@ class LoadBalancer(pulumi.ComponentResource):
         bucket_policy = self._log_bucket(name, args, account, tags)
         lb = aws.lb.LoadBalancer(
             f"{name}-alb",
+            name=lb_name(name),
             load_balancer_type="application",
             internal=False,
             ip_address_type="ipv4",
@@ -96,6 +105,11 @@ class LoadBalancer(pulumi.ComponentResource):
         )
         tg = aws.lb.TargetGroup(
             f"{name}-tg",
+            # Port and VPC force a new target group; they are in its name, so the new one never
+            # collides with the old one during Pulumi's create-before-delete replacement.
+            name=pulumi.Output.from_input(args.network_id).apply(
+                lambda vpc: target_group_name(name, args.app_port, vpc)
+            ),
             port=args.app_port,
             protocol="HTTP",
             target_type="instance",
@@ -177,34 +191,42 @@ class LoadBalancer(pulumi.ComponentResource):
     def _waf(self, name: str, lb: aws.lb.LoadBalancer, args: LoadBalancerArgs, tags: dict[str, str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
 
-        def visibility(metric: str) -> dict:
-            return {"cloudwatchMetricsEnabled": True, "metricName": metric, "sampledRequestsEnabled": True}
-
         rules = [
-            {
-                "name": group,
-                "priority": i,
+            aws.wafv2.WebAclRuleArgs(
+                name=group,
+                priority=i,
                 # Managed groups block on their own verdicts; "none" keeps those verdicts.
-                "overrideAction": {"none": {}},
-                "statement": {"managedRuleGroupStatement": {"name": group, "vendorName": "AWS"}},
-                "visibilityConfig": visibility(f"{name}-{group}"),
-            }
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
+                    none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()
+                ),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        name=group, vendor_name="AWS"
+                    )
+                ),
+                visibility_config=aws.wafv2.WebAclRuleVisibilityConfigArgs(
+                    cloudwatch_metrics_enabled=True, metric_name=f"{name}-{group}", sampled_requests_enabled=True
+                ),
+            )
             for i, group in enumerate(WAF_MANAGED_RULE_GROUPS)
         ]
         acl = aws.wafv2.WebAcl(
             f"{name}-waf",
             scope="REGIONAL",
-            default_action={"allow": {}},
+            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
             rules=rules,
-            visibility_config=visibility(f"{name}-waf"),
+            visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=f"{name}-waf", sampled_requests_enabled=True
+            ),
             tags=tags,
             opts=child,
         )
         aws.wafv2.WebAclAssociation(f"{name}-waf", resource_arn=lb.arn, web_acl_arn=acl.arn, opts=child)
-        # WAF only logs to log groups whose name starts with aws-waf-logs-.
+        # WAF only logs to log groups whose name starts with aws-waf-logs-; the stack in the name
+        # lets two stacks of one app share an account and region.
         group = aws.cloudwatch.LogGroup(
             f"{name}-waf-logs",
-            name=f"aws-waf-logs-{name}",
+            name=f"aws-waf-logs-{name}-{stack_id()}",
             retention_in_days=args.log_retention_days,
             kms_key_id=args.log_key_id,
             tags=tags,
@@ -335,3 +357,22 @@ class LoadBalancer(pulumi.ComponentResource):
             # Public access block first, or the policy with a '*' principal could be judged public.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )
+
+
+def lb_name(name: str) -> str:
+    """The ALB's name: component name and stack, within AWS's 32 characters.
+
+    Explicit because the provider's auto-name (``<logical name>-<7 hex>``) overflows 32
+    characters for app names of 17 or more characters, which the config accepts. None of the
+    ALB's inputs that force a replacement (name, scheme, type) ever change here, so a fixed
+    name never collides with itself.
+    """
+    lb = bounded_name(name, stack_id(), limit=LB_NAME_LIMIT)
+    # AWS reserves the "internal-" prefix for the DNS names of internal load balancers.
+    return f"lb-{lb}"[:LB_NAME_LIMIT].rstrip("-") if lb.startswith("internal-") else lb
+
+
+def target_group_name(name: str, port: int, vpc_id: str) -> str:
+    """The target group's name: within 32 characters, and new whenever the group must be."""
+    tail = digest(stack_id(), port, vpc_id)
+    return f"{bounded_name(name, stack_id(), limit=LB_NAME_LIMIT - len(tail) - 1)}-{tail}"

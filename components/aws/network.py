@@ -61,7 +61,7 @@ class Network(pulumi.ComponentResource):
         public_rt = aws.ec2.RouteTable(
             f"{name}-public-rt", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-public"}, opts=child
         )
-        aws.ec2.Route(
+        public_default = aws.ec2.Route(
             f"{name}-public-default",
             route_table_id=public_rt.id,
             destination_cidr_block="0.0.0.0/0",
@@ -70,6 +70,10 @@ class Network(pulumi.ComponentResource):
         )
 
         public, private, nats = [], [], []
+        # Routes and route-table associations, per tier: the subnet IDs this component hands out
+        # resolve only once these exist (see `_ready`).
+        public_routes: list[pulumi.CustomResource] = [public_default]
+        private_routes: list[pulumi.CustomResource] = []
         for i in range(args.zone_count):
             zone = zones.apply(lambda names, i=i: names[i])
             pub = aws.ec2.Subnet(
@@ -82,8 +86,10 @@ class Network(pulumi.ComponentResource):
                 tags={**tags, "Name": f"{name}-public-{i}", "tier": "public"},
                 opts=child,
             )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child
+            public_routes.append(
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=child
+                )
             )
             public.append(pub)
             if i == 0 or args.nat_per_zone:
@@ -109,22 +115,31 @@ class Network(pulumi.ComponentResource):
             rt = aws.ec2.RouteTable(
                 f"{name}-private-rt-{i}", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-private-{i}"}, opts=child
             )
-            aws.ec2.Route(
-                f"{name}-private-default-{i}",
-                route_table_id=rt.id,
-                destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=nats[-1].id,
-                opts=child,
+            private_routes.append(
+                aws.ec2.Route(
+                    f"{name}-private-default-{i}",
+                    route_table_id=rt.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=nats[-1].id,
+                    opts=child,
+                )
             )
-            aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child)
+            private_routes.append(
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-private-{i}", subnet_id=priv.id, route_table_id=rt.id, opts=child
+                )
+            )
             private.append(priv)
 
         if args.flow_log_destination is not None:
             self._flow_logs(name, vpc, args.flow_log_destination, tags)
 
         self.network_id = vpc.id
-        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
-        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
+        # An internet-facing ALB created before the internet gateway route exists fails ("VPC has
+        # no internet gateway"); a VM that boots before its NAT route exists cannot install its
+        # packages. Whoever places something in these subnets therefore waits for their routes.
+        self.public_subnet_ids = _ready([s.id for s in public], public_routes)
+        self.private_subnet_ids = _ready([s.id for s in private], private_routes)
         self._register()
 
     def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, log_group_arn: pulumi.Input[str], tags: dict[str, str]) -> None:
@@ -160,10 +175,22 @@ class Network(pulumi.ComponentResource):
                         "Version": "2012-10-17",
                         "Statement": [
                             {
+                                "Sid": "WriteTheFlowLogGroup",
                                 "Effect": "Allow",
                                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                                 "Resource": [arn, f"{arn}:*"],
-                            }
+                            },
+                            {
+                                # AWS's documented minimum for flow logs ("IAM role for publishing
+                                # flow logs to CloudWatch Logs"). A list call, so it names every
+                                # group of the account and region, not one. CreateLogGroup, also in
+                                # that minimum, is left out on purpose: the stack owns the group, and
+                                # flow logs must not re-create it after a `pulumi destroy`.
+                                "Sid": "FindTheFlowLogGroup",
+                                "Effect": "Allow",
+                                "Action": "logs:DescribeLogGroups",
+                                "Resource": arn.split(":log-group:")[0] + ":log-group:*",
+                            },
                         ],
                     }
                 )
@@ -191,6 +218,12 @@ class Network(pulumi.ComponentResource):
                 "private_subnet_ids": self.private_subnet_ids,
             }
         )
+
+
+def _ready(ids: list[pulumi.Output[str]], routes: list[pulumi.CustomResource]) -> pulumi.Output[list[str]]:
+    """`ids`, resolving (and carrying a dependency on `routes`) only once `routes` exist."""
+    waits = [r.id for r in routes]
+    return pulumi.Output.all(*ids, *waits).apply(lambda values: [str(v) for v in values[: len(ids)]])
 
 
 def _enough_zones(names: list[str], wanted: int) -> list[str]:

@@ -23,7 +23,7 @@ from .load_balancer import LoadBalancer
 from .log_sink import LogSink
 from .monitoring import Monitoring
 from .network import Network
-from .vm import Vm, cloudwatch_agent
+from .vm import AGENT_STREAMS, Vm, cloudwatch_agent
 
 
 def machine_type(cfg: StackConfig) -> str:
@@ -105,6 +105,7 @@ class AppStack(pulumi.ComponentResource):
                 health_check_path=cfg.app.health_check_path,
                 command=cfg.app.command,
                 image=cfg.app.image,
+                container_port=cfg.app.container_port,
             ),
             cloudwatch_agent(prefix),
         )
@@ -122,6 +123,8 @@ class AppStack(pulumi.ComponentResource):
                 deletion_protection=cfg.protection.deletion_protection,
                 protect=protect,
                 tags=tags,
+                # The agent writes only to these, and the VMs go before them on destroy.
+                log_destinations=[logs.log_groups[s] for s in AGENT_STREAMS],
             ),
             child,
         )

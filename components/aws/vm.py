@@ -14,10 +14,58 @@ from .kms import account_of, customer_key
 #: Amazon Linux 2023 public SSM parameters, per architecture: AWS keeps them on the latest AMI.
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 
-#: The only managed policies the instance role gets: Session Manager and the CloudWatch agent.
-INSTANCE_POLICIES = ("AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy")
+#: The only managed policy the instance role gets: Session Manager (admin access without SSH).
+#: Not `CloudWatchAgentServerPolicy`: it may create log groups and set retention on any group
+#: (`*`), so a running agent re-creates log groups a `pulumi destroy` just deleted. The agent's
+#: own statements are in `agent_policy`, scoped to this stack's log groups.
+INSTANCE_POLICIES = ("AmazonSSMManagedInstanceCore",)
 
-CW_AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
+#: Outside the agent's etc/: `amazon-cloudwatch-agent-ctl -a fetch-config` deletes
+#: etc/amazon-cloudwatch-agent.json after translating it (packaging/dependencies/
+#: amazon-cloudwatch-agent-ctl, `cwa_config`), so a second fetch-config (a re-run, an admin
+#: restarting the agent) would find no config.
+CW_AGENT_CONFIG = "/etc/appstack/amazon-cloudwatch-agent.json"
+CW_AGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
+#: The agent's default metric namespace, stated explicitly: the role may publish only there.
+CW_NAMESPACE = "CWAgent"
+#: Log sink streams the agent writes (the flow stream is written by VPC flow logs).
+AGENT_STREAMS = ("system", "auth", "app")
+
+
+def agent_policy(log_group_arns: list[str]) -> str:
+    """The CloudWatch agent's permissions: exactly what it calls with `cloudwatch_agent`'s config.
+
+    Verified against the agent's source (aws/amazon-cloudwatch-agent v1.300071.0):
+    - logs: the pusher calls CreateLogStream then PutLogEvents, and CreateLogGroup only when the
+      group is missing (plugins/outputs/cloudwatchlogs/internal/pusher/target.go) — not granted,
+      so the agent can never re-create a group the stack deleted; DescribeLogGroups and
+      PutRetentionPolicy only when the config sets retention_in_days, which it does not;
+    - metrics: PutMetricData, limited to `CW_NAMESPACE` by the cloudwatch:namespace key;
+    - no describe calls: the InstanceId dimension comes from instance metadata; ec2:DescribeTags
+      is called only for tag or AutoScalingGroupName dimensions and ec2:DescribeVolumes only
+      for the VolumeId disk dimension (plugins/processors/ec2tagger), neither configured here.
+    """
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AgentWritesTheStackLogGroups",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": [r for arn in log_group_arns for r in (arn, f"{arn}:log-stream:*")],
+                },
+                {
+                    "Sid": "AgentPutsMetricsInItsNamespace",
+                    "Effect": "Allow",
+                    "Action": "cloudwatch:PutMetricData",
+                    # PutMetricData has no resource-level permissions; the namespace key scopes it.
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"cloudwatch:namespace": CW_NAMESPACE}},
+                },
+            ],
+        }
+    )
 
 
 def cloudwatch_agent(log_prefix: str) -> AgentSetup:
@@ -51,7 +99,7 @@ def cloudwatch_agent(log_prefix: str) -> AgentSetup:
             }
         },
         "metrics": {
-            "namespace": "CWAgent",
+            "namespace": CW_NAMESPACE,
             "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
             "metrics_collected": {
                 "mem": {"measurement": ["mem_used_percent"]},
@@ -64,8 +112,7 @@ def cloudwatch_agent(log_prefix: str) -> AgentSetup:
         files=((CW_AGENT_CONFIG, json.dumps(config, indent=2)),),
         commands=(
             "systemctl enable --now rsyslog",
-            "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s "
-            f"-c file:{CW_AGENT_CONFIG}",
+            f"{CW_AGENT_CTL} -a fetch-config -m ec2 -s -c file:{CW_AGENT_CONFIG}",
         ),
     )
 
@@ -75,8 +122,11 @@ class Vm(pulumi.ComponentResource):
 
     Each instance: IMDSv2 only with hop limit 1 (no credential theft through SSRF or from
     containers), no public IP, no key pair (admins use SSM Session Manager), an instance
-    profile with only the SSM and CloudWatch agent policies, a gp3 root volume encrypted with
-    a rotating customer-managed key, detailed monitoring, and hardened cloud-init user data.
+    profile with the SSM policy and the agent's own statements (`agent_policy`: write to
+    `log_destinations` only, metrics in the agent's namespace), a gp3 root volume encrypted
+    with a rotating customer-managed key, detailed monitoring, and hardened cloud-init user
+    data. Instances depend on those permissions, and through them on the log groups, so a
+    destroy deletes the instances (and their running agent) before the log groups.
     Outputs: `instance_ids`, `private_ips`.
     """
 
@@ -103,12 +153,25 @@ class Vm(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        for policy in INSTANCE_POLICIES:
+        permissions: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-{policy}",
                 role=role.name,
                 policy_arn=account.partition.apply(lambda p, policy=policy: f"arn:{p}:iam::aws:policy/{policy}"),
                 opts=child,
+            )
+            for policy in INSTANCE_POLICIES
+        ]
+        if args.log_destinations:
+            permissions.append(
+                aws.iam.RolePolicy(
+                    f"{name}-agent",
+                    role=role.id,
+                    policy=pulumi.Output.all(*args.log_destinations).apply(
+                        lambda arns: agent_policy([str(a) for a in arns])
+                    ),
+                    opts=child,
+                )
             )
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
 
@@ -155,7 +218,9 @@ class Vm(pulumi.ComponentResource):
                 user_data_replace_on_change=True,
                 tags={**tags, "Name": f"{name}-{i}"},
                 volume_tags={**tags, "Name": f"{name}-{i}"},
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=ignore),
+                # Boot with the permissions in place; and since they name the log groups, a
+                # destroy deletes the instance (and its running agent) before those groups.
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=ignore, depends_on=permissions),
             )
             self.instance_ids.append(instance.id)
             self.private_ips.append(instance.private_ip)

@@ -2,6 +2,8 @@
 
 The output is a ``#cloud-config`` document. Each cloud adds its log agent through `AgentSetup`
 (packages, files, commands); the hardening and the app service are the same everywhere.
+tests/bootstrap/ judges what this renders with the programs that read it on the VM
+(cloud-init, sshd, systemd, shellcheck, the agent's schema) and runs the demo app.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ DEMO_APP = textwrap.dedent(
 
     PORT = int(os.environ["APP_PORT"])
     HEALTH = os.environ.get("HEALTH_PATH", "/health")
+    # Every interface on the VM (the load balancer connects to its private address).
+    HOST = os.environ.get("APP_HOST", "0.0.0.0")
 
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -54,7 +58,44 @@ DEMO_APP = textwrap.dedent(
             print("%s %s" % (self.address_string(), fmt % args), flush=True)
 
 
-    http.server.ThreadingHTTPServer(("0.0.0.0", PORT), Handler).serve_forever()
+    http.server.ThreadingHTTPServer((HOST, PORT), Handler).serve_forever()
+    """
+)
+
+
+#: First-boot package installer. cloud-init's own `packages` step tries once: a VM that boots
+#: before its NAT route (or DNS, or the mirror) answers would never get its agent, rsyslog or
+#: docker. This retries with backoff for about 40 minutes, on dnf (AL2023) or apt (Ubuntu/Debian).
+INSTALLER = "/usr/local/sbin/appstack-install-packages"
+INSTALLER_SCRIPT = textwrap.dedent(
+    """\
+    #!/bin/sh
+    # Managed by appstack: install packages on first boot, retrying while the network is not
+    # ready yet (NAT route, DNS or package mirror). Usage: appstack-install-packages PKG...
+    set -u
+    attempts=${APPSTACK_INSTALL_ATTEMPTS:-30}
+    delay=${APPSTACK_INSTALL_DELAY:-10}
+    i=1
+    while :; do
+        if command -v dnf >/dev/null 2>&1; then
+            dnf -y install "$@" && exit 0
+        elif command -v apt-get >/dev/null 2>&1; then
+            apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" && exit 0
+        else
+            echo "appstack-install-packages: neither dnf nor apt-get found" >&2
+            exit 2
+        fi
+        if [ "$i" -ge "$attempts" ]; then
+            echo "appstack-install-packages: giving up after $i attempts: $*" >&2
+            exit 1
+        fi
+        echo "appstack-install-packages: attempt $i failed; next in ${delay}s" >&2
+        sleep "$delay"
+        i=$((i + 1))
+        if [ "$delay" -lt 60 ]; then
+            delay=$((delay * 2))
+        fi
+    done
     """
 )
 
@@ -77,34 +118,42 @@ class AppSpec:
     health_check_path: str = "/health"
     command: str | None = None
     image: str | None = None
+    container_port: int | None = None
+    """Port the container listens on, published on `port`. None: the same as `port`."""
     python: str = "/usr/bin/python3"
     extra_packages: tuple[str, ...] = field(default=())
+    container_package: str = "docker"
+    """Package with the docker engine and client: `docker` on AL2023, `docker.io` on Ubuntu."""
 
 
 def _unit(app: AppSpec) -> str:
-    common = textwrap.dedent(
-        f"""\
-        [Unit]
-        Description=appstack application
-        After=network-online.target
-        Wants=network-online.target
-
-        [Service]
-        Environment=APP_PORT={app.port} HEALTH_PATH={app.health_check_path}
-        Restart=always
-        RestartSec=5
-        StandardOutput=append:{APP_LOG}
-        StandardError=append:{APP_LOG}
-        """
-    )
+    # The container variant needs docker running: ordering and requirement belong in [Unit]
+    # (systemd ignores, with a warning, unit-level keys placed in [Service]).
+    unit_section = [
+        "[Unit]",
+        "Description=appstack application",
+        "After=network-online.target",
+        "Wants=network-online.target",
+        *(["After=docker.service", "Requires=docker.service"] if app.image else []),
+    ]
+    service_section = [
+        "[Service]",
+        f"Environment=APP_PORT={app.port} HEALTH_PATH={app.health_check_path}",
+        "Restart=always",
+        "RestartSec=5",
+        f"StandardOutput=append:{APP_LOG}",
+        f"StandardError=append:{APP_LOG}",
+    ]
+    common = "\n".join(unit_section) + "\n\n" + "\n".join(service_section) + "\n"
     if app.image:
-        # The docker client needs the docker socket; the container itself is the isolation.
+        inside = app.container_port or app.port
+        # The docker client needs the docker socket; the container itself is the isolation. The
+        # load balancer probes `port` on the VM; the image listens on its own port (nginx: 80),
+        # so that one is published explicitly, and told to the image as APP_PORT.
         body = textwrap.dedent(
             f"""\
-            After=docker.service
-            Requires=docker.service
             ExecStartPre=-/usr/bin/docker rm -f appstack
-            ExecStart=/usr/bin/docker run --rm --name appstack -p {app.port}:{app.port} -e APP_PORT={app.port} {app.image}
+            ExecStart=/usr/bin/docker run --rm --name appstack -p {app.port}:{inside} -e APP_PORT={inside} {app.image}
             ExecStop=/usr/bin/docker stop appstack
             """
         )
@@ -130,14 +179,17 @@ def render(app: AppSpec, agent: AgentSetup = AgentSetup()) -> str:
     files = [
         {"path": SSHD_DROP_IN, "content": SSHD_HARDENING, "owner": "root:root", "permissions": "0600"},
         {"path": "/etc/systemd/system/appstack.service", "content": _unit(app), "permissions": "0644"},
+        {"path": INSTALLER, "content": INSTALLER_SCRIPT, "owner": "root:root", "permissions": "0755"},
     ]
     if not app.command and not app.image:
         files.append({"path": "/opt/appstack/app.py", "content": DEMO_APP, "permissions": "0644"})
     files += [{"path": p, "content": c, "permissions": "0644"} for p, c in agent.files]
-    packages = list(agent.packages) + list(app.extra_packages) + (["docker"] if app.image else [])
+    packages = list(agent.packages) + list(app.extra_packages) + ([app.container_package] if app.image else [])
     commands = [
         "mkdir -p /var/log/appstack",
         "systemctl restart sshd",
+        # Not cloud-init's `packages`: it tries once (see INSTALLER_SCRIPT).
+        *([f"{INSTALLER} {' '.join(packages)}"] if packages else []),
         *agent.commands,
         *(["systemctl enable --now docker"] if app.image else []),
         "systemctl daemon-reload",
@@ -147,8 +199,6 @@ def render(app: AppSpec, agent: AgentSetup = AgentSetup()) -> str:
         # No root login and no passwords, whatever the image's defaults are.
         "disable_root": True,
         "ssh_pwauth": False,
-        "package_update": True,
-        "packages": packages,
         "write_files": files,
         "runcmd": commands,
     }

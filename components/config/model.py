@@ -139,7 +139,13 @@ class AppConfig(_Model):
     image: str | None = Field(
         None,
         pattern=r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$",
-        description="Container image to run instead of a command (e.g. `public.ecr.aws/nginx/nginx:1.27`). Default: none.",
+        description="Container image to run instead of a command (e.g. `public.ecr.aws/nginx/nginx:1.27` with `containerPort: 80` and `healthCheckPath: /`). Default: none.",
+    )
+    container_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port the container image listens on, published on `port` (nginx: 80). Default: the same as `port`.",
     )
 
     @model_validator(mode="after")
@@ -150,6 +156,13 @@ class AppConfig(_Model):
                 "set only one of appstack:app.command or appstack:app.image",
                 key="app.image",
                 value=self.image,
+            )
+        if self.container_port is not None and not self.image:
+            raise ConfigProblem(
+                "containerPort is set but no image runs",
+                "set appstack:app.image, or remove appstack:app.containerPort",
+                key="app.containerPort",
+                value=self.container_port,
             )
         return self
 

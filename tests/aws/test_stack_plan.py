@@ -69,17 +69,35 @@ def test_root_volume_is_gp3_encrypted_with_the_vm_key(dev_plan):
     assert key.properties["enableKeyRotation"] is True
 
 
-def test_instance_role_has_only_ssm_and_cloudwatch_agent_policies(dev_plan):
+def test_instance_role_has_only_ssm_and_the_agents_scoped_statements(dev_plan):
     arns = sorted(
         a.properties["policyArn"] for a in dev_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     )
-    assert arns == [
-        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-        "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
-    ]
+    # CloudWatchAgentServerPolicy may create log groups and set retention on `*`: never again.
+    assert arns == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
     trust = json.loads(props(dev_plan, "appstack-vm-role")["assumeRolePolicy"])
     assert trust["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    agent = props(dev_plan, "appstack-vm-agent")
+    assert agent["role"] == dev_plan.named("appstack-vm-role").id
+    groups = [
+        f"arn:aws:logs:eu-west-1:123456789012:log-group:/appstack/appstack/dev/{s}" for s in ("system", "auth", "app")
+    ]
+    assert json.loads(agent["policy"])["Statement"] == [
+        {
+            "Sid": "AgentWritesTheStackLogGroups",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [r for g in groups for r in (g, f"{g}:log-stream:*")],
+        },
+        {
+            "Sid": "AgentPutsMetricsInItsNamespace",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": "CWAgent"}},
+        },
     ]
 
 
@@ -98,14 +116,20 @@ def test_user_data_hardens_sshd_and_cloud_init(dev_plan):
 
 def test_user_data_configures_the_cloudwatch_agent_for_system_auth_and_app_logs(dev_plan):
     doc = yaml.safe_load(props(dev_plan, "appstack-vm-0")["userData"])
-    assert "amazon-cloudwatch-agent" in doc["packages"]
-    agent = next(f for f in doc["write_files"] if f["path"].endswith("amazon-cloudwatch-agent.json"))
+    assert "/usr/local/sbin/appstack-install-packages amazon-cloudwatch-agent rsyslog" in doc["runcmd"]
+    agent = next(f for f in doc["write_files"] if f["path"] == "/etc/appstack/amazon-cloudwatch-agent.json")
     cfg = json.loads(agent["content"])
+    assert cfg["metrics"]["namespace"] == "CWAgent"
+    # Read from /etc/appstack/: fetch-config deletes the agent's own etc/amazon-cloudwatch-agent.json.
+    assert (
+        "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s "
+        "-c file:/etc/appstack/amazon-cloudwatch-agent.json"
+    ) in doc["runcmd"]
     groups = {c["log_group_name"]: c["file_path"] for c in cfg["logs"]["logs_collected"]["files"]["collect_list"]}
     assert groups == {
-        "/appstack/appstack-dev/system": "/var/log/messages",
-        "/appstack/appstack-dev/auth": "/var/log/secure",
-        "/appstack/appstack-dev/app": "/var/log/appstack/app.log",
+        "/appstack/appstack/dev/system": "/var/log/messages",
+        "/appstack/appstack/dev/auth": "/var/log/secure",
+        "/appstack/appstack/dev/app": "/var/log/appstack/app.log",
     }
     assert cfg["metrics"]["metrics_collected"]["mem"]["measurement"] == ["mem_used_percent"]
     assert cfg["metrics"]["metrics_collected"]["disk"]["measurement"] == ["used_percent"]
@@ -119,12 +143,27 @@ def test_app_runs_as_a_non_root_systemd_service_on_the_app_port(dev_plan):
     assert "systemctl enable --now appstack.service" in doc["runcmd"]
 
 
-def test_container_image_runs_through_docker():
-    plan = plan_of("dev", ["app.image=public.ecr.aws/nginx/nginx:1.27"])
+def test_container_image_runs_through_docker_with_its_port_published_on_the_app_port():
+    plan = plan_of("dev", ["app.image=public.ecr.aws/nginx/nginx:1.27", "app.containerPort=80"])
     doc = yaml.safe_load(plan.named("appstack-vm-0").properties["userData"])
     unit = next(f for f in doc["write_files"] if f["path"] == "/etc/systemd/system/appstack.service")["content"]
-    assert "docker run --rm --name appstack -p 8080:8080" in unit and "public.ecr.aws/nginx/nginx:1.27" in unit
-    assert "docker" in doc["packages"]
+    # nginx listens on 80; the load balancer probes 8080 on the VM.
+    assert (
+        "ExecStart=/usr/bin/docker run --rm --name appstack -p 8080:80 -e APP_PORT=80 public.ecr.aws/nginx/nginx:1.27"
+        in unit.splitlines()
+    )
+    # Unit-level keys in [Unit]; systemd ignores them in [Service].
+    head, service = unit.split("[Service]")
+    assert "After=docker.service" in head.splitlines() and "Requires=docker.service" in head.splitlines()
+    assert "docker.service" not in service
+    assert "/usr/local/sbin/appstack-install-packages amazon-cloudwatch-agent rsyslog docker" in doc["runcmd"]
+
+
+def test_container_port_defaults_to_the_app_port():
+    plan = plan_of("dev", ["app.image=registry.example.com/app:1"])
+    doc = yaml.safe_load(plan.named("appstack-vm-0").properties["userData"])
+    unit = next(f for f in doc["write_files"] if f["path"] == "/etc/systemd/system/appstack.service")["content"]
+    assert "-p 8080:8080 -e APP_PORT=8080 registry.example.com/app:1" in unit
 
 
 def test_ami_is_looked_up_and_not_replaced_on_change_unless_pinned(dev_plan):
@@ -236,7 +275,8 @@ def test_access_log_bucket_is_private_sse_s3_tls_only_with_elb_grant_and_expiry(
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["DenyInsecureTransport"]["Effect"] == "Deny"
     assert by_sid["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert by_sid["ElbAccountDelivers"]["Principal"] == {"AWS": "arn:aws:iam::156460647715:root"}
+    # eu-west-1's ELB account, as the provider lists it (was 156460647715, a wrong account).
+    assert by_sid["ElbAccountDelivers"]["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}
     assert by_sid["ElbServiceDelivers"]["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
     assert by_sid["ElbServiceDelivers"]["Resource"].endswith("/alb/AWSLogs/123456789012/*")
     lifecycle = dev_plan.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].properties
@@ -266,7 +306,7 @@ def test_log_groups_are_kms_encrypted_with_environment_retention(dev_plan, prod_
         key = plan.named("appstack-logs-key")
         groups = {r.properties["name"]: r.properties for r in plan.of_type("aws:cloudwatch/logGroup:LogGroup")}
         env = plan.stack
-        assert {f"/appstack/appstack-{env}/{s}" for s in ("system", "auth", "app", "flow")} <= set(groups)
+        assert {f"/appstack/appstack/{env}/{s}" for s in ("system", "auth", "app", "flow")} <= set(groups)
         for g in groups.values():
             assert g["retentionInDays"] == days
             assert g["kmsKeyId"] == f"arn:aws:kms:eu-west-1:123456789012:key/{key.id}"
@@ -289,7 +329,7 @@ def test_flow_logs_capture_all_traffic_into_the_log_sink(dev_plan):
     flow = dev_plan.of_type("aws:ec2/flowLog:FlowLog")[0].properties
     assert flow["trafficType"] == "ALL"
     assert flow["logDestinationType"] == "cloud-watch-logs"
-    assert flow["logDestination"] == "arn:aws:logs:eu-west-1:123456789012:log-group:/appstack/appstack-dev/flow"
+    assert flow["logDestination"] == "arn:aws:logs:eu-west-1:123456789012:log-group:/appstack/appstack/dev/flow"
     assert flow["vpcId"] == dev_plan.named("appstack-network-vpc").id
 
 
@@ -376,7 +416,7 @@ def test_stack_outputs_have_the_cloud_neutral_names(dev_plan):
         "url": "https://app.dev.example.com",
         "loadBalancerAddress": dev_plan.outputs["loadBalancerAddress"],
         "instanceIds": [dev_plan.named("appstack-vm-0").id],
-        "logSink": "/appstack/appstack-dev",
+        "logSink": "/appstack/appstack/dev",
         "alertChannel": "arn:aws:sns:eu-west-1:123456789012:appstack-monitoring-alerts",
     }
     assert dev_plan.outputs["loadBalancerAddress"].endswith(".eu-west-1.elb.amazonaws.com")
