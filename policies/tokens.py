@@ -13,6 +13,9 @@ AWS_INSTANCE = "aws:ec2/instance:Instance"
 AWS_SPOT_INSTANCE = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
 AWS_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 AWS_LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+#: Spot fleets launched from inline `launchSpecifications` (no launch template) carry their own
+#: user data, disks and public-IP switch.
+AWS_SPOT_FLEET = "aws:ec2/spotFleetRequest:SpotFleetRequest"
 
 AWS_LB = "aws:lb/loadBalancer:LoadBalancer"
 AWS_ALB = "aws:alb/loadBalancer:LoadBalancer"
@@ -39,10 +42,13 @@ AZ_ACTION_GROUPS = ("azure-native:monitor:ActionGroup", "azure-native:insights:A
 # --- GCP -----------------------------------------------------------------------------------------
 GCP_INSTANCE = "gcp:compute/instance:Instance"
 GCP_INSTANCE_FROM_TEMPLATE = "gcp:compute/instanceFromTemplate:InstanceFromTemplate"
+GCP_INSTANCE_FROM_MACHINE_IMAGE = "gcp:compute/instanceFromMachineImage:InstanceFromMachineImage"
+#: Instances whose unset properties are inherited from a template or machine image.
+GCP_DERIVED_INSTANCES = (GCP_INSTANCE_FROM_TEMPLATE, GCP_INSTANCE_FROM_MACHINE_IMAGE)
 GCP_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
 GCP_REGION_TEMPLATE = "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate"
 #: VMs and the templates that define them.
-GCP_VM_TYPES = (GCP_INSTANCE, GCP_INSTANCE_FROM_TEMPLATE, GCP_TEMPLATE, GCP_REGION_TEMPLATE)
+GCP_VM_TYPES = (GCP_INSTANCE, *GCP_DERIVED_INSTANCES, GCP_TEMPLATE, GCP_REGION_TEMPLATE)
 
 GCP_GLOBAL_FORWARDING_RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
 GCP_FORWARDING_RULE = "gcp:compute/forwardingRule:ForwardingRule"

@@ -17,15 +17,17 @@ from typing import Any
 
 from ..boot import boot_texts, document_writes, login_problems, plain
 from ..framework import ADVISORY, MANDATORY, Context, Knob, Props, Rule, StackRule, as_list, dig, is_map, truthy
+from ..shapes import parsed_json
 from ..tokens import (
     AWS_INSTANCE,
     AWS_LAUNCH_CONFIGURATION,
     AWS_LAUNCH_TEMPLATE,
+    AWS_SPOT_FLEET,
     AWS_SPOT_INSTANCE,
     AZ_VM,
     AZ_VMSS,
+    GCP_DERIVED_INSTANCES,
     GCP_INSTANCE,
-    GCP_INSTANCE_FROM_TEMPLATE,
     GCP_REGION_TEMPLATE,
     GCP_TEMPLATE,
 )
@@ -35,11 +37,27 @@ CONCERN = "admin-access"
 GCP_PROJECT_METADATA = "gcp:compute/projectMetadata:ProjectMetadata"
 GCP_PROJECT_METADATA_ITEM = "gcp:compute/projectMetadataItem:ProjectMetadataItem"
 
+#: Azure resources that run a script on a VM after boot (CustomScript and other extensions, run
+#: commands): what they run is boot data as much as customData is.
+AZ_EXTENSIONS = (
+    "azure-native:compute:VirtualMachineExtension",
+    "azure-native:compute:VirtualMachineScaleSetExtension",
+    "azure-native:compute:VirtualMachineScaleSetVMExtension",
+)
+AZ_RUN_COMMANDS = (
+    "azure-native:compute:VirtualMachineRunCommandByVirtualMachine",
+    "azure-native:compute:VirtualMachineScaleSetVMRunCommand",
+)
+
 AWS_VMS = (AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE)
 AZURE_VMS = (AZ_VM, AZ_VMSS)
-GCP_VMS = (GCP_INSTANCE, GCP_TEMPLATE, GCP_REGION_TEMPLATE)
+GCP_VMS = (GCP_INSTANCE, GCP_TEMPLATE, GCP_REGION_TEMPLATE, *GCP_DERIVED_INSTANCES)
 GCP_PROJECT = (GCP_PROJECT_METADATA, GCP_PROJECT_METADATA_ITEM)
-BOOT_TYPES = AWS_VMS + AZURE_VMS + GCP_VMS + (GCP_INSTANCE_FROM_TEMPLATE,)
+#: Everything that carries a script or cloud-init run as root on a VM; GCP project metadata's
+#: startup-script and user-data run on every VM of the project that does not set its own.
+BOOT_TYPES = (*AWS_VMS, AWS_SPOT_FLEET, *AZURE_VMS, *AZ_EXTENSIONS, *AZ_RUN_COMMANDS, *GCP_VMS, *GCP_PROJECT)
+#: Metadata keys whose value the guest agent runs (startup-script) or hands to cloud-init (user-data).
+GCP_BOOT_KEYS = ("startup-script", "user-data")
 
 #: GCP metadata booleans as the guest agent reads them (Go's strconv.ParseBool, case-sensitive):
 #: "yes", "on" or "TRUE " are not true, so they leave OS Login and key blocking off.
@@ -107,13 +125,47 @@ def boot_sources(resource_type: str, props: Props) -> Iterator[tuple[str, Any, b
             True,
         )
         yield "virtualMachineProfile.userData", dig(props, "virtualMachineProfile", "userData"), True
-    elif resource_type in (*GCP_VMS, GCP_INSTANCE_FROM_TEMPLATE):
+    elif resource_type == AWS_SPOT_FLEET:
+        specs = props.get("launchSpecifications")
+        for i, spec in enumerate(as_list(specs)):
+            yield f"launchSpecifications[{i}].userData", dig(spec, "userData"), False
+    elif resource_type in AZ_EXTENSIONS:
+        yield from _extension_scripts("", props)
+    elif resource_type in AZ_RUN_COMMANDS:
+        yield "source.script", dig(props, "source", "script"), False
+    elif resource_type in GCP_VMS:
         yield "metadataStartupScript", props.get("metadataStartupScript"), False
         meta = _metadata(props)
-        for key in ("startup-script", "user-data"):
+        for key in GCP_BOOT_KEYS:
             present, value = _meta_get(meta, key)
             if present:
                 yield f"metadata.{key}", value, False
+    elif resource_type in GCP_PROJECT:
+        for key in GCP_BOOT_KEYS:
+            present, value = _project_get(resource_type, props, key)
+            if present:
+                yield f"project metadata {key}", value, False
+    if resource_type == AZ_VMSS:
+        extensions = dig(props, "virtualMachineProfile", "extensionProfile", "extensions")
+        for i, ext in enumerate(as_list(extensions)):
+            yield from _extension_scripts(f"virtualMachineProfile.extensionProfile.extensions[{i}].", ext)
+
+
+def _extension_scripts(prefix: str, ext: Any) -> Iterator[tuple[str, Any, bool]]:
+    """The commands and scripts of a VM extension's (protected) settings: CustomScript's
+    ``commandToExecute`` (plain) and ``script`` (base64, optionally gzipped). Any extension type is
+    read, so a renamed or third-party script runner is judged too."""
+    for part in ("settings", "protectedSettings"):
+        settings = plain(dig(ext, part))
+        if isinstance(settings, str):
+            settings = parsed_json(settings)
+        if settings is None:
+            continue
+        if not is_map(settings):
+            raise TypeError(f"{prefix}{part} is {type(settings).__name__}, expected an object")
+        for key in settings:
+            if str(key).lower() in ("commandtoexecute", "script"):
+                yield f"{prefix}{part}.{key}", plain(settings[key]), str(key).lower() == "script"
 
 
 def boot_documents(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:
@@ -337,12 +389,15 @@ def _check_oslogin(resource_type: str, props: Props, ctx: Context) -> Iterable[s
     if present:
         if not _meta_true(value):
             yield f"{where} sets enable-oslogin={value!r}; set it to TRUE"
-    elif resource_type not in GCP_PROJECT and ctx["requireOnInstance"]:
+    elif resource_type not in (*GCP_PROJECT, *GCP_DERIVED_INSTANCES) and ctx["requireOnInstance"]:
+        # Instances from a template or machine image inherit the key when they do not set it.
         yield "metadata enable-oslogin is not set; set it to TRUE so logins go through IAM (OS Login)"
 
 
 def _check_block_project_keys(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
     present, value = _instance_get(resource_type, props, "block-project-ssh-keys")
+    if not present and resource_type in GCP_DERIVED_INSTANCES:
+        return  # inherited from the template or machine image, judged there
     if not present:
         yield "metadata block-project-ssh-keys is not set; set it to TRUE"
     elif not _meta_true(value):
@@ -418,8 +473,10 @@ _EXCLUDED_KEYS = {"lock_passwd", "ssh_pwauth", "chpasswd"}
 
 
 def _secret_docs(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:
-    yield from boot_documents(resource_type, props)
-    if resource_type in (*GCP_VMS, GCP_INSTANCE_FROM_TEMPLATE):
+    for label, text in boot_documents(resource_type, props):
+        if "protectedSettings" not in label:  # encrypted at rest and hidden from the VM's readers
+            yield label, text
+    if resource_type in GCP_VMS:
         # Every metadata value is readable by any process on the VM through the metadata server.
         meta = _metadata(props)
         for key in meta:

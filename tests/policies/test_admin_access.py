@@ -25,6 +25,12 @@ TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
 REGION_TEMPLATE = "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate"
 PROJECT_META = "gcp:compute/projectMetadata:ProjectMetadata"
 PROJECT_ITEM = "gcp:compute/projectMetadataItem:ProjectMetadataItem"
+FROM_TEMPLATE = "gcp:compute/instanceFromTemplate:InstanceFromTemplate"
+FROM_IMAGE = "gcp:compute/instanceFromMachineImage:InstanceFromMachineImage"
+SPOT_FLEET = "aws:ec2/spotFleetRequest:SpotFleetRequest"
+VM_EXTENSION = "azure-native:compute:VirtualMachineExtension"
+VMSS_EXTENSION = "azure-native:compute:VirtualMachineScaleSetExtension"
+RUN_COMMAND = "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"
 
 NO_PASSWORD = "access-linux-no-password-auth"
 SSH_KEY = "access-ssh-key-required"
@@ -447,6 +453,120 @@ ENCODING_CASES = [
 ]
 
 
+SPOT_FLEET_PROPS = {
+    "iamFleetRole": "arn:aws:iam::111122223333:role/fleet",
+    "targetCapacity": 1,
+    "launchSpecifications": [{"ami": "ami-123", "instanceType": "t3.small", "userData": CLOUD_INIT}],
+}
+CUSTOM_SCRIPT = {
+    "resourceGroupName": "rg",
+    "vmName": "app-0",
+    "publisher": "Microsoft.Azure.Extensions",
+    "type": "CustomScript",
+    "typeHandlerVersion": "2.1",
+    "settings": {"commandToExecute": "systemctl restart sshd"},
+}
+RUN_COMMAND_PROPS = {"resourceGroupName": "rg", "vmName": "app-0", "source": {"script": STARTUP_SCRIPT}}
+VMSS_WITH_EXTENSION = changed(
+    AZURE_VMSS,
+    set_at(
+        ("virtualMachineProfile", "extensionProfile"),
+        {"extensions": [{"name": "setup", "publisher": "Microsoft.Azure.Extensions", "type": "CustomScript"}]},
+    ),
+)
+# Every other resource type that carries boot data: baseline compliant, one mutation each.
+CARRIER_CASES = [
+    ("spot_fleet_launch_specification", SPOT_FLEET, SPOT_FLEET_PROPS, ("launchSpecifications", 0, "userData"), BAD),
+    (
+        "vm_extension_command",
+        VM_EXTENSION,
+        CUSTOM_SCRIPT,
+        ("settings", "commandToExecute"),
+        "sh -c 'echo PermitRootLogin yes >> /etc/ssh/sshd_config'",
+    ),
+    (
+        "vm_extension_script_gzip_base64",
+        VM_EXTENSION,
+        CUSTOM_SCRIPT,
+        ("settings", "script"),
+        gz_b64("#!/bin/sh\nPermitRootLogin yes\n"),
+    ),
+    (
+        "vm_extension_protected_command",
+        VM_EXTENSION,
+        CUSTOM_SCRIPT,
+        ("protectedSettings",),
+        secret({"commandToExecute": "sed -i '$ a PasswordAuthentication yes' /etc/ssh/sshd_config"}),
+    ),
+    ("vmss_extension_resource", VMSS_EXTENSION, CUSTOM_SCRIPT, ("settings", "script"), b64("PermitRootLogin yes\n")),
+    (
+        "vmss_inline_extension",
+        VMSS,
+        VMSS_WITH_EXTENSION,
+        ("virtualMachineProfile", "extensionProfile", "extensions", 0, "settings"),
+        {"commandToExecute": "echo 'PermitRootLogin yes' >> /etc/ssh/sshd_config"},
+    ),
+    (
+        "run_command_script",
+        RUN_COMMAND,
+        RUN_COMMAND_PROPS,
+        ("source", "script"),
+        STARTUP_SCRIPT + "PermitRootLogin yes\n",
+    ),
+    (
+        "project_metadata_startup_script",
+        PROJECT_META,
+        {"metadata": {"enable-oslogin": "TRUE"}},
+        ("metadata", "startup-script"),
+        "PermitRootLogin yes",
+    ),
+    ("project_metadata_user_data", PROJECT_META, {"metadata": {}}, ("metadata", "user-data"), BAD),
+    (
+        "project_metadata_item",
+        PROJECT_ITEM,
+        {"key": "startup-script", "value": STARTUP_SCRIPT},
+        ("value",),
+        "PermitRootLogin yes",
+    ),
+    (
+        "instance_from_template",
+        FROM_TEMPLATE,
+        {"sourceInstanceTemplate": "tpl"},
+        ("metadataStartupScript",),
+        "PermitRootLogin yes",
+    ),
+    (
+        "instance_from_machine_image",
+        FROM_IMAGE,
+        {"sourceMachineImage": "img", "metadata": {}},
+        ("metadata", "startup-script"),
+        "PermitRootLogin yes",
+    ),
+]
+
+
+@pytest.mark.parametrize("case,type_,base,path,value", CARRIER_CASES, ids=[c[0] for c in CARRIER_CASES])
+def test_every_boot_data_carrier_is_judged(case, type_, base, path, value):
+    assert violations(BOOT, type_, base) == []
+    found = violations(BOOT, type_, changed(base, set_at(path, value)))
+    assert len(found) == 1, found
+    assert "PermitRootLogin" in found[0] or "PasswordAuthentication" in found[0] or "ssh_pwauth" in found[0]
+
+
+def test_protected_settings_may_carry_secrets():
+    props = changed(
+        CUSTOM_SCRIPT, set_at(("protectedSettings",), {"commandToExecute": "DB_PASSWORD=hunter2222 ./setup.sh"})
+    )
+    assert violations(PASSWORDS, VM_EXTENSION, props) == []
+    props = changed(CUSTOM_SCRIPT, set_at(("settings", "commandToExecute"), "DB_PASSWORD=hunter2222 ./setup.sh"))
+    assert len(violations(PASSWORDS, VM_EXTENSION, props)) == 1
+
+
+def test_fails_closed_when_extension_settings_malformed():
+    found = violations(BOOT, VM_EXTENSION, changed(CUSTOM_SCRIPT, set_at(("settings",), ["commandToExecute"])))
+    assert len(found) == 1 and "could not evaluate" in found[0]
+
+
 @pytest.mark.parametrize("case,type_,base,path,value,label", ENCODING_CASES, ids=[c[0] for c in ENCODING_CASES])
 def test_fails_when_encoded_boot_data_turns_on_password_login(case, type_, base, path, value, label):
     found = violations(BOOT, type_, changed(base, set_at(path, value)))
@@ -791,7 +911,38 @@ OSLOGIN_CASES = [
     ),
     ("project_metadata_turns_off", PROJECT_META, {"metadata": {"enable-oslogin": "FALSE"}}, "project metadata"),
     ("project_item_turns_off", PROJECT_ITEM, {"key": "enable-oslogin", "value": "false"}, "project metadata"),
+    # The guest agent parses with Go's strconv.ParseBool: these are not true, so OS Login stays off.
+    ("oslogin_yes", GCE, changed(GCP_INSTANCE, set_at(("metadata", "enable-oslogin"), "yes")), "'yes'"),
+    ("oslogin_on", GCE, changed(GCP_INSTANCE, set_at(("metadata", "enable-oslogin"), "on")), "'on'"),
+    ("oslogin_mixed_case", GCE, changed(GCP_INSTANCE, set_at(("metadata", "enable-oslogin"), "tRUE")), "'tRUE'"),
+    ("oslogin_padded", GCE, changed(GCP_INSTANCE, set_at(("metadata", "enable-oslogin"), "TRUE ")), "'TRUE '"),
+    ("project_metadata_yes", PROJECT_META, {"metadata": {"enable-oslogin": "yes"}}, "project metadata"),
+    (
+        "from_template_turns_off",
+        FROM_TEMPLATE,
+        {"sourceInstanceTemplate": "tpl", "metadata": {"enable-oslogin": "false"}},
+        "false",
+    ),
+    (
+        "from_machine_image_turns_off",
+        FROM_IMAGE,
+        {"sourceMachineImage": "img", "metadata": {"enable-oslogin": "0"}},
+        "'0'",
+    ),
 ]
+
+
+@pytest.mark.parametrize("value", ["1", "t", "T", "TRUE", "true", "True"])
+def test_passes_for_every_parse_bool_true(value):
+    props = changed(GCP_INSTANCE, set_at(("metadata", "enable-oslogin"), value))
+    assert violations(OSLOGIN, GCE, props) == []
+
+
+@pytest.mark.parametrize("type_", [FROM_TEMPLATE, FROM_IMAGE])
+def test_derived_instance_inherits_unset_login_keys(type_):
+    props = {"sourceInstanceTemplate": "tpl", "sourceMachineImage": "img"}
+    assert violations(OSLOGIN, type_, props) == []
+    assert violations(BLOCK_KEYS, type_, props) == []
 
 
 @pytest.mark.parametrize("case,type_,props,needle", OSLOGIN_CASES, ids=[c[0] for c in OSLOGIN_CASES])
@@ -823,8 +974,10 @@ def test_unknown_oslogin_raises_in_preview():
         (GCE, changed(GCP_INSTANCE, delete_at(("metadata", "block-project-ssh-keys"))), "not set"),
         (GCE, changed(GCP_INSTANCE, set_at(("metadata", "block-project-ssh-keys"), "FALSE")), "FALSE"),
         (TEMPLATE, {"machineType": "e2-small"}, "not set"),
+        (GCE, changed(GCP_INSTANCE, set_at(("metadata", "block-project-ssh-keys"), "yes")), "'yes'"),
+        (FROM_TEMPLATE, {"metadata": {"block-project-ssh-keys": "off"}}, "'off'"),
     ],
-    ids=["missing", "false", "template_no_metadata"],
+    ids=["missing", "false", "template_no_metadata", "yes_is_not_true", "from_template_off"],
 )
 def test_fails_when_project_ssh_keys_not_blocked(type_, props, needle):
     found = violations(BLOCK_KEYS, type_, props)
@@ -839,8 +992,18 @@ def test_fails_when_project_ssh_keys_not_blocked(type_, props, needle):
         (TEMPLATE, changed(GCP_TEMPLATE, set_at(("metadata", "Serial-Port-Enable"), "true"))),
         (PROJECT_META, {"metadata": {"serial-port-enable": "true"}}),
         (PROJECT_ITEM, {"key": "serial-port-enable", "value": "TRUE"}),
+        (GCE, changed(GCP_INSTANCE, set_at(("metadata", "serial-port-enable"), "no"))),
+        (FROM_IMAGE, {"metadata": {"serial-port-enable": "true"}}),
     ],
-    ids=["instance_true", "instance_1", "template_mixed_case_key", "project", "project_item"],
+    ids=[
+        "instance_true",
+        "instance_1",
+        "template_mixed_case_key",
+        "project",
+        "project_item",
+        "not_a_parse_bool_false",
+        "from_machine_image",
+    ],
 )
 def test_fails_when_serial_port_enabled(type_, props):
     found = violations(SERIAL, type_, props)
