@@ -228,3 +228,24 @@ def test_a_plan_imports_only_its_own_clouds_sdk():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "['pulumi_aws']"
+
+
+def test_mocks_use_only_the_public_sdk_api():
+    # Internals (the mock monitor, SETTINGS, _sync_await) change between SDK releases and once
+    # gave wrong URNs; the offline plan may lean on `pulumi` and `pulumi.runtime`'s exports only.
+    import ast
+
+    import pulumi.runtime
+
+    tree = ast.parse((ROOT / "tools" / "mocks.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pulumi"):
+            assert node.module == "pulumi", f"imports from {node.module}"
+        if isinstance(node, ast.Import):
+            assert all(a.name == "pulumi" or not a.name.startswith("pulumi") for a in node.names)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+            inner = node.value
+            if isinstance(inner.value, ast.Name) and inner.value.id == "pulumi" and inner.attr == "runtime":
+                assert node.attr in pulumi.runtime.__all__, f"pulumi.runtime.{node.attr} is not public"
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "pulumi":
+            assert not node.attr.startswith("_"), f"pulumi.{node.attr}"
