@@ -44,7 +44,8 @@ class Foundation:
     """The cloud container parts create their resources in: the Azure resource group name.
     None on AWS and GCP, where the provider carries the account or project."""
     extras: dict[str, Any] = field(default_factory=dict)
-    """Cloud-specific values the cloud's own hooks pass to themselves (never read here)."""
+    """Cloud-specific values the cloud's own hooks and parts pass to themselves (never read here;
+    the network, VM and load balancer args carry them as `extras`)."""
 
 
 class Cloud(Protocol):
@@ -130,6 +131,7 @@ class AppStack(pulumi.ComponentResource):
                 if existing
                 else None,
                 scope=scope,
+                extras=base.extras,
             ),
             child,
         )
@@ -164,6 +166,7 @@ class AppStack(pulumi.ComponentResource):
                 # The agent writes only to these, and the VMs go before them on destroy.
                 log_destinations=cloud.log_destinations(logs),
                 scope=scope,
+                extras=base.extras,
             ),
             child,
         )
@@ -188,6 +191,7 @@ class AppStack(pulumi.ComponentResource):
                 protect=protect,
                 tags=tags,
                 scope=scope,
+                extras=base.extras,
             ),
             child,
         )

@@ -9,7 +9,8 @@ another cloud's classes. Every implementation exposes the attributes listed in `
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 
@@ -59,6 +60,9 @@ class NetworkArgs:
     """Reuse this network instead of creating one."""
     scope: pulumi.Input[str] | None = None
     """Cloud container for the part's resources (the Azure resource group); None elsewhere."""
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    """Cloud-specific settings from the cloud's `Foundation.extras` (Azure: location, SSH key,
+    key and DNS choices); empty on clouds whose provider carries everything."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,9 @@ class VmArgs:
     and nowhere else, and the VMs are deleted before them (a running agent must not re-create them)."""
     scope: pulumi.Input[str] | None = None
     """Cloud container for the part's resources (the Azure resource group); None elsewhere."""
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    """Cloud-specific settings from the cloud's `Foundation.extras` (Azure: location, SSH key,
+    key and DNS choices); empty on clouds whose provider carries everything."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,9 @@ class LoadBalancerArgs:
     tags: Tags
     scope: pulumi.Input[str] | None = None
     """Cloud container for the part's resources (the Azure resource group); None elsewhere."""
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    """Cloud-specific settings from the cloud's `Foundation.extras` (Azure: location, SSH key,
+    key and DNS choices); empty on clouds whose provider carries everything."""
 
 
 @dataclass(frozen=True)
