@@ -306,6 +306,66 @@ def _azure_rule(rule: Any, where: str) -> Permission | None:
     return Permission(where, direction, protocol, ranges, tuple(peers), implicit)
 
 
+#: Deny peers that block every internet source.
+_AZ_DENY_ALL_INTERNET = {"*", "any", "0.0.0.0/0", "::/0", "internet"}
+
+
+def _subtract(ranges: tuple[tuple[int, int], ...], cut: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """Port ranges minus the ports in `cut`."""
+    out = list(ranges)
+    for lo_c, hi_c in cut:
+        nxt: list[tuple[int, int]] = []
+        for lo, hi in out:
+            if hi < lo_c or lo > hi_c:
+                nxt.append((lo, hi))
+                continue
+            if lo < lo_c:
+                nxt.append((lo, lo_c - 1))
+            if hi > hi_c:
+                nxt.append((hi_c + 1, hi))
+        out = nxt
+    return tuple(out)
+
+
+def _azure_effective(rules: list[Any]) -> Iterator[Permission]:
+    """Allow rules as Azure applies them: in priority order, where an earlier (lower number) Deny
+    of the same direction that covers the protocol and every source takes those ports away.
+
+    A Deny only shadows what it fully covers (its peers are the whole internet or include every
+    peer of the Allow); a rule without a priority shadows nothing (fail closed). Priorities are
+    only read when the group has a Deny, so an unknown priority never stops the usual case.
+    """
+    allows = [(i, r) for i, r in enumerate(rules) if str(r.get("access") or "Allow").strip().lower() == "allow"]
+    denies = [r for r in rules if str(r.get("access") or "Allow").strip().lower() == "deny"]
+    for i, rule in allows:
+        # Labels use indexes, not names: reading a name that is unknown in preview would stop the
+        # rule for a value that decides nothing.
+        perm = _azure_rule(rule, f"security rule {i}")
+        if perm is None or not denies:
+            if perm is not None:
+                yield perm
+            continue
+        priority = rule.get("priority")
+        ranges = perm.ranges
+        for deny in denies:
+            d_priority = deny.get("priority")
+            if priority is None or d_priority is None or int(d_priority) >= int(priority):
+                continue
+            d_perm = _azure_rule({**deny, "access": "Allow"}, "deny")
+            if d_perm is None or d_perm.direction != perm.direction:
+                continue
+            if d_perm.protocol not in ("all", perm.protocol):
+                continue
+            d_peers = {str(p).strip().lower() for p in d_perm.peers}
+            if not (d_peers & _AZ_DENY_ALL_INTERNET or {str(p).strip().lower() for p in perm.peers} <= d_peers):
+                continue
+            ranges = _subtract(ranges, d_perm.ranges)
+        if ranges == perm.ranges:
+            yield perm
+        elif ranges:
+            yield Permission(perm.where, perm.direction, perm.protocol, ranges, perm.peers, perm.implicit_peer)
+
+
 def _gcp_firewall(props: Props) -> Iterator[Permission]:
     if truthy(props.get("disabled")):
         return
@@ -385,12 +445,7 @@ def permissions(resource_type: str, props: Props) -> Iterator[Permission]:
             tuple(_strings(peers, "cidr")),
         )
     elif resource_type == AZ_NSG:
-        for i, rule in enumerate(_maps(props.get("securityRules"), "securityRules")):
-            # Labels use indexes, not names: reading a name that is unknown in preview would stop the
-            # rule for a value that decides nothing.
-            perm = _azure_rule(rule, f"security rule {i}")
-            if perm is not None:
-                yield perm
+        yield from _azure_effective(_maps(props.get("securityRules"), "securityRules"))
     elif resource_type == AZ_RULE:
         perm = _azure_rule(props, "security rule")
         if perm is not None:

@@ -7,11 +7,13 @@ from typing import Any
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, is_map, truthy
 from ..shapes import entries, has_text, is_application_lb, ref_name
-from ..tokens import AWS_LBS, AWS_LISTENERS, AZ_APPGW
+from ..tokens import AWS_ELB, AWS_LBS, AWS_LISTENERS, AZ_APPGW
 
 CONCERN = "transport-security"
 
 AWS_ACM_CERT = "aws:acm/certificate:Certificate"
+#: A classic ELB's TLS settings live in an SSLNegotiationPolicyType policy resource.
+AWS_ELB_POLICY = "aws:elb/loadBalancerPolicy:LoadBalancerPolicy"
 GCP_SSL_POLICIES = ("gcp:compute/sSLPolicy:SSLPolicy", "gcp:compute/regionSslPolicy:RegionSslPolicy")
 GCP_HTTPS_PROXIES = (
     "gcp:compute/targetHttpsProxy:TargetHttpsProxy",
@@ -42,6 +44,17 @@ DEFAULT_GCP_CUSTOM_FEATURES = [
     "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
     "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
 ]
+
+#: Application Gateway Custom/CustomV2 suites with ECDHE key exchange and AEAD (GCM) only: the
+#: same bar as the GCP CUSTOM profile (no CBC, no 3DES, no RSA key exchange).
+DEFAULT_AZURE_CIPHER_SUITES = [
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+]
+#: Classic ELB predefined policies that offer TLS 1.2 only.
+DEFAULT_AWS_CLASSIC_SSL_POLICIES = ["ELBSecurityPolicy-TLS-1-2-2017-01", "ELBSecurityPolicy-TLS-1-2-Ext-2018-06"]
 
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 
@@ -128,9 +141,28 @@ def _appgw_https_only(props: Props, ctx: Context) -> Iterator[str]:
                 yield f"redirectConfiguration {ref_name(red_ref)} for Http listener {name} does not redirect to an Https listener or https:// URL"
 
 
+def _elb_https_only(props: Props, ctx: Context) -> Iterator[str]:
+    listeners, err = entries(props.get("listeners"), "listeners")
+    if err:
+        yield err
+        return
+    allowed = [str(p).upper() for p in ctx["allowedPlaintextProtocols"]]
+    for i, listener in enumerate(listeners):
+        proto = str(dig(listener, "lbProtocol")).upper()
+        if proto in ("HTTPS", "SSL"):
+            continue
+        if proto == "HTTP":
+            # A classic ELB cannot redirect: an HTTP listener always serves plain HTTP.
+            yield f"listeners[{i}] lbProtocol is HTTP and a classic ELB cannot redirect; remove it and serve HTTPS (or move to an ALB with a redirect)"
+        elif proto not in allowed:
+            yield f"listeners[{i}] lbProtocol is {proto} and carries unencrypted traffic; use HTTPS or SSL (or list it in allowedPlaintextProtocols)"
+
+
 def check_https_only(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
     if resource_type in AWS_LISTENERS:
         yield from _aws_listener_https_only(props, ctx)
+    elif resource_type == AWS_ELB:
+        yield from _elb_https_only(props, ctx)
     elif resource_type == AZ_APPGW:
         yield from _appgw_https_only(props, ctx)
 
@@ -210,8 +242,24 @@ def _appgw_policy_problem(where: str, policy: Any, ctx: Context) -> str | None:
         minimum = policy.get("minProtocolVersion")
         if minimum not in versions:
             return f"{where}.minProtocolVersion is {minimum!r}; set it to one of {versions}"
-        return None
+        return _appgw_cipher_problem(where, policy, str(minimum), ctx)
     return f"{where}.policyType is {ptype!r}; use Predefined ({predefined}) or CustomV2 with minProtocolVersion TLSv1_2"
+
+
+def _appgw_cipher_problem(where: str, policy: Any, minimum: str, ctx: Context) -> str | None:
+    """Custom policies are judged by their suites, as the GCP CUSTOM profile is."""
+    allowed = list(ctx["azureCipherSuites"])
+    suites, err = entries(policy.get("cipherSuites"), f"{where}.cipherSuites")
+    if err:
+        return err
+    if not suites:
+        if minimum == "TLSv1_3":
+            return None  # TLS 1.3 only: its suites are fixed AEAD suites
+        return f"{where}.cipherSuites is empty, so the gateway's defaults (with CBC and RSA key exchange) apply; list only {allowed}"
+    weak = [str(c) for c in suites if c not in allowed]
+    if weak:
+        return f"{where}.cipherSuites enables weak suites {weak} (CBC, 3DES or RSA key exchange); keep only {allowed}"
+    return None
 
 
 def _appgw_tls_policy(props: Props, ctx: Context) -> Iterator[str]:
@@ -251,9 +299,40 @@ def _gcp_ssl_policy(props: Props, ctx: Context) -> Iterator[str]:
             yield f"profile CUSTOM enables weak features {bad}; keep only {sorted(allowed)}"
 
 
+_ELB_SETTINGS = {"reference-security-policy", "server-defined-cipher-order"}
+
+
+def _elb_ssl_negotiation(props: Props, ctx: Context) -> Iterator[str]:
+    if str(props.get("policyTypeName")) != "SSLNegotiationPolicyType":
+        return
+    allowed = list(ctx["awsClassicSslPolicies"])
+    attrs, err = entries(props.get("policyAttributes"), "policyAttributes")
+    if err:
+        yield err
+        return
+    by_name = {str(dig(a, "name")): dig(a, "value") for a in attrs}
+    reference = by_name.get("Reference-Security-Policy")
+    if reference is not None:
+        if reference not in allowed:
+            yield f"Reference-Security-Policy is {reference!r}, which allows TLS below 1.2; use one of {allowed}"
+        return
+    enabled = [n for n, v in by_name.items() if truthy(v)]
+    old = [n for n in enabled if n in ("Protocol-SSLv2", "Protocol-SSLv3", "Protocol-TLSv1", "Protocol-TLSv1.1")]
+    if old:
+        yield f"the policy enables {old}; enable only Protocol-TLSv1.2 (or reference one of {allowed})"
+    if "Protocol-TLSv1.2" not in enabled:
+        yield f"the policy does not enable Protocol-TLSv1.2; enable it (or reference one of {allowed})"
+    ciphers = [n for n in enabled if not n.startswith("Protocol-") and n.lower() not in _ELB_SETTINGS]
+    weak = [c for c in ciphers if not (c.startswith("ECDHE-") and ("GCM" in c or "CHACHA20" in c))]
+    if weak:
+        yield f"the policy enables weak ciphers {weak} (CBC, 3DES or RSA key exchange); enable only ECDHE GCM ciphers"
+
+
 def check_tls_policy(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
     if resource_type in AWS_LISTENERS:
         yield from _aws_tls_policy(props, ctx)
+    elif resource_type == AWS_ELB_POLICY:
+        yield from _elb_ssl_negotiation(props, ctx)
     elif resource_type == AZ_APPGW:
         yield from _appgw_tls_policy(props, ctx)
     elif resource_type in GCP_SSL_POLICIES:
@@ -319,10 +398,10 @@ def check_alb_desync_mitigation(resource_type: str, props: Props, ctx: Context) 
 RULES: list[Rule | StackRule] = [
     Rule(
         name="transport-https-only",
-        description="Load balancer listeners must use HTTPS/TLS; plain HTTP listeners may only redirect to HTTPS.",
+        description="Load balancer listeners (ALB/NLB, classic ELB, AppGw) must use HTTPS/TLS; plain HTTP listeners may only redirect to HTTPS.",
         concern=CONCERN,
         clouds=("aws", "azure"),
-        resource_types=(*AWS_LISTENERS, AZ_APPGW),
+        resource_types=(*AWS_LISTENERS, AWS_ELB, AZ_APPGW),
         check=check_https_only,
         knobs={
             "allowedPlaintextProtocols": Knob(
@@ -351,13 +430,21 @@ RULES: list[Rule | StackRule] = [
     ),
     Rule(
         name="transport-tls-policy",
-        description="TLS listeners must use an allow-listed TLS 1.2+ policy (ALB sslPolicy, AppGw sslPolicy, GCP SSL policy).",
+        description="TLS listeners must use an allow-listed TLS 1.2+ policy with ECDHE AEAD suites only (ALB sslPolicy, classic ELB SSL negotiation policy, AppGw sslPolicy and custom suites, GCP SSL policy).",
         concern=CONCERN,
         clouds=("aws", "azure", "gcp"),
-        resource_types=(*AWS_LISTENERS, AZ_APPGW, *GCP_SSL_POLICIES),
+        resource_types=(*AWS_LISTENERS, AWS_ELB_POLICY, AZ_APPGW, *GCP_SSL_POLICIES),
         check=check_tls_policy,
         knobs={
             "awsSslPolicies": Knob(_STRINGS, DEFAULT_AWS_SSL_POLICIES, "allowed ELB sslPolicy names"),
+            "awsClassicSslPolicies": Knob(
+                _STRINGS,
+                DEFAULT_AWS_CLASSIC_SSL_POLICIES,
+                "allowed Reference-Security-Policy of a classic ELB SSL negotiation policy",
+            ),
+            "azureCipherSuites": Knob(
+                _STRINGS, DEFAULT_AZURE_CIPHER_SUITES, "cipher suites a Custom/CustomV2 AppGw policy may enable"
+            ),
             "azurePredefinedPolicies": Knob(
                 _STRINGS,
                 ["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"],

@@ -11,12 +11,14 @@ from policies.framework import ADVISORY, MANDATORY
 from policies.rules.network_exposure import is_internet, normalize_protocol, parse_port_spec
 
 from .support import (
+    DEL,
     UNKNOWN_ARRAY_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
     all_of,
     changed,
     delete_at,
+    mutate,
     reported_name,
     rule,
     set_at,
@@ -1182,3 +1184,58 @@ def test_normalize_protocol(value, expected):
 )
 def test_parse_port_spec(value, expected):
     assert parse_port_spec(value) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Azure NSGs judged by effective rules: priority order, an earlier Deny takes ports away.
+
+INTERNET_SSH = {
+    "name": "ssh-from-internet",
+    "priority": 200,
+    "direction": "Inbound",
+    "access": "Allow",
+    "protocol": "Tcp",
+    "sourceAddressPrefix": "Internet",
+    "sourcePortRange": "*",
+    "destinationAddressPrefix": "*",
+    "destinationPortRange": "22",
+}
+DENY_SSH = {
+    "name": "deny-ssh",
+    "priority": 150,
+    "direction": "Inbound",
+    "access": "Deny",
+    "protocol": "*",
+    "sourceAddressPrefix": "*",
+    "sourcePortRange": "*",
+    "destinationAddressPrefix": "*",
+    "destinationPortRange": "22",
+}
+NSG_SHADOWED = changed(AZ_NSG, set_at(("securityRules",), [*AZ_NSG["securityRules"], DENY_SSH, INTERNET_SSH]))
+
+
+def test_passes_when_earlier_deny_shadows_internet_allow():
+    assert violations(SSH, NSG, NSG_SHADOWED) == []
+
+
+NSG_EFFECTIVE_CASES = [
+    ("deny_after_allow", ("securityRules", 4, "priority"), 250),
+    ("deny_other_direction", ("securityRules", 4, "direction"), "Outbound"),
+    ("deny_other_port", ("securityRules", 4, "destinationPortRange"), "2222"),
+    ("deny_narrower_source", ("securityRules", 4, "sourceAddressPrefix"), "198.51.100.0/24"),
+    ("deny_other_protocol", ("securityRules", 4, "protocol"), "Udp"),
+    ("deny_without_priority", ("securityRules", 4, "priority"), DEL),
+    ("deny_is_allow", ("securityRules", 4, "access"), "Allow"),
+]
+
+
+@pytest.mark.parametrize("case,path,value", NSG_EFFECTIVE_CASES, ids=[c[0] for c in NSG_EFFECTIVE_CASES])
+def test_fails_when_deny_does_not_shadow_internet_allow(case, path, value):
+    found = violations(SSH, NSG, mutate(NSG_SHADOWED, path, value))
+    assert len(found) >= 1 and any("security rule 5" in m or "security rule 4" in m for m in found), found
+
+
+def test_partial_deny_leaves_the_other_ports_open():
+    allow_range = set_at(("securityRules", 5, "destinationPortRange"), "20-25")
+    found = violations(SSH, NSG, changed(NSG_SHADOWED, allow_range), config={"ports": [22, 23]})
+    assert len(found) == 1 and "tcp 20-21,23-25" in found[0] and "includes 23" in found[0]

@@ -631,3 +631,120 @@ def test_fails_when_desync_mitigation_monitor():
 @pytest.mark.parametrize("mode", ["strictest", "Defensive", DEL])
 def test_passes_when_desync_mitigation_defensive(mode):
     assert violations("transport-alb-desync-mitigation", LB, mutate(ALB, ("desyncMitigationMode",), mode)) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Application Gateway custom policies are judged by their cipher suites, as GCP CUSTOM is.
+
+APPGW_CUSTOM = {
+    "policyType": "CustomV2",
+    "minProtocolVersion": "TLSv1_2",
+    "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
+}
+APPGW_WITH_CUSTOM = mutate(APPGW, ("sslPolicy",), APPGW_CUSTOM)
+
+APPGW_CIPHER_CASES = [
+    ("cbc", ("sslPolicy", "cipherSuites", 1), "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"),
+    ("triple_des", ("sslPolicy", "cipherSuites", 1), "TLS_RSA_WITH_3DES_EDE_CBC_SHA"),
+    ("rsa_key_exchange", ("sslPolicy", "cipherSuites", 1), "TLS_RSA_WITH_AES_256_GCM_SHA384"),
+    ("dhe_dss", ("sslPolicy", "cipherSuites", 1), "TLS_DHE_DSS_WITH_AES_128_CBC_SHA256"),
+    ("custom_v1", ("sslPolicy", "policyType"), "Custom"),
+    ("no_suites_listed", ("sslPolicy", "cipherSuites"), DEL),
+    (
+        "ssl_profile",
+        ("sslProfiles",),
+        [{"name": "p", "sslPolicy": {**APPGW_CUSTOM, "cipherSuites": ["TLS_RSA_WITH_AES_128_CBC_SHA"]}}],
+    ),
+]
+
+
+def test_passes_when_appgw_custom_policy_lists_ecdhe_gcm_only():
+    assert violations(TLS, APPGW_T, APPGW_WITH_CUSTOM) == []
+
+
+@pytest.mark.parametrize("case,path,value", APPGW_CIPHER_CASES, ids=[c[0] for c in APPGW_CIPHER_CASES])
+def test_fails_when_appgw_custom_policy_enables_weak_suites(case, path, value):
+    found = violations(TLS, APPGW_T, mutate(APPGW_WITH_CUSTOM, path, value))
+    if case == "custom_v1":
+        assert found == []  # Custom is judged the same way; the baseline suites are strong
+        found = violations(
+            TLS,
+            APPGW_T,
+            mutate(
+                mutate(APPGW_WITH_CUSTOM, path, value), ("sslPolicy", "cipherSuites", 0), "TLS_RSA_WITH_AES_128_CBC_SHA"
+            ),
+        )
+    assert len(found) == 1 and "cipherSuites" in found[0], found
+
+
+def test_appgw_cipher_suites_are_a_knob():
+    props = mutate(APPGW_WITH_CUSTOM, ("sslPolicy", "cipherSuites", 1), "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384")
+    allowed = [*APPGW_CUSTOM["cipherSuites"], "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"]
+    assert violations(TLS, APPGW_T, props, config={"azureCipherSuites": allowed}) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Classic ELB: listeners and SSL negotiation policies.
+
+CLASSIC_ELB_T = "aws:elb/loadBalancer:LoadBalancer"
+ELB_POLICY_T = "aws:elb/loadBalancerPolicy:LoadBalancerPolicy"
+CLASSIC_ELB = {
+    "subnets": ["subnet-1"],
+    "listeners": [
+        {
+            "lbPort": 443,
+            "lbProtocol": "https",
+            "instancePort": 8080,
+            "instanceProtocol": "http",
+            "sslCertificateId": "arn:aws:acm:eu-west-1:111122223333:certificate/x",
+        }
+    ],
+}
+ELB_POLICY = {
+    "loadBalancerName": "web",
+    "policyName": "tls12",
+    "policyTypeName": "SSLNegotiationPolicyType",
+    "policyAttributes": [{"name": "Reference-Security-Policy", "value": "ELBSecurityPolicy-TLS-1-2-2017-01"}],
+}
+ELB_CUSTOM_POLICY = mutate(
+    ELB_POLICY,
+    ("policyAttributes",),
+    [{"name": "Protocol-TLSv1.2", "value": "true"}, {"name": "ECDHE-RSA-AES128-GCM-SHA256", "value": "true"}],
+)
+
+
+def test_passes_when_classic_elb_is_https_with_tls12_policy():
+    assert violations(HTTPS_ONLY, CLASSIC_ELB_T, CLASSIC_ELB) == []
+    assert violations(TLS, ELB_POLICY_T, ELB_POLICY) == []
+    assert violations(TLS, ELB_POLICY_T, ELB_CUSTOM_POLICY) == []
+    assert violations(TLS, ELB_POLICY_T, mutate(ELB_POLICY, ("policyTypeName",), "ProxyProtocolPolicyType")) == []
+
+
+@pytest.mark.parametrize(
+    "path,value,needle",
+    [
+        (("listeners", 0, "lbProtocol"), "http", "cannot redirect"),
+        (("listeners", 0, "lbProtocol"), "tcp", "TCP"),
+        (("listeners", 0, "lbProtocol"), DEL, "None"),
+    ],
+    ids=["http", "tcp", "missing"],
+)
+def test_fails_when_classic_elb_listener_is_plaintext(path, value, needle):
+    found = violations(HTTPS_ONLY, CLASSIC_ELB_T, mutate(CLASSIC_ELB, path, value))
+    assert len(found) == 1 and needle.upper() in found[0].upper(), found
+
+
+@pytest.mark.parametrize(
+    "base,path,value,needle",
+    [
+        (ELB_POLICY, ("policyAttributes", 0, "value"), "ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-2016-08"),
+        (ELB_CUSTOM_POLICY, ("policyAttributes", 0, "name"), "Protocol-TLSv1", "Protocol-TLSv1"),
+        (ELB_CUSTOM_POLICY, ("policyAttributes", 1, "name"), "ECDHE-RSA-AES128-SHA256", "weak ciphers"),
+        (ELB_CUSTOM_POLICY, ("policyAttributes", 1, "name"), "DES-CBC3-SHA", "weak ciphers"),
+        (ELB_CUSTOM_POLICY, ("policyAttributes", 1, "name"), "AES128-GCM-SHA256", "weak ciphers"),
+    ],
+    ids=["old_reference_policy", "tls10_enabled", "cbc_cipher", "3des_cipher", "rsa_key_exchange"],
+)
+def test_fails_when_classic_elb_policy_is_weak(base, path, value, needle):
+    found = violations(TLS, ELB_POLICY_T, mutate(base, path, value))
+    assert found and any(needle in m for m in found), found
