@@ -25,6 +25,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from ..boot import sshd_ports
 from ..framework import (
     ADVISORY,
     MANDATORY,
@@ -39,7 +42,7 @@ from ..framework import (
     is_map,
     truthy,
 )
-from ..shapes import ref_name
+from ..shapes import UNKNOWN, peek, ref_name
 from ..tokens import (
     AWS_ALB,
     AWS_LB,
@@ -50,6 +53,7 @@ from ..tokens import (
     GCP_FORWARDING_RULE,
     GCP_GLOBAL_FORWARDING_RULE,
 )
+from .admin_access import BOOT_TYPES, boot_documents
 
 CONCERN = "network-exposure"
 
@@ -774,8 +778,175 @@ NO_DEFAULT_NETWORK = Rule(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# N1 across resources: sshd moved to another port, SSH from a managed prefix list
+
+AWS_PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
+AWS_PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
+
+
+def moved_sshd_ports(resources: Sequence[StackResource], ctx: Context) -> dict[int, list[str]]:
+    """Ports other than the watched SSH ports that boot data tells sshd to listen on -> VM names.
+
+    Boot data that is unknown (preview) or malformed is skipped here: the boot-data resource rules
+    already report it (advisory in preview, failing closed on up).
+    """
+    watched = {int(p) for p in ctx["ports"]}
+    found: dict[int, list[str]] = {}
+    for r in resources:
+        if r.type not in BOOT_TYPES:
+            continue
+        try:
+            ports = {p for _, text in boot_documents(r.type, r.props) for p in sshd_ports(text)}
+        except UnknownValueError:
+            if ctx.dry_run:
+                continue
+            raise
+        except (TypeError, ValueError):
+            continue
+        for port in sorted(ports - watched):
+            found.setdefault(port, []).append(r.name)
+    return found
+
+
+def _check_moved_ssh(resources: Sequence[StackResource], ctx: Context) -> Iterable[tuple[str, str | None]]:
+    moved = moved_sshd_ports(resources, ctx)
+    if not moved:
+        return
+    config = dict(ctx.config)
+    for r in resources:
+        if r.type not in INGRESS_TYPES:
+            continue
+        for perm, peers in internet_permissions(r.type, r.props, "ingress", config):
+            for port, vms in moved.items():
+                if perm.covers(port):
+                    yield (
+                        f"{perm.where} allows {perm.describe()} from {_peer_text(perm, peers)}, and boot data of "
+                        f"{', '.join(vms)} moves sshd to port {port}, so SSH is open to the internet; restrict the "
+                        "source to admin CIDRs or use SSM / IAP / Bastion",
+                        r.urn,
+                    )
+
+
+MOVED_SSH = StackRule(
+    name="network-no-moved-ssh-from-internet",
+    description="When boot data moves sshd to another port, that port must not be open to the internet either.",
+    concern=CONCERN,
+    clouds=("aws", "azure", "gcp"),
+    check=_check_moved_ssh,
+    level=MANDATORY,
+    knobs={"ports": _ports_knob([22], "SSH ports already judged by network-no-ssh-from-internet"), **INTERNET_KNOBS},
+    catalogue=("N1",),
+    peers=(),
+)
+
+
+def _prefix_refs(entry: Any, key: str) -> list[Any]:
+    """Prefix-list ids of a rule (`UNKNOWN` for the ones not known yet); items are read one by one
+    so one unknown id does not hide the known ones."""
+    value = peek(entry, key)
+    if value is None:
+        return []
+    if value is UNKNOWN or isinstance(value, str):
+        return [value]
+    out: list[Any] = []
+    for i in range(len(value)):
+        try:
+            out.append(value[i])
+        except UnknownValueError:
+            out.append(UNKNOWN)
+    return out
+
+
+def _ssh_prefix_rules(resources: Sequence[StackResource]) -> Iterator[tuple[StackResource, Permission, list[Any]]]:
+    """Ingress permissions that name managed prefix lists, with those lists' ids."""
+    for r in resources:
+        if r.type in (AWS_SG, AWS_DEFAULT_SG):
+            for i, entry in enumerate(_maps(r.props.get("ingress"), "ingress")):
+                refs = _prefix_refs(entry, "prefixListIds")
+                if refs:
+                    yield r, _aws_sg_entry(entry, "ingress", f"ingress rule {i}"), refs
+        elif r.type == AWS_SG_RULE and str(r.props.get("type") or "ingress").lower() == "ingress":
+            refs = _prefix_refs(r.props, "prefixListIds")
+            if refs:
+                yield r, _aws_sg_entry(r.props, "ingress", "ingress rule"), refs
+        elif r.type == AWS_VPC_INGRESS:
+            refs = _prefix_refs(r.props, "prefixListId")
+            if refs:
+                protocol = normalize_protocol(r.props.get("ipProtocol"))
+                ranges = _aws_ranges(protocol, r.props.get("fromPort"), r.props.get("toPort"))
+                yield r, Permission("ingress rule", "ingress", protocol, ranges, ()), refs
+
+
+def _open_prefix_lists(resources: Sequence[StackResource], config: dict) -> dict[Any, tuple[str, list[str]]]:
+    """Managed prefix lists with an internet-wide entry: id (or `UNKNOWN`) -> (name, entries)."""
+    lists: dict[Any, tuple[str, list[str]]] = {}
+    for r in resources:
+        if r.type == AWS_PREFIX_LIST:
+            cidrs = [str(dig(e, "cidr")) for e in _maps(r.props.get("entries"), "entries")]
+            key = peek(r.props, "id")
+        elif r.type == AWS_PREFIX_LIST_ENTRY:
+            cidrs = [str(r.props.get("cidr"))]
+            key = peek(r.props, "prefixListId")
+        else:
+            continue
+        bad = [c for c in cidrs if is_internet(c, config)]
+        if bad:
+            name, known = lists.get(key, (r.name, []))
+            lists[key] = (name, known + bad)
+    return lists
+
+
+def _check_prefix_list_ssh(resources: Sequence[StackResource], ctx: Context) -> Iterable[tuple[str, str | None]]:
+    config = dict(ctx.config)
+    open_lists = _open_prefix_lists(resources, config)
+    if not open_lists:
+        return
+    watched = [int(p) for p in ctx["ports"]] + list(moved_sshd_ports(resources, ctx))
+    undecided = False
+    for r, perm, refs in _ssh_prefix_rules(resources):
+        hit = [p for p in watched if perm.covers(p)]
+        if not hit:
+            continue
+        for ref in refs:
+            if isinstance(ref, str) and ref in open_lists:
+                name, cidrs = open_lists[ref]
+                yield (
+                    f"{perm.where} allows {perm.describe()} (port {', '.join(map(str, hit))}) from managed prefix list "
+                    f"{name}, whose entries include {', '.join(cidrs)}; remove those entries or restrict the rule "
+                    "to a list of admin CIDRs",
+                    r.urn,
+                )
+            elif ref is UNKNOWN or UNKNOWN in open_lists:
+                undecided = True
+    if undecided:
+        if ctx.dry_run:
+            # Which list the rule names is only known on `up`: report it as "can't run in preview".
+            raise UnknownValueError(UNKNOWN_STRING_VALUE, ["prefixListIds"])
+        yield (
+            "an SSH rule names a managed prefix list that cannot be matched while a prefix list of the stack "
+            "includes the internet; failing closed",
+            None,
+        )
+
+
+PREFIX_LIST_SSH = StackRule(
+    name="network-no-ssh-from-open-prefix-list",
+    description="SSH must not be allowed from a managed prefix list whose entries include the internet (0.0.0.0/0, ::/0).",
+    concern=CONCERN,
+    clouds=("aws",),
+    check=_check_prefix_list_ssh,
+    level=MANDATORY,
+    knobs={"ports": _ports_knob([22], "SSH ports"), **INTERNET_KNOBS},
+    catalogue=("N1",),
+    peers=(),
+)
+
+
 RULES: list[Rule | StackRule] = [
     NO_SSH,
+    MOVED_SSH,
+    PREFIX_LIST_SSH,
     NO_RDP,
     NO_ADMIN_DB,
     NO_ALL_PORTS,

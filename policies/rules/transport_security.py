@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, is_map, truthy
-from ..shapes import entries, has_text, is_application_lb, ref_name
+from ..shapes import UNKNOWN, entries, has_text, is_application_lb, peek, ref_name
 from ..tokens import AWS_ELB, AWS_LBS, AWS_LISTENERS, AZ_APPGW
 
 CONCERN = "transport-security"
@@ -14,6 +16,7 @@ CONCERN = "transport-security"
 AWS_ACM_CERT = "aws:acm/certificate:Certificate"
 #: A classic ELB's TLS settings live in an SSLNegotiationPolicyType policy resource.
 AWS_ELB_POLICY = "aws:elb/loadBalancerPolicy:LoadBalancerPolicy"
+AWS_LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
 GCP_SSL_POLICIES = ("gcp:compute/sSLPolicy:SSLPolicy", "gcp:compute/regionSslPolicy:RegionSslPolicy")
 GCP_HTTPS_PROXIES = (
     "gcp:compute/targetHttpsProxy:TargetHttpsProxy",
@@ -211,6 +214,62 @@ def check_gcp_http_proxy_redirects(
                 f"HTTP proxy {proxy.name} serves plain HTTP: its URL map {found[0].name} is not redirect-only ({problem}); use a URL map with only defaultUrlRedirect.httpsRedirect=true",
                 proxy.urn,
             )
+
+
+def _rule_serves_plain(props: Props) -> list[str]:
+    """Why a listener rule's actions serve content rather than redirect to HTTPS ([] when they only redirect)."""
+    actions, err = entries(props.get("actions"), "actions")
+    if err:
+        return [err]
+    if not actions:
+        return ["the rule has no actions (cannot tell what it serves; failing closed)"]
+    out = []
+    for i, a in enumerate(actions):
+        atype = str(dig(a, "type")).lower()
+        if atype != "redirect":
+            out.append(f"actions[{i}] is {atype!r}")
+        elif str(dig(a, "redirect", "protocol")).upper() != "HTTPS":
+            out.append(f"actions[{i}] redirects with protocol {dig(a, 'redirect', 'protocol')!r}")
+    return out
+
+
+def _listener_keys(props: Props) -> list[Any]:
+    return [k for k in (peek(props, "arn"), peek(props, "id")) if k is not None]
+
+
+def check_http_listener_rules(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, str | None]]:
+    """Listener rules are matched to their listener by ARN (an output: known on `up`)."""
+    http = [r for r in resources if r.type in AWS_LISTENERS and _protocol(r.props) == "HTTP"]
+    if not http:
+        return
+    listener_keys = {k: r for r in resources if r.type in AWS_LISTENERS for k in _listener_keys(r.props)}
+    http_keys = {k for r in http for k in _listener_keys(r.props)}
+    undecided = False
+    for rule in resources:
+        if rule.type not in AWS_LISTENER_RULES:
+            continue
+        problems = _rule_serves_plain(rule.props)
+        if not problems:
+            continue
+        ref = peek(rule.props, "listenerArn")
+        if isinstance(ref, str) and ref in http_keys:
+            yield (
+                f"listener rule {rule.name} on plain-HTTP listener {listener_keys[ref].name}: {'; '.join(problems)}, "
+                "so those paths are served over HTTP although the listener redirects by default; make every rule "
+                "on an HTTP listener a redirect to HTTPS (or move it to the HTTPS listener)",
+                rule.urn,
+            )
+        elif (ref is UNKNOWN or UNKNOWN in http_keys) and not (isinstance(ref, str) and ref in listener_keys):
+            undecided = True
+    if undecided:
+        if ctx.dry_run:
+            # Which listener a rule belongs to is only known on `up`.
+            raise UnknownValueError(UNKNOWN_STRING_VALUE, ["listenerArn"])
+        yield (
+            "a listener rule that serves content cannot be matched to its listener while the stack has a "
+            "plain-HTTP listener; failing closed",
+            None,
+        )
 
 
 # --- T3: TLS 1.2+ policies -----------------------------------------------------------------------
@@ -418,6 +477,15 @@ RULES: list[Rule | StackRule] = [
             "PSR:AppGw.UseHTTPS",
             "pc:aws-lb-listener-disallow-unencrypted-traffic",
         ),
+    ),
+    StackRule(
+        name="transport-http-listener-rules-redirect",
+        description="Listener rules on a plain-HTTP listener must only redirect to HTTPS, like its default action.",
+        concern=CONCERN,
+        clouds=("aws",),
+        check=check_http_listener_rules,
+        catalogue=("T1", "T2"),
+        peers=(),
     ),
     StackRule(
         name="transport-gcp-http-proxy-redirects",

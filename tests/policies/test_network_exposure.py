@@ -1239,3 +1239,154 @@ def test_partial_deny_leaves_the_other_ports_open():
     allow_range = set_at(("securityRules", 5, "destinationPortRange"), "20-25")
     found = violations(SSH, NSG, changed(NSG_SHADOWED, allow_range), config={"ports": [22, 23]})
     assert len(found) == 1 and "tcp 20-21,23-25" in found[0] and "includes 23" in found[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Stack rules: sshd moved to another port; SSH from a managed prefix list
+
+MOVED = "network-no-moved-ssh-from-internet"
+PREFIX_SSH = "network-no-ssh-from-open-prefix-list"
+EC2 = "aws:ec2/instance:Instance"
+GCE = "gcp:compute/instance:Instance"
+PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
+PREFIX_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
+
+VM_2222 = {
+    "ami": "ami-1",
+    "instanceType": "t3.small",
+    "userData": "#!/bin/sh\necho 'Port 2222' >> /etc/ssh/sshd_config\n",
+}
+APP_2222_OPEN = {
+    "vpcId": "vpc-1",
+    "ingress": [{"protocol": "tcp", "fromPort": 2222, "toPort": 2222, "cidrBlocks": ["10.0.0.0/16"]}],
+}
+MOVED_STACK = [(EC2, "vm", VM_2222), (SG, "app-sg", APP_2222_OPEN), (SG, "lb-sg", AWS_LB_SG)]
+
+
+def test_passes_when_moved_sshd_port_is_not_open_to_internet():
+    assert stack_violations(MOVED, MOVED_STACK) == []
+
+
+MOVED_CASES = [
+    ("sg_cidr", MOVED_STACK, (1, 2, "ingress", 0, "cidrBlocks"), ["0.0.0.0/0"]),
+    ("sg_ipv6", MOVED_STACK, (1, 2, "ingress", 0, "ipv6CidrBlocks"), ["::/0"]),
+    ("sg_all_ports", MOVED_STACK, (1, 2, "ingress", 0), {"protocol": "-1", "cidrBlocks": ["0.0.0.0/0"]}),
+]
+
+
+def _stack_mutate(stack: list, path: tuple, value: object) -> list:
+    """A copy of a ``(type, name, props)`` stack with ``stack[i][2][path...]`` set."""
+    i, _, *rest = path
+    out = [(t, n, dict(p)) for t, n, p in stack]
+    out[i] = (out[i][0], out[i][1], mutate(out[i][2], tuple(rest), value))
+    return out
+
+
+@pytest.mark.parametrize("case,stack,path,value", MOVED_CASES, ids=[c[0] for c in MOVED_CASES])
+def test_fails_when_moved_sshd_port_open_to_internet(case, stack, path, value):
+    found = stack_violations(MOVED, _stack_mutate(stack, path, value))
+    assert len(found) == 1 and "port 2222" in found[0][0] and "vm" in found[0][0], found
+    assert reported_name(found[0][1]) == "app-sg"
+
+
+@pytest.mark.parametrize(
+    "boot",
+    [
+        "#cloud-config\nwrite_files:\n  - path: /etc/ssh/sshd_config.d/port.conf\n    content: 'Port 2222'\n",
+        "#!/bin/sh\nsed -i 's/^#\\?Port 22$/Port 2222/' /etc/ssh/sshd_config\n",
+        "#!/bin/sh\n/usr/sbin/sshd -p 2222\n",
+    ],
+    ids=["write_files", "sed", "sshd_flag"],
+)
+def test_moved_port_found_in_every_boot_form(boot):
+    stack = _stack_mutate(MOVED_STACK, (1, 2, "ingress", 0, "cidrBlocks"), ["0.0.0.0/0"])
+    stack[0] = (EC2, "vm", {**VM_2222, "userData": boot})
+    assert len(stack_violations(MOVED, stack)) == 1
+
+
+def test_moved_port_on_gcp_firewall():
+    vm = {"machineType": "e2-small", "metadata": {"startup-script": "echo 'Port 2222' >> /etc/ssh/sshd_config"}}
+    fw = {"network": "n", "allows": [{"protocol": "tcp", "ports": ["2222"]}], "sourceRanges": ["0.0.0.0/0"]}
+    found = stack_violations(MOVED, [(GCE, "vm", vm), (FW, "fw", fw)])
+    assert len(found) == 1 and reported_name(found[0][1]) == "fw"
+
+
+def test_app_port_in_non_ssh_file_is_not_an_sshd_port():
+    vm = {**VM_2222, "userData": "#!/bin/sh\necho 'Port 443' >> /etc/app/server.conf\n"}
+    assert stack_violations(MOVED, [(EC2, "vm", vm), (SG, "lb-sg", AWS_LB_SG)]) == []
+
+
+PL_ID = "pl-0123456789abcdef0"
+OPEN_LIST = {
+    "id": PL_ID,
+    "name": "admins",
+    "addressFamily": "IPv4",
+    "maxEntries": 5,
+    "entries": [{"cidr": "203.0.113.0/24"}],
+}
+SSH_FROM_LIST = {
+    "id": "sg-1",
+    "vpcId": "vpc-1",
+    "ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "prefixListIds": [PL_ID]}],
+}
+PL_STACK = [(PREFIX_LIST, "admins", OPEN_LIST), (SG, "ssh-sg", SSH_FROM_LIST)]
+
+
+def test_passes_when_prefix_list_holds_admin_cidrs_only():
+    assert stack_violations(PREFIX_SSH, PL_STACK, dry_run=False) == []
+
+
+PL_CASES = [
+    ("inline_entry_ipv4", PL_STACK, (0, 2, "entries", 0, "cidr"), "0.0.0.0/0"),
+    ("inline_entry_ipv6", PL_STACK, (0, 2, "entries", 0, "cidr"), "::/0"),
+    ("inline_entry_broad", PL_STACK, (0, 2, "entries", 0, "cidr"), "0.0.0.0/1"),
+]
+
+
+@pytest.mark.parametrize("case,stack,path,value", PL_CASES, ids=[c[0] for c in PL_CASES])
+def test_fails_when_ssh_prefix_list_includes_internet(case, stack, path, value):
+    found = stack_violations(PREFIX_SSH, _stack_mutate(stack, path, value), dry_run=False)
+    assert len(found) == 1 and "prefix list admins" in found[0][0] and value in found[0][0], found
+    assert reported_name(found[0][1]) == "ssh-sg"
+
+
+@pytest.mark.parametrize(
+    "rule_type,rule_props",
+    [
+        (
+            SG_RULE,
+            {
+                "type": "ingress",
+                "securityGroupId": "sg-1",
+                "protocol": "tcp",
+                "fromPort": 22,
+                "toPort": 22,
+                "prefixListIds": [PL_ID],
+            },
+        ),
+        (VPC_IN, {"securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "prefixListId": PL_ID}),
+    ],
+    ids=["security_group_rule", "vpc_ingress_rule"],
+)
+def test_fails_for_standalone_rules_and_entry_resources(rule_type, rule_props):
+    entry = {"prefixListId": PL_ID, "cidr": "0.0.0.0/0"}
+    stack = [(PREFIX_LIST, "admins", OPEN_LIST), (PREFIX_ENTRY, "anyone", entry), (rule_type, "ssh", rule_props)]
+    found = stack_violations(PREFIX_SSH, stack, dry_run=False)
+    assert len(found) == 1 and "0.0.0.0/0" in found[0][0] and reported_name(found[0][1]) == "ssh"
+
+
+def test_passes_when_prefix_rule_is_not_ssh():
+    stack = _stack_mutate(PL_STACK, (0, 2, "entries", 0, "cidr"), "0.0.0.0/0")
+    stack = _stack_mutate(stack, (1, 2, "ingress", 0, "fromPort"), 443)
+    stack = _stack_mutate(stack, (1, 2, "ingress", 0, "toPort"), 443)
+    assert stack_violations(PREFIX_SSH, stack, dry_run=False) == []
+
+
+def test_unknown_prefix_list_id_raises_in_preview_and_fails_on_up():
+    stack = _stack_mutate(PL_STACK, (0, 2, "entries", 0, "cidr"), "0.0.0.0/0")
+    stack = _stack_mutate(stack, (0, 2, "id"), UNKNOWN_STRING_VALUE)
+    stack = _stack_mutate(stack, (1, 2, "ingress", 0, "prefixListIds"), [UNKNOWN_STRING_VALUE])
+    with pytest.raises(UnknownValueError):
+        stack_violations(PREFIX_SSH, stack)
+    found = stack_violations(PREFIX_SSH, stack, dry_run=False)
+    assert len(found) == 1 and "failing closed" in found[0][0]

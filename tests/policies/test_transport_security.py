@@ -748,3 +748,62 @@ def test_fails_when_classic_elb_listener_is_plaintext(path, value, needle):
 def test_fails_when_classic_elb_policy_is_weak(base, path, value, needle):
     found = violations(TLS, ELB_POLICY_T, mutate(base, path, value))
     assert found and any(needle in m for m in found), found
+
+
+# ---------------------------------------------------------------------------------------------
+# Listener rules on a plain-HTTP listener (stack): the default redirects, the rules must too.
+
+RULES_T = "transport-http-listener-rules-redirect"
+LISTENER_RULE_T = "aws:lb/listenerRule:ListenerRule"
+HTTP_ARN = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/web-alb/50dc/http"
+HTTPS_ARN = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/web-alb/50dc/https"
+REDIRECT_RULE = {
+    "listenerArn": HTTP_ARN,
+    "priority": 10,
+    "actions": [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
+    "conditions": [{"pathPattern": {"values": ["/api/*"]}}],
+}
+FORWARD = [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/web/1"}]
+RULES_STACK = [
+    (LISTENER, "http", {**HTTP_LISTENER, "arn": HTTP_ARN}),
+    (LISTENER, "https", {**HTTPS_LISTENER, "arn": HTTPS_ARN}),
+    (LISTENER_RULE_T, "api", REDIRECT_RULE),
+    (LISTENER_RULE_T, "secure-api", {**REDIRECT_RULE, "listenerArn": HTTPS_ARN, "actions": FORWARD}),
+]
+
+
+def test_passes_when_http_listener_rules_redirect():
+    assert stack_violations(RULES_T, RULES_STACK, dry_run=False) == []
+
+
+@pytest.mark.parametrize(
+    "actions,needle",
+    [
+        (FORWARD, "'forward'"),
+        ([{"type": "fixed-response", "fixedResponse": {"contentType": "text/plain"}}], "'fixed-response'"),
+        ([{"type": "redirect", "redirect": {"protocol": "HTTP", "port": "8080"}}], "protocol 'HTTP'"),
+        ([{"type": "authenticate-oidc"}, *FORWARD], "'authenticate-oidc'"),
+        ([], "no actions"),
+    ],
+    ids=["forward", "fixed_response", "redirect_to_http", "authenticate_then_forward", "no_actions"],
+)
+def test_fails_when_http_listener_rule_serves_plain_http(actions, needle):
+    stack = [*RULES_STACK[:2], (LISTENER_RULE_T, "api", {**REDIRECT_RULE, "actions": actions})]
+    found = stack_violations(RULES_T, stack, dry_run=False)
+    assert len(found) == 1 and needle in found[0][0] and reported_name(found[0][1]) == "api", found
+
+
+def test_legacy_alb_listener_rule_token():
+    stack = [RULES_STACK[0], ("aws:alb/listenerRule:ListenerRule", "api", {**REDIRECT_RULE, "actions": FORWARD})]
+    assert len(stack_violations(RULES_T, stack, dry_run=False)) == 1
+
+
+def test_unknown_listener_arn_raises_in_preview_and_fails_on_up():
+    stack = [
+        (LISTENER, "http", {**HTTP_LISTENER, "arn": UNKNOWN_STRING_VALUE}),
+        (LISTENER_RULE_T, "api", {**REDIRECT_RULE, "listenerArn": UNKNOWN_STRING_VALUE, "actions": FORWARD}),
+    ]
+    with pytest.raises(UnknownValueError):
+        stack_violations(RULES_T, stack)
+    found = stack_violations(RULES_T, stack, dry_run=False)
+    assert len(found) == 1 and "failing closed" in found[0][0]
