@@ -45,7 +45,7 @@ class Foundation:
     None on AWS and GCP, where the provider carries the account or project."""
     extras: dict[str, Any] = field(default_factory=dict)
     """Cloud-specific values the cloud's own hooks and parts pass to themselves (never read here;
-    the network, VM and load balancer args carry them as `extras`)."""
+    the network, firewall, VM and load balancer args carry them as `extras`)."""
 
 
 class Cloud(Protocol):
@@ -146,6 +146,7 @@ class AppStack(pulumi.ComponentResource):
                 egress_cidrs=cfg.access.egress_cidrs,
                 tags=tags,
                 scope=scope,
+                extras=base.extras,
             ),
             child,
         )

@@ -97,6 +97,9 @@ class FirewallArgs:
     tags: Tags
     scope: pulumi.Input[str] | None = None
     """Cloud container for the part's resources (the Azure resource group); None elsewhere."""
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    """Cloud-specific settings from the cloud's `Foundation.extras` (Azure: location, SSH key,
+    key and DNS choices); empty on clouds whose provider carries everything."""
 
 
 @dataclass(frozen=True)
