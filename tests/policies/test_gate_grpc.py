@@ -574,3 +574,114 @@ def test_gate_cli_exits_0_without_mandatory_and_2_on_errors(tmp_path, monkeypatc
     monkeypatch.setattr(policy_gate, "run_gate", fail)
     plan.write_text("[]")
     assert policy_gate.main(["--plan", str(plan), "--stack", "dev"]) == 2
+
+
+# =============================================================================================
+# Issue 11 classes end to end: boot-data forms, carriers, metadata booleans, effective NSG
+# rules, TLS suites and the stack rules that link resources.
+
+GCE = "gcp:compute/instance:Instance"
+SPOT_FLEET = "aws:ec2/spotFleetRequest:SpotFleetRequest"
+PROJECT_META = "gcp:compute/projectMetadata:ProjectMetadata"
+VM_EXTENSION = "azure-native:compute:VirtualMachineExtension"
+NSG = "azure-native:network:NetworkSecurityGroup"
+ELB_POLICY = "aws:elb/loadBalancerPolicy:LoadBalancerPolicy"
+PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+
+SED_ADDRESS = "#!/bin/sh\nsed -i '/^PermitRootLogin/s/no/yes/' /etc/ssh/sshd_config\n"
+GREP_THEN_FIX = (
+    "#!/bin/sh\ngrep -q '^PermitRootLogin yes' /etc/ssh/sshd_config && "
+    "sed -i 's/^PermitRootLogin yes/PermitRootLogin no/' /etc/ssh/sshd_config\n"
+)
+JSON_CLOUD_INIT = '#cloud-config\n{"ssh_pwauth": true}\n'
+PORT_2222 = "#!/bin/sh\necho 'Port 2222' >> /etc/ssh/sshd_config\n"
+PL_ID = "pl-0123456789abcdef0"
+HTTP_ARN = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/web/1/http"
+
+
+def _nsg(deny_priority: int) -> dict:
+    allow = {
+        "name": "ssh-in",
+        "priority": 200,
+        "direction": "Inbound",
+        "access": "Allow",
+        "protocol": "Tcp",
+        "sourceAddressPrefix": "Internet",
+        "destinationPortRange": "22",
+    }
+    deny = {**allow, "name": "deny-ssh", "priority": deny_priority, "access": "Deny", "sourceAddressPrefix": "*"}
+    return {"resourceGroupName": "rg", "securityRules": [allow, deny]}
+
+
+HARDENED_UP = [
+    res(INSTANCE, "sed-address-vm", {**GOOD_INSTANCE, "userData": SED_ADDRESS}),
+    res(INSTANCE, "grep-then-fix-vm", {**GOOD_INSTANCE, "userData": GREP_THEN_FIX}),
+    res(INSTANCE, "json-cloud-init-vm", {**GOOD_INSTANCE, "userData": JSON_CLOUD_INIT}),
+    res(
+        SPOT_FLEET,
+        "spot-fleet",
+        {"iamFleetRole": "r", "targetCapacity": 1, "launchSpecifications": [{"ami": "a", "userData": SED_ADDRESS}]},
+    ),
+    res(PROJECT_META, "project-meta", {"metadata": {"startup-script": SED_ADDRESS}}),
+    res(
+        VM_EXTENSION,
+        "custom-script",
+        {
+            "vmName": "vm",
+            "publisher": "Microsoft.Azure.Extensions",
+            "type": "CustomScript",
+            "settings": {"commandToExecute": SED_ADDRESS},
+        },
+    ),
+    res(GCE, "oslogin-yes-vm", {"metadata": {"enable-oslogin": "yes", "block-project-ssh-keys": "TRUE"}}),
+    res(NSG, "shadowed-nsg", _nsg(100)),
+    res(NSG, "deny-too-late-nsg", _nsg(300)),
+    res(
+        ELB_POLICY,
+        "old-elb-policy",
+        {
+            "policyTypeName": "SSLNegotiationPolicyType",
+            "policyAttributes": [{"name": "Reference-Security-Policy", "value": "ELBSecurityPolicy-2016-08"}],
+        },
+    ),
+    res(INSTANCE, "port-2222-vm", {**GOOD_INSTANCE, "userData": PORT_2222}),
+    res(SG, "port-2222-sg", _sg_with({**SSH_WORLD, "fromPort": 2222, "toPort": 2222})),
+    res(PREFIX_LIST, "admins-pl", {"id": PL_ID, "entries": [{"cidr": "0.0.0.0/0"}]}),
+    res(SG, "prefix-list-sg", _sg_with({"protocol": "tcp", "fromPort": 22, "toPort": 22, "prefixListIds": [PL_ID]})),
+    res(LISTENER, "http", {**REDIRECT_HTTP, "arn": HTTP_ARN}),
+    res(
+        LISTENER_RULE, "api-rule", {"listenerArn": HTTP_ARN, "actions": [{"type": "forward", "targetGroupArn": TG_ARN}]}
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def hardened_up():
+    return run_gate(HARDENED_UP, project=PROJECT, stack="dev", stack_config={"appstack:cloud": "aws"}, dry_run=False)
+
+
+@pytest.mark.parametrize(
+    "name,policy,needle",
+    [
+        ("sed-address-vm", "access-boot-config-no-root-or-password-login", "PermitRootLogin yes"),
+        ("json-cloud-init-vm", "access-boot-config-no-root-or-password-login", "ssh_pwauth"),
+        ("spot-fleet", "access-boot-config-no-root-or-password-login", "launchSpecifications[0].userData"),
+        ("project-meta", "access-boot-config-no-root-or-password-login", "project metadata startup-script"),
+        ("custom-script", "access-boot-config-no-root-or-password-login", "settings.commandToExecute"),
+        ("oslogin-yes-vm", "access-gcp-oslogin-required", "'yes'"),
+        ("deny-too-late-nsg", "network-no-ssh-from-internet", "security rule 0"),
+        ("old-elb-policy", "transport-tls-policy", "ELBSecurityPolicy-2016-08"),
+        ("port-2222-sg", "network-no-moved-ssh-from-internet", "port 2222"),
+        ("prefix-list-sg", "network-no-ssh-from-open-prefix-list", "admins-pl"),
+        ("api-rule", "transport-http-listener-rules-redirect", "'forward'"),
+    ],
+)
+def test_hardened_classes_through_grpc(hardened_up, name, policy, needle):
+    found = _mandatory_on(hardened_up, name, policy)
+    assert found and needle in found[0].message, [v for v in hardened_up.violations if v.name == name]
+
+
+def test_hardened_compliant_forms_pass_through_grpc(hardened_up):
+    assert not _policies_on(hardened_up, "grep-then-fix-vm", "access-boot-config")
+    assert not _policies_on(hardened_up, "shadowed-nsg", "network-no-ssh")
