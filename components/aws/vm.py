@@ -199,6 +199,9 @@ class Vm(pulumi.ComponentResource):
                 source_dest_check=True,
                 monitoring=True,
                 ebs_optimized=True,
+                # Guards against a termination from the console or CLI only: the provider turns
+                # it off before it terminates (`resourceInstanceDelete`), so `pulumi destroy` and
+                # every replacement still go ahead. Not a protection against Pulumi; see README.
                 disable_api_termination=args.deletion_protection,
                 metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
                     http_endpoint="enabled",
@@ -215,6 +218,7 @@ class Vm(pulumi.ComponentResource):
                 ),
                 user_data=args.user_data,
                 # A changed boot config must reach the VMs, which only read it at first boot.
+                # That replaces every VM in the same `up` (no rolling update yet; see README).
                 user_data_replace_on_change=True,
                 tags={**tags, "Name": f"{name}-{i}"},
                 volume_tags={**tags, "Name": f"{name}-{i}"},
