@@ -3,6 +3,7 @@
     python -m tools.plan --stack dev
     python -m tools.plan --stack prod --set compute.instanceCount=4 --json plan-prod.json
     python -m tools.plan --stack dev --no-policy
+    python -m tools.plan --stack dev --markdown build/plan-dev.md
 
 No credentials, CLI, plugins or network. Prints the planned tree (component → resources) and a
 summary line; `--json` writes every planned resource as ``{type, name, urn, parent,
@@ -133,6 +134,9 @@ def main(argv: Iterable[str] | None = None) -> int:
         help="override a config value, e.g. compute.instanceCount=2 (repeatable)",
     )
     parser.add_argument("--json", dest="json_path", type=Path, help="write the planned resources as JSON here")
+    parser.add_argument(
+        "--markdown", type=Path, help="write the plan report (tools/report.py) here, also on a policy failure"
+    )
     parser.add_argument("--no-policy", action="store_true", help="skip the policy gate")
     parser.add_argument("--policy-config", type=Path, help="policy pack config (the --policy-pack-config format)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary and violations")
@@ -202,6 +206,7 @@ def _plan_and_gate(
         args.json_path.write_text(json.dumps([r.as_json() for r in plan.resources], indent=2) + "\n")
         print(f"wrote {len(plan.resources)} resources to {args.json_path}")
     if args.no_policy:
+        _markdown(args, plan, config, None)
         return 0
 
     from .policy_gate import GateError, format_table, run_gate
@@ -221,7 +226,16 @@ def _plan_and_gate(
         return 2
     print()
     print(format_table(result))
+    _markdown(args, plan, config, result)
     return 1 if result.mandatory else 0
+
+
+def _markdown(args: argparse.Namespace, plan: Plan, config: dict[str, str], result) -> None:
+    if args.markdown:
+        from .report import write_markdown
+
+        text = write_markdown(args.markdown, plan, config, result, gate_note="--no-policy" if args.no_policy else "")
+        print(f"wrote the plan report ({len(text):,} characters) to {args.markdown}")
 
 
 if __name__ == "__main__":
