@@ -8,6 +8,7 @@ environment come from `profiles.PROFILES`; field descriptions state every defaul
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import re
 from typing import Annotated, Any, Literal
@@ -17,6 +18,8 @@ from pydantic.alias_generators import to_camel
 
 from .profiles import (
     AWS_TLS_POLICIES,
+    AZURE_TLS_POLICIES,
+    AZURE_WORKSPACE_RETENTION_DAYS,
     CLOUDWATCH_RETENTION_DAYS,
     PROFILES,
     RETENTION_FLOOR_DAYS,
@@ -291,12 +294,14 @@ class LoadBalancerConfig(_Model):
     tls_policy: str | None = Field(
         None,
         description="TLS policy of the HTTPS listener, from the cloud's allow-list. "
-        "Default: `ELBSecurityPolicy-TLS13-1-2-Res-2021-06` (AWS).",
+        "Default: `ELBSecurityPolicy-TLS13-1-2-Res-2021-06` (AWS), `AppGwSslPolicy20220101S` (Azure).",
     )
     certificate_id: str | None = Field(
         None,
         min_length=10,
-        description="Existing certificate (AWS ACM ARN) instead of a DNS-validated managed one. Default: none.",
+        description="Existing certificate instead of a managed one: AWS ACM ARN; Azure versionless Key Vault secret ID "
+        "(`https://<vault>.vault.azure.net/secrets/<name>`). Default: none — AWS: DNS-validated ACM certificate; "
+        "Azure: a self-signed Key Vault certificate (for trying the stack; browsers warn).",
     )
     access_log_retention_days: int = Field(
         ge=1, le=3650, description="Days load balancer access logs are kept. Default: 30 (dev), 365 (prod)."
@@ -355,10 +360,72 @@ class AwsConfig(_Model):
     )
 
 
+#: SSH public key types Azure accepts for Linux VMs (RSA of at least 2048 bits, and Ed25519).
+_AZURE_SSH_KEY_TYPES = ("ssh-rsa", "ssh-ed25519")
+
+
+def _ssh_public_key(value: str) -> str:
+    fix = "paste one OpenSSH public key line, e.g. the content of ~/.ssh/id_ed25519.pub (ssh-ed25519 AAAA... you@host)"
+    parts = value.split()
+    if len(parts) < 2 or parts[0] not in _AZURE_SSH_KEY_TYPES:
+        raise ConfigProblem(f"{value[:40]!r} is not an ssh-rsa or ssh-ed25519 public key", fix)
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except ValueError:
+        raise ConfigProblem(f"the key data of {value[:40]!r} is not base64", fix) from None
+    # The blob starts with its own type as an SSH string: a pasted private key or a truncated
+    # line does not.
+    size = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else 0
+    if blob[4 : 4 + size].decode("ascii", "replace") != parts[0]:
+        raise ConfigProblem(f"the key data of {value[:40]!r} does not hold a {parts[0]} key", fix)
+    if parts[0] == "ssh-rsa" and len(blob) < 270:  # a 2048-bit modulus alone is 257 bytes
+        raise ConfigProblem(f"{value[:40]!r} is an RSA key shorter than 2048 bits", "use ssh-ed25519 or RSA 2048+")
+    if "PRIVATE" in value:
+        raise ConfigProblem("that is a private key", fix)
+    return value
+
+
+SshPublicKey = Annotated[str, AfterValidator(_ssh_public_key)]
+
+
 class AzureConfig(_Model):
     """`appstack:azure` — settings only Azure needs."""
 
     location: str = Field(pattern=r"^[a-z0-9]+$", description="Azure location, e.g. `westeurope`. Required for Azure.")
+    admin_ssh_public_key: SshPublicKey | None = Field(
+        None,
+        description="OpenSSH public key (ssh-ed25519 or ssh-rsa 2048+) of the VMs' admin user `azureuser`. Azure "
+        "Linux VMs need one when password login is off, which it always is; SSH itself stays closed unless "
+        "`access.ssh`. Required for Azure.",
+    )
+    customer_managed_keys: bool = Field(
+        True,
+        description="Encrypt VM disks with a Key Vault key through a disk encryption set (as AWS uses KMS keys; the "
+        "policy pack requires it). `false` uses platform-managed keys and fails the pack's CMK rule unless "
+        "that rule is configured off. Default: true.",
+    )
+    encryption_at_host: bool = Field(
+        True,
+        description="Encryption at host (temp disk, caches, data in flight to storage). Needs the subscription "
+        "feature `Microsoft.Compute/EncryptionAtHost` registered once; `false` fails the pack. Default: true.",
+    )
+    dns_zone_resource_group: str | None = Field(
+        None,
+        pattern=r"^[-\w._()]{1,90}$",
+        description="Resource group of the Azure DNS zone `dns.zone`: the stack then writes the A record of "
+        "`dns.domain`. Default: none — point `dns.domain` at the `loadBalancerAddress` output yourself.",
+    )
+    network_watcher_resource_group: str = Field(
+        "NetworkWatcherRG",
+        pattern=r"^[-\w._()]{1,90}$",
+        description="Resource group of the region's Network Watcher, which holds the VNet flow log. Default: "
+        "`NetworkWatcherRG`, where Azure creates it.",
+    )
+    network_watcher_name: str | None = Field(
+        None,
+        pattern=r"^[-\w.]{1,80}$",
+        description="Name of the region's Network Watcher. Default: `NetworkWatcher_<location>`, Azure's own name.",
+    )
 
 
 class GcpConfig(_Model):
@@ -423,7 +490,45 @@ class StackConfig(_Model):
             )
         if self.cloud == "aws":
             self._aws_checks()
+        if self.cloud == "azure":
+            self._azure_checks()
         return self
+
+    def _azure_checks(self) -> None:
+        assert self.azure is not None
+        if self.azure.admin_ssh_public_key is None:
+            raise ConfigProblem(
+                "cloud is azure but no admin SSH public key is set (Azure Linux VMs need one; passwords stay off)",
+                "set appstack:azure.adminSshPublicKey to the content of your ~/.ssh/id_ed25519.pub",
+                key="azure.adminSshPublicKey",
+                value=None,
+            )
+        days = self.logging.retention_days
+        if not AZURE_WORKSPACE_RETENTION_DAYS[0] <= days <= AZURE_WORKSPACE_RETENTION_DAYS[1]:
+            low, high = AZURE_WORKSPACE_RETENTION_DAYS
+            raise ConfigProblem(
+                f"a Log Analytics workspace does not accept {days} days",
+                f"use {low} to {high} days (e.g. {min(max(days, low), high)})",
+                key="logging.retentionDays",
+                value=days,
+            )
+        policy = self.load_balancer.tls_policy
+        if policy is not None and policy not in AZURE_TLS_POLICIES:
+            raise ConfigProblem(
+                f"TLS policy {policy!r} is not allowed on Azure (it must refuse TLS 1.0/1.1 and CBC suites)",
+                f"use one of {', '.join(AZURE_TLS_POLICIES)}",
+                key="loadBalancer.tlsPolicy",
+                value=policy,
+            )
+        cert = self.load_balancer.certificate_id
+        if cert is not None and not re.match(r"^https://[a-z][a-z0-9-]{1,22}[a-z0-9]\.vault\.azure\.net/secrets/[A-Za-z0-9-]{1,127}/?$", cert):
+            raise ConfigProblem(
+                f"{cert!r} is not a versionless Key Vault secret ID",
+                "use https://<vault>.vault.azure.net/secrets/<certificate-name> (no version, so renewals are picked "
+                "up), or remove it for a Key Vault self-signed certificate",
+                key="loadBalancer.certificateId",
+                value=cert,
+            )
 
     def _aws_checks(self) -> None:
         days = self.logging.retention_days

@@ -104,6 +104,15 @@ AWS_TLS_POLICIES: tuple[str, ...] = (
 )
 AWS_DEFAULT_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 
+#: Application Gateway predefined TLS policies allowed for the HTTPS listener. Only the strict
+#: "S" one: TLS 1.2 minimum with ECDHE AEAD (GCM) suites only, plus TLS 1.3; its sibling
+#: AppGwSslPolicy20220101 also offers CBC suites.
+AZURE_TLS_POLICIES: tuple[str, ...] = ("AppGwSslPolicy20220101S",)
+AZURE_DEFAULT_TLS_POLICY = "AppGwSslPolicy20220101S"
+
+#: Interactive retention a Log Analytics workspace (PerGB2018) accepts, in days.
+AZURE_WORKSPACE_RETENTION_DAYS: tuple[int, int] = (30, 730)
+
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """`override` on top of `base`, recursing into nested mappings; neither is modified."""
