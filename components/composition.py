@@ -211,6 +211,7 @@ class AppStack(pulumi.ComponentResource):
                 protect=protect,
                 tags=tags,
                 scope=scope,
+                extras=base.extras,
             ),
             child,
         )

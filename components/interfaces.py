@@ -178,3 +178,6 @@ class MonitoringArgs:
     tags: Tags
     scope: pulumi.Input[str] | None = None
     """Cloud container for the part's resources (the Azure resource group); None elsewhere."""
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    """Cloud-specific settings from the cloud's `Foundation.extras` (GCP: the domain and health
+    path its uptime check probes); empty on clouds that need none."""

@@ -10,7 +10,7 @@ from .config import ConfigError, StackConfig
 
 #: Clouds whose parts exist. A cloud's package (`components/<cloud>/`) exposes `CLOUD`, its
 #: `composition.Cloud`, which the shared `composition.AppStack` wires into a stack.
-IMPLEMENTED = ("aws", "azure")
+IMPLEMENTED = ("aws", "azure", "gcp")
 
 
 def build_stack(name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None) -> pulumi.ComponentResource:
