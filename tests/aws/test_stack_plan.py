@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
 from components.bootstrap.cloud_init import SSHD_DROP_IN
+from components.config import ConfigError
 from tests.conftest import plan_of
 from tools.mocks import Plan
 
@@ -157,6 +159,11 @@ def test_container_image_runs_through_docker_with_its_port_published_on_the_app_
     assert "After=docker.service" in head.splitlines() and "Requires=docker.service" in head.splitlines()
     assert "docker.service" not in service
     assert "/usr/local/sbin/appstack-install-packages amazon-cloudwatch-agent rsyslog docker" in doc["runcmd"]
+
+
+def test_container_port_without_an_image_is_refused():
+    with pytest.raises(ConfigError, match=r"appstack:app\.containerPort = 80: containerPort is set but no image runs"):
+        plan_of("dev", ["app.containerPort=80"])
 
 
 def test_container_port_defaults_to_the_app_port():
