@@ -31,6 +31,8 @@ from ..tokens import (
     AWS_LOG_GROUP,
     AWS_SNS_TOPIC,
     AWS_SNS_TOPIC_POLICY,
+    AWS_SPOT_FLEET,
+    AWS_SPOT_INSTANCE,
     AZ_VM,
     AZ_VMSS,
     GCP_INSTANCE,
@@ -136,10 +138,38 @@ def _lt_ebs_mappings(props: Props) -> tuple[list[tuple[int, Any]], list[str]]:
     return out, errors
 
 
+def _spot_fleet_devices(props: Props) -> Iterator[tuple[str, Any, bool]]:
+    """``(label, device, is_root)`` of every inline launch specification's EBS devices; a
+    specification without rootBlockDevices yields ``(label, None, True)``."""
+    specs, err = entries(props.get("launchSpecifications"), "launchSpecifications")
+    if err:
+        raise TypeError(err)
+    for i, spec in enumerate(specs):
+        roots, rerr = entries(dig(spec, "rootBlockDevices"), f"launchSpecifications[{i}].rootBlockDevices")
+        devices, derr = entries(dig(spec, "ebsBlockDevices"), f"launchSpecifications[{i}].ebsBlockDevices")
+        if rerr or derr:
+            raise TypeError(rerr or derr)
+        if not roots:
+            yield f"launchSpecifications[{i}]", None, True
+        for k, dev in enumerate(roots):
+            yield f"launchSpecifications[{i}].rootBlockDevices[{k}]", dev, True
+        for k, dev in enumerate(devices):
+            yield f"launchSpecifications[{i}].ebsBlockDevices[{k}]", dev, False
+
+
 def check_ebs_encrypted(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
     account_default = bool(ctx["accountDefaultEncryption"])
-    if resource_type == AWS_INSTANCE:
+    if resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE):
         yield from _aws_instance_blocks(props, "instance", ctx)
+    elif resource_type == AWS_SPOT_FLEET:
+        for where, dev, _ in _spot_fleet_devices(props):
+            if dev is None:
+                if not account_default:
+                    yield f"{where} has no rootBlockDevices, so the root volume inherits the AMI's encryption; add one with encrypted=true"
+                continue
+            problem = _encrypted_problem(where, dev, account_default)
+            if problem:
+                yield problem
     elif resource_type == AWS_LAUNCH_CONFIGURATION:
         yield from _aws_instance_blocks(props, "launch configuration", ctx)
     elif resource_type == AWS_LAUNCH_TEMPLATE:
@@ -177,7 +207,16 @@ def _aws_kms_problem(where: str, block: Any) -> str | None:
 def check_aws_ebs_cmk(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
     if not ctx["requireCustomerManagedKeys"]:
         return
-    if resource_type == AWS_INSTANCE:
+    if resource_type == AWS_SPOT_FLEET:
+        for where, dev, _ in _spot_fleet_devices(props):
+            problem = (
+                f"{where} has no rootBlockDevices, so the root volume has no customer-managed key; add one with kmsKeyId"
+                if dev is None
+                else _aws_kms_problem(where, dev)
+            )
+            if problem:
+                yield problem
+    elif resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE):
         root = props.get("rootBlockDevice")
         if root is None:
             if props.get("launchTemplate") is None:
@@ -487,7 +526,14 @@ RULES: list[Rule | StackRule] = [
         description="EC2 root and extra EBS volumes, launch template and launch configuration block devices, and EBS volumes must be encrypted.",
         concern=CONCERN,
         clouds=("aws",),
-        resource_types=(AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_LAUNCH_CONFIGURATION, AWS_EBS_VOLUME),
+        resource_types=(
+            AWS_INSTANCE,
+            AWS_SPOT_INSTANCE,
+            AWS_SPOT_FLEET,
+            AWS_LAUNCH_TEMPLATE,
+            AWS_LAUNCH_CONFIGURATION,
+            AWS_EBS_VOLUME,
+        ),
         check=check_ebs_encrypted,
         knobs={"accountDefaultEncryption": _ACCOUNT_DEFAULT_KNOB},
         catalogue=("E1", "E2"),
@@ -507,7 +553,7 @@ RULES: list[Rule | StackRule] = [
         description="EC2 root and extra volumes, launch template EBS devices and EBS volumes must name a customer-managed KMS key (kmsKeyId).",
         concern=CONCERN,
         clouds=("aws",),
-        resource_types=(AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_EBS_VOLUME),
+        resource_types=(AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_SPOT_FLEET, AWS_LAUNCH_TEMPLATE, AWS_EBS_VOLUME),
         check=check_aws_ebs_cmk,
         knobs={"requireCustomerManagedKeys": CMK_KNOB},
         catalogue=("E3",),

@@ -18,7 +18,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackRule, as_list, is_map
 from ..shapes import get, has_key, is_set, parsed_json, policy_statements, ref_name, show, text
-from ..tokens import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE, AZ_VM, AZ_VMSS, GCP_VM_TYPES
+from ..tokens import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_FLEET, AWS_SPOT_INSTANCE, AZ_VM, AZ_VMSS, GCP_VM_TYPES
 
 AWS_POLICY_ATTACHMENTS = (
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -88,6 +88,10 @@ def check_vm_identity(resource_type: str, props: Props, ctx: Context) -> Iterato
         profile = get(props, "iamInstanceProfile")
         if not is_map(profile) or not (is_set(profile, "arn") or is_set(profile, "name")):
             yield "iamInstanceProfile (arn or name) is not set; attach a dedicated instance profile"
+    elif resource_type == AWS_SPOT_FLEET:
+        for i, spec in enumerate(as_list(get(props, "launchSpecifications"))):
+            if not (is_set(spec, "iamInstanceProfile") or is_set(spec, "iamInstanceProfileArn")):
+                yield f"launchSpecifications[{i}] sets no iamInstanceProfile or iamInstanceProfileArn; attach a dedicated instance profile"
     elif resource_type in GCP_VM_TYPES:
         sa = get(props, "serviceAccount")
         if sa is None:
@@ -220,7 +224,7 @@ RULES: list[Rule | StackRule] = [
         description="VMs must run with a dedicated identity (AWS instance profile, GCP non-default service account).",
         concern="identities",
         clouds=("aws", "gcp"),
-        resource_types=(AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_TEMPLATE, *GCP_VM_TYPES),
+        resource_types=(AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_SPOT_FLEET, AWS_LAUNCH_TEMPLATE, *GCP_VM_TYPES),
         check=check_vm_identity,
         knobs={
             "defaultServiceAccounts": Knob(

@@ -14,14 +14,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..framework import Context, Knob, Props, Rule, StackRule, is_map
+from ..framework import Context, Knob, Props, Rule, StackRule, as_list, is_map
 from ..shapes import as_number, get, show, text
-from ..tokens import AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_SPOT_INSTANCE
+from ..tokens import AWS_INSTANCE, AWS_LAUNCH_CONFIGURATION, AWS_LAUNCH_TEMPLATE, AWS_SPOT_FLEET, AWS_SPOT_INSTANCE
 
 # ---------------------------------------------------------------------------------------------
 # M1-M2
 
-IMDS_TYPES = (AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_LAUNCH_CONFIGURATION)
+IMDS_TYPES = (AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_LAUNCH_CONFIGURATION, AWS_SPOT_FLEET)
+
+
+def _spot_fleet_specs(props: Props) -> Iterator[str]:
+    """A spot fleet's inline launchSpecifications have no metadataOptions at all: their instances
+    get the AMI's IMDS defaults (IMDSv1 on), so only launchTemplateConfigs can be hardened."""
+    specs = as_list(get(props, "launchSpecifications"))
+    if specs:
+        yield (
+            f"launchSpecifications ({len(specs)}) cannot set metadataOptions, so the instances keep the AMI's IMDS "
+            "defaults (IMDSv1, hop limit 2 on Amazon Linux 2023); launch the fleet from launchTemplateConfigs with a "
+            'template that sets httpTokens = "required" and httpPutResponseHopLimit = 1'
+        )
 
 
 def _endpoint_disabled(opts: Any) -> bool:
@@ -29,6 +41,9 @@ def _endpoint_disabled(opts: Any) -> bool:
 
 
 def check_imdsv2(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if resource_type == AWS_SPOT_FLEET:
+        yield from _spot_fleet_specs(props)
+        return
     opts = get(props, "metadataOptions")
     if opts is None:
         yield (
@@ -49,6 +64,9 @@ def check_imdsv2(resource_type: str, props: Props, ctx: Context) -> Iterator[str
 
 def check_hop_limit(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
     limit = ctx["maxHopLimit"]
+    if resource_type == AWS_SPOT_FLEET:
+        yield from _spot_fleet_specs(props)
+        return
     opts = get(props, "metadataOptions")
     if opts is None:
         yield (

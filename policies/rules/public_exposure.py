@@ -17,6 +17,7 @@ from ..tokens import (
     AWS_INSTANCE,
     AWS_LAUNCH_CONFIGURATION,
     AWS_LAUNCH_TEMPLATE,
+    AWS_SPOT_FLEET,
     AWS_SPOT_INSTANCE,
     AZ_VM,
     AZ_VMSS,
@@ -56,6 +57,14 @@ def check_vm_no_public_ip(resource_type: str, props: Props, ctx: Context) -> Ite
         value = get(props, "associatePublicIpAddress")
         if truthy(value):
             yield f"associatePublicIpAddress is {show(value)}; set it to false and reach the VM through the load balancer"
+    elif resource_type == AWS_SPOT_FLEET:
+        for path, spec in _objects(get(props, "launchSpecifications"), "launchSpecifications"):
+            if not is_map(spec):
+                yield f"{path} is not an object ({show(spec)}); cannot verify it has no public IP"
+                continue
+            value = get(spec, "associatePublicIpAddress")
+            if truthy(value):
+                yield f"{path}.associatePublicIpAddress is {show(value)}; set it to false and reach the VMs through the load balancer"
     elif resource_type == AWS_LAUNCH_TEMPLATE:
         for path, nic in _objects(get(props, "networkInterfaces"), "networkInterfaces"):
             if not is_map(nic):
@@ -151,6 +160,7 @@ RULES: list[Rule | StackRule] = [
         resource_types=(
             AWS_INSTANCE,
             AWS_SPOT_INSTANCE,
+            AWS_SPOT_FLEET,
             AWS_LAUNCH_TEMPLATE,
             AWS_LAUNCH_CONFIGURATION,
             AWS_EIP,

@@ -846,3 +846,83 @@ def test_unknown_topic_policy_raises_in_preview_and_fails_on_up():
     with pytest.raises(UnknownValueError):
         violations(SNS_TLS, TOPIC_POLICY, props)
     assert len(violations(SNS_TLS, TOPIC_POLICY, props, dry_run=False)) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Spot instances and spot fleets carry their own EBS devices.
+
+SPOT = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
+SPOT_FLEET = "aws:ec2/spotFleetRequest:SpotFleetRequest"
+DEVICE = {"volumeType": "gp3", "volumeSize": 20, "encrypted": True, "kmsKeyId": KEY}
+AWS_SPOT_FLEET = {
+    "iamFleetRole": "arn:aws:iam::111122223333:role/fleet",
+    "targetCapacity": 1,
+    "launchSpecifications": [
+        {
+            "ami": "ami-1",
+            "instanceType": "t3.small",
+            "rootBlockDevices": [DEVICE],
+            "ebsBlockDevices": [{**DEVICE, "deviceName": "/dev/sdf"}],
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("name", [EBS, EBS_CMK])
+def test_passes_when_spot_devices_encrypted_with_cmk(name):
+    assert violations(name, SPOT, AWS_INSTANCE) == []
+    assert violations(name, SPOT_FLEET, AWS_SPOT_FLEET) == []
+
+
+@pytest.mark.parametrize(
+    "name,type_,base,path,value,needle",
+    [
+        (EBS, SPOT, AWS_INSTANCE, ("rootBlockDevice", "encrypted"), False, "rootBlockDevice.encrypted"),
+        (EBS_CMK, SPOT, AWS_INSTANCE, ("rootBlockDevice", "kmsKeyId"), DEL, "rootBlockDevice has no kmsKeyId"),
+        (
+            EBS,
+            SPOT_FLEET,
+            AWS_SPOT_FLEET,
+            ("launchSpecifications", 0, "rootBlockDevices", 0, "encrypted"),
+            False,
+            "launchSpecifications[0].rootBlockDevices[0].encrypted",
+        ),
+        (
+            EBS,
+            SPOT_FLEET,
+            AWS_SPOT_FLEET,
+            ("launchSpecifications", 0, "ebsBlockDevices", 0, "encrypted"),
+            DEL,
+            "launchSpecifications[0].ebsBlockDevices[0].encrypted is not set",
+        ),
+        (
+            EBS,
+            SPOT_FLEET,
+            AWS_SPOT_FLEET,
+            ("launchSpecifications", 0, "rootBlockDevices"),
+            DEL,
+            "has no rootBlockDevices",
+        ),
+        (
+            EBS_CMK,
+            SPOT_FLEET,
+            AWS_SPOT_FLEET,
+            ("launchSpecifications", 0, "ebsBlockDevices", 0, "kmsKeyId"),
+            DEL,
+            "ebsBlockDevices[0] has no kmsKeyId",
+        ),
+        (EBS, SPOT_FLEET, AWS_SPOT_FLEET, ("launchSpecifications",), "spec", "could not evaluate"),
+    ],
+    ids=[
+        "spot_root_unencrypted",
+        "spot_root_no_cmk",
+        "fleet_root_unencrypted",
+        "fleet_data_encryption_unset",
+        "fleet_no_root_device",
+        "fleet_data_no_cmk",
+        "fleet_specs_malformed",
+    ],
+)
+def test_fails_when_spot_devices_not_encrypted(name, type_, base, path, value, needle):
+    found = violations(name, type_, mutate(base, path, value))
+    assert len(found) == 1 and needle in found[0], found

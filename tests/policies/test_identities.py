@@ -259,3 +259,18 @@ def test_passes_when_azure_role_is_narrow():
     # Key Vault Crypto Service Encryption User
     role_id = "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6"
     assert violations(AZ_ROLES, ROLE_ASSIGNMENT, {"principalId": "p", "scope": "x", "roleDefinitionId": role_id}) == []
+
+
+SPOT_FLEET = "aws:ec2/spotFleetRequest:SpotFleetRequest"
+
+
+def test_spot_fleet_launch_specifications_need_an_instance_profile():
+    base = {
+        "iamFleetRole": "r",
+        "targetCapacity": 1,
+        "launchSpecifications": [{"ami": "a", "iamInstanceProfileArn": "arn:aws:iam::1:instance-profile/app"}],
+    }
+    assert violations("identity-vm-dedicated", SPOT_FLEET, base) == []
+    bare = {**base, "launchSpecifications": [{"ami": "a"}]}
+    found = violations("identity-vm-dedicated", SPOT_FLEET, bare)
+    assert len(found) == 1 and "launchSpecifications[0]" in found[0]

@@ -125,3 +125,19 @@ def test_unknown_deciding_value_raises_in_preview_and_fails_on_up(name, key, unk
 
 def test_other_resource_types_are_ignored():
     assert violations(IMDS, "aws:ec2/vpc:Vpc", {}) == []
+
+
+SPOT_FLEET = "aws:ec2/spotFleetRequest:SpotFleetRequest"
+
+
+@pytest.mark.parametrize("name", [IMDS, HOPS])
+def test_spot_fleet_inline_specifications_cannot_require_imdsv2(name):
+    specs = {"iamFleetRole": "r", "targetCapacity": 1, "launchSpecifications": [{"ami": "ami-1"}]}
+    found = violations(name, SPOT_FLEET, specs)
+    assert len(found) == 1 and "launchTemplateConfigs" in found[0]
+    templated = {
+        "iamFleetRole": "r",
+        "targetCapacity": 1,
+        "launchTemplateConfigs": [{"launchTemplateSpecification": {"id": "lt-1"}}],
+    }
+    assert violations(name, SPOT_FLEET, templated) == []

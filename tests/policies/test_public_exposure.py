@@ -278,3 +278,19 @@ def test_fails_when_nic_public_ip_reference_is_unknown_in_preview(pip):
     props = mutate(AZ_NIC_PROPS, ("ipConfigurations", 0, "publicIPAddress"), pip)
     msgs = violations(NO_PIP, AZ_NIC, props, dry_run=True)
     assert len(msgs) == 1 and "publicIPAddress is set" in msgs[0]
+
+
+SPOT_FLEET = "aws:ec2/spotFleetRequest:SpotFleetRequest"
+SPOT_FLEET_PROPS = {
+    "iamFleetRole": "arn:aws:iam::111122223333:role/fleet",
+    "targetCapacity": 1,
+    "launchSpecifications": [{"ami": "ami-1", "instanceType": "t3.small", "associatePublicIpAddress": False}],
+}
+
+
+def test_spot_fleet_launch_specifications_get_no_public_ip():
+    assert violations(NO_PIP, SPOT_FLEET, SPOT_FLEET_PROPS) == []
+    found = violations(
+        NO_PIP, SPOT_FLEET, mutate(SPOT_FLEET_PROPS, ("launchSpecifications", 0, "associatePublicIpAddress"), True)
+    )
+    assert len(found) == 1 and "launchSpecifications[0].associatePublicIpAddress" in found[0]
