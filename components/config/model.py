@@ -345,7 +345,7 @@ class ProtectionConfig(_Model):
     """`appstack:protection` — guards against accidental deletion."""
 
     deletion_protection: bool = Field(
-        description="Cloud-side deletion/termination protection on the load balancer and VMs. Default: false (dev), true (prod)."
+        description="Deletion protection on the load balancer; on the VMs, termination protection against the console and CLI only (the provider turns it off to destroy or replace a VM). Default: false (dev), true (prod)."
     )
     protect_stateful: bool = Field(
         description="Pulumi `protect` and `retain_on_delete` on keys, log groups and log buckets. Default: false (dev), true (prod)."
