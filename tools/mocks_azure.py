@@ -35,7 +35,10 @@ ARM: dict[str, tuple[str, str]] = {
     "azure-native:network:NatGateway": ("Microsoft.Network", "natGateways/{natGatewayName}"),
     "azure-native:network:PublicIPAddress": ("Microsoft.Network", "publicIPAddresses/{publicIpAddressName}"),
     "azure-native:network:NetworkInterface": ("Microsoft.Network", "networkInterfaces/{networkInterfaceName}"),
-    "azure-native:network:FlowLog": ("Microsoft.Network", "networkWatchers/{networkWatcherName}/flowLogs/{flowLogName}"),
+    "azure-native:network:FlowLog": (
+        "Microsoft.Network",
+        "networkWatchers/{networkWatcherName}/flowLogs/{flowLogName}",
+    ),
     "azure-native:network:ApplicationGateway": ("Microsoft.Network", "applicationGateways/{applicationGatewayName}"),
     "azure-native:network:WebApplicationFirewallPolicy": (
         "Microsoft.Network",
@@ -68,7 +71,12 @@ ARM: dict[str, tuple[str, str]] = {
 
 #: Extension resources: ID = <scope input>/providers/<namespace>/<collection>/<name input>.
 EXTENSIONS: dict[str, tuple[str, str, str, str]] = {
-    "azure-native:authorization:RoleAssignment": ("scope", "Microsoft.Authorization", "roleAssignments", "roleAssignmentName"),
+    "azure-native:authorization:RoleAssignment": (
+        "scope",
+        "Microsoft.Authorization",
+        "roleAssignments",
+        "roleAssignmentName",
+    ),
     "azure-native:monitor:DataCollectionRuleAssociation": (
         "resourceUri",
         "Microsoft.Insights",
@@ -76,6 +84,7 @@ EXTENSIONS: dict[str, tuple[str, str, str, str]] = {
         "associationName",
     ),
     "azure-native:monitor:DiagnosticSetting": ("resourceUri", "Microsoft.Insights", "diagnosticSettings", "name"),
+    "azure-native:authorization:ManagementLockByScope": ("scope", "Microsoft.Authorization", "locks", "lockName"),
 }
 
 #: (type, name) -> the state the mocks returned: inputs plus computed outputs.
@@ -102,11 +111,6 @@ def arm_id(token: str, name: str, inputs: dict[str, Any]) -> str:
     if token in EXTENSIONS:
         scope_key, namespace, collection, name_key = EXTENSIONS[token]
         return f"{inputs.get(scope_key)}/providers/{namespace}/{collection}/{inputs.get(name_key, name)}"
-    if token == "azure-native:authorization:ManagementLockAtResourceLevel":
-        return (
-            f"{base}/providers/{inputs.get('resourceProviderNamespace')}/{inputs.get('resourceType')}/"
-            f"{inputs.get('resourceName')}/providers/Microsoft.Authorization/locks/{inputs.get('lockName', name)}"
-        )
     if token in ARM:
         namespace, path = ARM[token]
         values = {k: str(v) for k, v in inputs.items() if isinstance(v, (str, int))}

@@ -25,7 +25,11 @@ from .settings import KEY, AzureSettings
 from .vm import Vm, monitor_agent
 
 #: Arm64 sizes (Ampere Altra, Dpsv5 family); the x86_64 ones are in profiles.MACHINE_TYPES.
-ARM_MACHINE_TYPES: dict[str, str] = {"small": "Standard_D2ps_v5", "medium": "Standard_D2ps_v5", "large": "Standard_D4ps_v5"}
+ARM_MACHINE_TYPES: dict[str, str] = {
+    "small": "Standard_D2ps_v5",
+    "medium": "Standard_D2ps_v5",
+    "large": "Standard_D4ps_v5",
+}
 
 
 class AzureCloud:
@@ -44,8 +48,10 @@ class AzureCloud:
 
         Explicit, so ambient `azure-native:location` settings never redirect a stack.
         """
-        assert cfg.azure is not None and cfg.azure.admin_ssh_public_key is not None  # StackConfig checks
         az = cfg.azure
+        # Both guaranteed by StackConfig's Azure checks.
+        assert az is not None and az.admin_ssh_public_key is not None
+        key: str = az.admin_ssh_public_key
         names = AzureNames(cfg.app.name)
         provider = Provider(f"{name}-provider", location=az.location, opts=pulumi.ResourceOptions(parent=parent))
         opts = pulumi.ResourceOptions(parent=parent, providers=[provider])
@@ -60,7 +66,7 @@ class AzureCloud:
         settings = AzureSettings(
             location=az.location,
             names=names,
-            admin_ssh_public_key=az.admin_ssh_public_key,
+            admin_ssh_public_key=key,
             customer_managed_keys=az.customer_managed_keys,
             encryption_at_host=az.encryption_at_host,
             tenant_id=client.tenant_id,

@@ -86,7 +86,7 @@ def vault(
         resource_group_name=rg,
         properties=keyvault.VaultPropertiesArgs(
             tenant_id=az.tenant_id,
-            sku=keyvault.SkuArgs(family="A", name="standard"),
+            sku=keyvault.SkuArgs(family="A", name=keyvault.SkuName.STANDARD),
             # Azure RBAC, not access policies: every grant is a role assignment at vault scope.
             enable_rbac_authorization=True,
             enable_soft_delete=True,
@@ -108,7 +108,14 @@ def vault(
 
 
 def rotating_key(
-    name: str, *, key_name: str, vault_name: pulumi.Input[str], rg: pulumi.Input[str], tags: dict[str, str], protect: bool, parent: pulumi.Resource
+    name: str,
+    *,
+    key_name: str,
+    vault_name: pulumi.Input[str],
+    rg: pulumi.Input[str],
+    tags: dict[str, str],
+    protect: bool,
+    parent: pulumi.Resource,
 ) -> keyvault.Key:
     """An RSA 3072 key that rotates yearly; each version expires after two years.
 
@@ -128,11 +135,11 @@ def rotating_key(
                 attributes=keyvault.KeyRotationPolicyAttributesArgs(expiry_time="P2Y"),
                 lifetime_actions=[
                     keyvault.LifetimeActionArgs(
-                        action=keyvault.ActionArgs(type="rotate"),
+                        action=keyvault.ActionArgs(type=keyvault.KeyRotationPolicyActionType.ROTATE),
                         trigger=keyvault.TriggerArgs(time_after_create="P1Y"),
                     ),
                     keyvault.LifetimeActionArgs(
-                        action=keyvault.ActionArgs(type="notify"),
+                        action=keyvault.ActionArgs(type=keyvault.KeyRotationPolicyActionType.NOTIFY),
                         trigger=keyvault.TriggerArgs(time_before_expiry="P30D"),
                     ),
                 ],

@@ -148,8 +148,10 @@ class LoadBalancer(pulumi.ComponentResource):
 
         gateway_name = names.of("agw")
         gw = pulumi.Output.all(az.subscription_id, rg).apply(
-            lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}/providers/Microsoft.Network/applicationGateways/"
-            f"{gateway_name}"
+            lambda v: (
+                f"/subscriptions/{v[0]}/resourceGroups/{v[1]}/providers/Microsoft.Network/applicationGateways/"
+                f"{gateway_name}"
+            )
         )
         count = len(args.instance_ids)
         # The VMs' static private addresses; the pool is filled once every VM exists.
@@ -166,7 +168,9 @@ class LoadBalancer(pulumi.ComponentResource):
                 min_capacity=MIN_CAPACITY[args.deletion_protection], max_capacity=MAX_CAPACITY
             ),
             zones=list(az.zones),
-            identity=network.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[identity.id]),
+            identity=network.ManagedServiceIdentityArgs(
+                type=network.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[identity.id]
+            ),
             enable_http2=True,
             gateway_ip_configurations=[
                 network.ApplicationGatewayIPConfigurationArgs(
@@ -274,15 +278,11 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
         if args.deletion_protection:
-            authorization.ManagementLockAtResourceLevel(
+            authorization.ManagementLockByScope(
                 f"{name}-lock",
                 lock_name=f"lock-{gateway_name}",
                 level="CanNotDelete",
-                resource_group_name=rg,
-                resource_provider_namespace="Microsoft.Network",
-                parent_resource_path="",
-                resource_type="applicationGateways",
-                resource_name_=gateway.name,
+                scope=gateway.id,
                 notes="appstack: deletion protection (protection.deletionProtection)",
                 opts=child,
             )

@@ -26,8 +26,9 @@ PERF_COUNTERS = (
     "\\Logical Disk(*)\\% Used Space",
     "\\Logical Disk(*)\\Free Megabytes",
 )
-#: Longest retention a flow log's own retention policy accepts (days).
-FLOW_LOG_MAX_RETENTION = 365
+#: Shortest workspace retention: the policy pack's floor for Log Analytics workspaces in every
+#: environment (logging-retention-floor, minWorkspaceRetentionDays). Dev's 30 days rise to it.
+MIN_WORKSPACE_RETENTION = 90
 
 
 class LogSink(pulumi.ComponentResource):
@@ -62,7 +63,7 @@ class LogSink(pulumi.ComponentResource):
             workspace_name=names.of("log"),
             resource_group_name=rg,
             sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
-            retention_in_days=args.retention_days,
+            retention_in_days=max(args.retention_days, MIN_WORKSPACE_RETENTION),
             features=operationalinsights.WorkspaceFeaturesArgs(
                 # Entra ID only: no shared workspace keys that could ingest or read from anywhere.
                 disable_local_auth=True,
@@ -78,7 +79,7 @@ class LogSink(pulumi.ComponentResource):
             workspace_name=workspace.name,
             resource_group_name=rg,
             plan="Analytics",
-            retention_in_days=args.retention_days,
+            retention_in_days=max(args.retention_days, MIN_WORKSPACE_RETENTION),
             schema=operationalinsights.SchemaArgs(
                 name=APP_TABLE,
                 columns=[
@@ -137,7 +138,9 @@ class LogSink(pulumi.ComponentResource):
                 )
             },
             destinations=monitor.DataCollectionRuleDestinationsArgs(
-                log_analytics=[monitor.LogAnalyticsDestinationArgs(name=destination, workspace_resource_id=workspace.id)]
+                log_analytics=[
+                    monitor.LogAnalyticsDestinationArgs(name=destination, workspace_resource_id=workspace.id)
+                ]
             ),
             data_flows=[
                 monitor.DataFlowArgs(streams=["Microsoft-Syslog", "Microsoft-Perf"], destinations=[destination]),
@@ -164,7 +167,9 @@ class LogSink(pulumi.ComponentResource):
             allow_blob_public_access=False,
             allow_cross_tenant_replication=False,
             # Only Azure's trusted services (Network Watcher writes flow logs as one) get in.
-            network_rule_set=storage.NetworkRuleSetArgs(default_action="Deny", bypass="AzureServices"),
+            network_rule_set=storage.NetworkRuleSetArgs(
+                default_action=storage.DefaultAction.DENY, bypass="AzureServices"
+            ),
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -181,7 +186,7 @@ class LogSink(pulumi.ComponentResource):
         self.key_id = workspace.id
         self.data_collection_rule_id = rule.id
         self.workspace_customer_id = workspace.customer_id
-        self.log_groups = {stream: workspace.id for stream in args.streams}
+        self.log_groups = dict.fromkeys(args.streams, workspace.id)
         # VNet flow logs go to storage first (Azure's requirement), then into the workspace.
         self.log_groups["flow"] = flow_store.id
         self.register_outputs(

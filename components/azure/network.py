@@ -144,7 +144,7 @@ class Network(pulumi.ComponentResource):
             virtual_network_name=vnet.name,
             resource_group_name=rg,
             address_prefix=gateway_cidr,
-            network_security_group=network.SubResourceArgs(id=agw_nsg.id),
+            network_security_group=network.NetworkSecurityGroupArgs(id=agw_nsg.id),
             # The Key Vault accepts the gateway (it reads the TLS certificate) through this endpoint.
             service_endpoints=[network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.KeyVault")],
             opts=child,
@@ -159,7 +159,7 @@ class Network(pulumi.ComponentResource):
                 virtual_network_name=vnet.name,
                 resource_group_name=rg,
                 address_prefix=cidr,
-                network_security_group=network.SubResourceArgs(id=vm_nsg.id),
+                network_security_group=network.NetworkSecurityGroupArgs(id=vm_nsg.id),
                 nat_gateway=network.SubResourceArgs(id=nat.id),
                 # Private subnets: no implicit outbound IP; the NAT gateway is the only way out.
                 default_outbound_access=False,

@@ -120,7 +120,7 @@ class Vm(pulumi.ComponentResource):
                     os_disk=compute.OSDiskArgs(
                         create_option="FromImage",
                         disk_size_gb=max(args.root_volume_gb, MIN_OS_DISK_GB),
-                        caching="ReadWrite",
+                        caching=compute.CachingTypes.READ_WRITE,
                         delete_option="Delete",
                         managed_disk=compute.ManagedDiskParametersArgs(
                             storage_account_type="Premium_LRS",
@@ -159,7 +159,7 @@ class Vm(pulumi.ComponentResource):
                     ]
                 ),
                 # The agent's identity; it holds no roles (the data collection rule authorizes it).
-                identity=compute.VirtualMachineIdentityArgs(type="SystemAssigned"),
+                identity=compute.VirtualMachineIdentityArgs(type=compute.ResourceIdentityType.SYSTEM_ASSIGNED),
                 # Serial console and screenshots into Azure-managed storage, for boot failures.
                 diagnostics_profile=compute.DiagnosticsProfileArgs(
                     boot_diagnostics=compute.BootDiagnosticsArgs(enabled=True)
@@ -195,15 +195,11 @@ class Vm(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[agent]),
                 )
             if args.deletion_protection:
-                authorization.ManagementLockAtResourceLevel(
+                authorization.ManagementLockByScope(
                     f"{name}-{i}-lock",
                     lock_name=f"lock-{vm_name}"[:90],
                     level="CanNotDelete",
-                    resource_group_name=rg,
-                    resource_provider_namespace="Microsoft.Compute",
-                    parent_resource_path="",
-                    resource_type="virtualMachines",
-                    resource_name_=vm.name,
+                    scope=vm.id,
                     notes="appstack: deletion protection (protection.deletionProtection)",
                     opts=child,
                 )
@@ -214,9 +210,7 @@ class Vm(pulumi.ComponentResource):
     def _disk_encryption_set(
         self, name: str, az, names: AzureNames, rg: pulumi.Input[str], tags: dict[str, str], protect: bool
     ) -> tuple[compute.DiskEncryptionSet, authorization.RoleAssignment]:
-        kv = vault(
-            f"{name}-kv", az=az, vault_name=names.vault("d"), rg=rg, tags=tags, protect=protect, parent=self
-        )
+        kv = vault(f"{name}-kv", az=az, vault_name=names.vault("d"), rg=rg, tags=tags, protect=protect, parent=self)
         key = rotating_key(
             f"{name}-disk-key", key_name="disk", vault_name=kv.name, rg=rg, tags=tags, protect=protect, parent=self
         )

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from .profiles import (
     AWS_TLS_POLICIES,
+    AZURE_MAX_ZONES,
     AZURE_TLS_POLICIES,
     AZURE_WORKSPACE_RETENTION_DAYS,
     CLOUDWATCH_RETENTION_DAYS,
@@ -503,6 +504,20 @@ class StackConfig(_Model):
                 key="azure.adminSshPublicKey",
                 value=None,
             )
+        if self.network.zone_count > AZURE_MAX_ZONES:
+            raise ConfigProblem(
+                f"Azure regions have {AZURE_MAX_ZONES} availability zones, not {self.network.zone_count}",
+                f"set appstack:network.zoneCount to 2 or {AZURE_MAX_ZONES}",
+                key="network.zoneCount",
+                value=self.network.zone_count,
+            )
+        if self.network.existing is not None:
+            raise ConfigProblem(
+                "reusing an existing VNet is not supported on Azure yet",
+                "remove appstack:network.existing so the stack creates its VNet",
+                key="network.existing",
+                value=self.network.existing.network_id,
+            )
         days = self.logging.retention_days
         if not AZURE_WORKSPACE_RETENTION_DAYS[0] <= days <= AZURE_WORKSPACE_RETENTION_DAYS[1]:
             low, high = AZURE_WORKSPACE_RETENTION_DAYS
@@ -521,7 +536,9 @@ class StackConfig(_Model):
                 value=policy,
             )
         cert = self.load_balancer.certificate_id
-        if cert is not None and not re.match(r"^https://[a-z][a-z0-9-]{1,22}[a-z0-9]\.vault\.azure\.net/secrets/[A-Za-z0-9-]{1,127}/?$", cert):
+        if cert is not None and not re.match(
+            r"^https://[a-z][a-z0-9-]{1,22}[a-z0-9]\.vault\.azure\.net/secrets/[A-Za-z0-9-]{1,127}/?$", cert
+        ):
             raise ConfigProblem(
                 f"{cert!r} is not a versionless Key Vault secret ID",
                 "use https://<vault>.vault.azure.net/secrets/<certificate-name> (no version, so renewals are picked "

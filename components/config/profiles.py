@@ -110,6 +110,9 @@ AWS_DEFAULT_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 AZURE_TLS_POLICIES: tuple[str, ...] = ("AppGwSslPolicy20220101S",)
 AZURE_DEFAULT_TLS_POLICY = "AppGwSslPolicy20220101S"
 
+#: Availability zones of an Azure region ("1" to "3").
+AZURE_MAX_ZONES = 3
+
 #: Interactive retention a Log Analytics workspace (PerGB2018) accepts, in days.
 AZURE_WORKSPACE_RETENTION_DAYS: tuple[int, int] = (30, 730)
 
