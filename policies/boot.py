@@ -56,7 +56,7 @@ LOGIN_DIRECTIVES: dict[str, frozenset[str]] = {
 _DIRECTIVE_RE = re.compile(
     r"(?<![\w-])(PermitRootLogin|PasswordAuthentication|KbdInteractiveAuthentication|"
     r"ChallengeResponseAuthentication|PermitEmptyPasswords|Port)(?![\w-])(?:[ \t]*=[ \t]*|[ \t]+)"
-    r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s;#]+)",
+    r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s;#'\"(),\\]+)",
     re.IGNORECASE,
 )
 #: Cheap pre-filter: a script that mentions none of these writes no sshd setting we can read.
@@ -423,6 +423,16 @@ _READERS = {
     "journalctl", "systemctl", "service", "cat", "head", "tail", "less", "wc", "sort", "uniq",
 }  # fmt: skip
 _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash"}
+#: Commands whose output is not in the script (decoders, downloaders).
+_OPAQUE_WRITERS = {"base64", "openssl", "xxd", "gunzip", "zcat", "curl", "wget", "gpg", "uudecode"}
+#: The pseudo-directive of a write to sshd's configuration whose content cannot be read.
+OPAQUE = "(content)"
+
+
+def _is_sshd_path(targets: Sequence[str], args: Sequence[str]) -> bool:
+    return any("sshd_config" in w or "/etc/ssh/" in w for w in (*targets, *args))
+
+
 _ASSIGN_RE = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.S)
 
 
@@ -744,9 +754,13 @@ def _command_settings(
     elif name == "sshd":
         found = _sshd_options(args, where, env)
         to_sshd = True
+    elif name in _OPAQUE_WRITERS and _is_sshd_path(targets, args):
+        # Decoded or downloaded at boot: what lands in sshd's configuration is not in the script.
+        found = [Setting(where, OPAQUE, f"<output of {name}>", ())]
     else:
-        # Anything else (a bare config line, tee, a custom helper) is read as the text it carries.
-        found = text_settings(" ".join(words), where, env)
+        # Anything else (a bare config line, tee, awk, python -c, a custom helper) is read as the
+        # text it carries, escaped line breaks included.
+        found = text_settings(" ".join(words).replace("\\n", "\n"), where, env)
     for setting in found:
         yield setting if setting.to_sshd == to_sshd else replace(setting, to_sshd=to_sshd)
 
@@ -1008,6 +1022,11 @@ def _document_writes(text: str) -> Writes:
 
 def login_problems(setting: Setting, root_accepted: Iterable[str]) -> str | None:
     """Why a written sshd setting opens root or password login, None when it does not."""
+    if setting.key == OPAQUE:
+        return (
+            f"{setting.where} writes {setting.value} into sshd's configuration, which cannot be judged; write the "
+            "settings literally (failing closed)"
+        )
     key = setting.key.lower()
     valid = LOGIN_DIRECTIVES.get(key)
     if valid is None:

@@ -35,6 +35,7 @@ from ..tokens import (
     AWS_SPOT_INSTANCE,
     AZ_VM,
     AZ_VMSS,
+    GCP_DERIVED_INSTANCES,
     GCP_INSTANCE,
     GCP_PROJECT_BUCKET_CONFIG,
     GCP_REGION_TEMPLATE,
@@ -304,10 +305,12 @@ def check_gcp_disk_cmek(resource_type: str, props: Props, ctx: Context) -> Itera
     # Without the knob GCP still encrypts every disk with Google-managed keys: nothing to check.
     if not ctx["requireCustomerManagedKeys"]:
         return
-    if resource_type == GCP_INSTANCE:
+    if resource_type in (GCP_INSTANCE, *GCP_DERIVED_INSTANCES):
         raw = ("diskEncryptionKeyRaw", "diskEncryptionKeyRsa")
         boot = props.get("bootDisk")
-        if not _gcp_disk_key_set(boot, "kmsKeySelfLink", raw):
+        if boot is None and resource_type in GCP_DERIVED_INSTANCES:
+            pass  # the boot disk comes from the template / machine image, judged there
+        elif not _gcp_disk_key_set(boot, "kmsKeySelfLink", raw):
             yield f"bootDisk has no kmsKeySelfLink (bootDisk is {'set' if is_map(boot) else repr(boot)}), so it uses a Google-managed key; set bootDisk.kmsKeySelfLink to a Cloud KMS key"
         disks, err = entries(props.get("attachedDisks"), "attachedDisks")
         if err:
@@ -585,7 +588,7 @@ RULES: list[Rule | StackRule] = [
         description="GCP boot, attached, standalone and instance-template disks must be encrypted with a Cloud KMS key (or a customer-supplied key).",
         concern=CONCERN,
         clouds=("gcp",),
-        resource_types=(GCP_INSTANCE, GCP_DISK, GCP_REGION_DISK, *GCP_TEMPLATES),
+        resource_types=(GCP_INSTANCE, *GCP_DERIVED_INSTANCES, GCP_DISK, GCP_REGION_DISK, *GCP_TEMPLATES),
         check=check_gcp_disk_cmek,
         knobs={"requireCustomerManagedKeys": CMK_KNOB},
         catalogue=("E1", "E2", "E3"),

@@ -703,6 +703,18 @@ SCRIPT_FORMS = [
     ("without_password", "PermitRootLogin without-password", "PermitRootLogin without-password"),
     ("forced_commands_only", "PermitRootLogin forced-commands-only", "PermitRootLogin forced-commands-only"),
     (
+        "python_one_liner",
+        "python3 -c \"open('/etc/ssh/sshd_config', 'a').write('PermitRootLogin yes\\n')\"",
+        "PermitRootLogin yes",
+    ),
+    (
+        "awk_print",
+        "awk 'BEGIN { print \"PasswordAuthentication yes\" }' >> /etc/ssh/sshd_config",
+        "PasswordAuthentication yes",
+    ),
+    ("base64_decoded", "echo UGVybWl0Um9vdExvZ2luIHllcwo= | base64 -d >> /etc/ssh/sshd_config", "cannot be judged"),
+    ("downloaded", "curl -fsSL -o /etc/ssh/sshd_config.d/99.conf https://example.com/ssh.conf", "cannot be judged"),
+    (
         "guarded_by_grep_but_writes_yes",
         "if grep -q '^PermitRootLogin no' /etc/ssh/sshd_config; then\n"
         "  sed -i 's/^PermitRootLogin no/PermitRootLogin yes/' /etc/ssh/sshd_config\nfi",

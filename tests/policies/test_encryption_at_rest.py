@@ -926,3 +926,19 @@ def test_passes_when_spot_devices_encrypted_with_cmk(name):
 def test_fails_when_spot_devices_not_encrypted(name, type_, base, path, value, needle):
     found = violations(name, type_, mutate(base, path, value))
     assert len(found) == 1 and needle in found[0], found
+
+
+@pytest.mark.parametrize(
+    "type_",
+    [
+        "gcp:compute/instanceFromTemplate:InstanceFromTemplate",
+        "gcp:compute/instanceFromMachineImage:InstanceFromMachineImage",
+    ],
+)
+def test_derived_gcp_instance_judges_disks_it_sets(type_):
+    assert (
+        violations(GCP_CMEK, type_, {"sourceInstanceTemplate": "t"}, config={"requireCustomerManagedKeys": True}) == []
+    )
+    props = {"bootDisk": {"initializeParams": {"size": 20}}}
+    found = violations(GCP_CMEK, type_, props, config={"requireCustomerManagedKeys": True})
+    assert len(found) == 1 and "bootDisk has no kmsKeySelfLink" in found[0]
