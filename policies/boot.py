@@ -56,7 +56,7 @@ LOGIN_DIRECTIVES: dict[str, frozenset[str]] = {
 _DIRECTIVE_RE = re.compile(
     r"(?<![\w-])(PermitRootLogin|PasswordAuthentication|KbdInteractiveAuthentication|"
     r"ChallengeResponseAuthentication|PermitEmptyPasswords|Port)(?![\w-])(?:[ \t]*=[ \t]*|[ \t]+)"
-    r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s;#'\"(),\\]+)",
+    r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s;#'\"(),\\/|]+)",
     re.IGNORECASE,
 )
 #: Cheap pre-filter: a script that mentions none of these writes no sshd setting we can read.
@@ -423,6 +423,7 @@ _READERS = {
     "journalctl", "systemctl", "service", "cat", "head", "tail", "less", "wc", "sort", "uniq",
 }  # fmt: skip
 _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash"}
+_AWK_PRINT_RE = re.compile(r"\bprintf?\s*\(?\s*\"((?:\\.|[^\"\\])*)\"")
 #: Commands whose output is not in the script (decoders, downloaders).
 _OPAQUE_WRITERS = {"base64", "openssl", "xxd", "gunzip", "zcat", "curl", "wget", "gpg", "uudecode"}
 #: The pseudo-directive of a write to sshd's configuration whose content cannot be read.
@@ -749,6 +750,10 @@ def _command_settings(
     elif name in _SHELLS and "-c" in args and depth < 3:
         k = args.index("-c")
         found = script_settings(args[k + 1], where, env, depth + 1) if k + 1 < len(args) else ()
+    elif name in ("awk", "gawk", "mawk", "nawk"):
+        # awk patterns only read (`/^PermitRootLogin yes/ {...}`); what it prints is written.
+        printed = "\n".join(m.group(1) for m in _AWK_PRINT_RE.finditer(" ".join(args)))
+        found = text_settings(printed.replace("\\n", "\n"), where, env)
     elif name in ("echo", "printf"):
         found = text_settings(_printed(args, name == "printf"), where, env)
     elif name == "sshd":
@@ -830,8 +835,20 @@ def _is_false(value: Any) -> bool:
     )
 
 
+_JINJA_HEADER_RE = re.compile(r"\A\s*##\s*template:\s*jinja[^\n]*\n", re.IGNORECASE)
+
+
+def _body(text: str) -> str:
+    """The document without cloud-init's ``## template: jinja`` first line (it renders the rest)."""
+    return _JINJA_HEADER_RE.sub("", text, count=1).lstrip()
+
+
 def is_cloud_config(text: str) -> bool:
-    return text.lstrip().lower().startswith("#cloud-config")
+    return _body(text).lower().startswith("#cloud-config")
+
+
+def is_cloud_config_archive(text: str) -> bool:
+    return _body(text).lower().startswith("#cloud-config-archive")
 
 
 #: libyaml's loader when the wheel has it (about ten times faster); the same safe constructors.
@@ -840,7 +857,7 @@ _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def _parse_cloud_config(text: str) -> dict[str, Any] | None:
     """A cloud-config document (YAML or JSON) as a dict, None when it is not one."""
-    stripped = text.lstrip()
+    stripped = _body(text)
     if not (is_cloud_config(stripped) or stripped.startswith("{")):
         return None
     try:
@@ -923,7 +940,14 @@ def _cloud_config_writes(doc: dict[str, Any], out: Writes) -> None:
             note = " that never expires (expire: false)" if ch.get("expire") is False else ""
             out.findings.append(f"cloud-init chpasswd sets a root password{note}; remove it")
     users_value = doc.get("users")
-    for i, user in enumerate(users_value if isinstance(users_value, list) else [users_value]):
+    users_list = list(users_value) if isinstance(users_value, list) else [users_value]
+    default_user = (
+        (doc.get("system_info") or {}).get("default_user") if isinstance(doc.get("system_info"), dict) else None
+    )
+    if isinstance(default_user, dict):
+        # The distro's default user, configured here instead of under `users`.
+        users_list.append({"name": "default_user", **default_user})
+    for i, user in enumerate(users_list):
         if not isinstance(user, dict):
             continue
         lock = user.get("lock_passwd", user.get("lock-passwd", True))
@@ -1003,6 +1027,20 @@ def _document_writes(text: str) -> Writes:
         code = line.split("#", 1)[0]
         if "chpasswd" in code and _SHELL_ROOT_PW_RE.search(code):
             out.findings.append(f"line {lineno}: sets a root password with chpasswd; remove it")
+    if is_cloud_config_archive(text):
+        # A YAML list of parts, each a document of its own (shell script, cloud-config ...).
+        try:
+            parts = yaml.load(_body(text), Loader=_YAML_LOADER)
+        except yaml.YAMLError:
+            parts = None
+        if isinstance(parts, list):
+            for i, part in enumerate(parts):
+                content = part.get("content") if isinstance(part, dict) else part
+                if isinstance(content, str):
+                    inner = _document_writes(content)
+                    out.settings.extend(replace(st, where=f"part {i} {st.where}".strip()) for st in inner.settings)
+                    out.findings.extend(f"part {i} {f}" for f in inner.findings)
+            return out
     doc = _parse_cloud_config(text)
     if doc is not None:
         _cloud_config_writes(doc, out)

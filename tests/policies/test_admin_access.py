@@ -749,6 +749,7 @@ SAFE_SCRIPT_FORMS = [
     ("sed_back_reference_no", "sed -i 's/^#\\?\\(PermitRootLogin\\).*/\\1 no/' /etc/ssh/sshd_config"),
     ("sed_append_no", "sed -i '$ a PasswordAuthentication no' /etc/ssh/sshd_config"),
     ("sed_delete_backup", "sed -i.bak '/^PasswordAuthentication yes/d' /etc/ssh/sshd_config"),
+    ("awk_pattern_reads", "awk '/^PermitRootLogin yes/ { bad = 1 } END { exit bad }' /etc/ssh/sshd_config"),
     ("echo_message_without_value", 'echo "Disabling PasswordAuthentication"'),
     ("echo_message_not_a_value", 'echo "PasswordAuthentication is now off"'),
     ("heredoc_no", "cat <<EOF > /etc/ssh/sshd_config.d/00.conf\nPermitRootLogin no\nEOF"),
@@ -838,6 +839,25 @@ CLOUD_INIT_FORMS = [
         "users_json",
         '#cloud-config\n{"users": [{"name": "ops", "lock_passwd": false, "plain_text_password": "Sup3rSecret"}]}',
         "lock_passwd",
+    ),
+    ("jinja_template_header", "## template: jinja\n#cloud-config\nssh_pwauth: true\n", "ssh_pwauth"),
+    (
+        "cloud_config_archive",
+        "#cloud-config-archive\n- type: text/x-shellscript\n  content: |\n    #!/bin/sh\n"
+        "    echo 'PermitRootLogin yes' >> /etc/ssh/sshd_config\n",
+        "part 0 line 2 sets 'PermitRootLogin yes'",
+    ),
+    (
+        "default_user_unlocked",
+        "#cloud-config\nsystem_info:\n  default_user:\n    name: ubuntu\n    lock_passwd: false\n"
+        "    plain_text_password: Sup3rSecret\n",
+        "'ubuntu' has lock_passwd: false",
+    ),
+    (
+        "sed_script_file_from_heredoc",
+        "#!/bin/sh\ncat > /tmp/s.sed <<EOF\ns/^#PermitRootLogin.*/PermitRootLogin yes/\nEOF\n"
+        "sed -i -f /tmp/s.sed /etc/ssh/sshd_config\n",
+        "PermitRootLogin yes",
     ),
     (
         "other_key_carries_script",
