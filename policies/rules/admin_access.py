@@ -1,12 +1,14 @@
 """Concern `admin-access` (policy names `access-...`): A1-A7: password and root login, SSH keys or SSM, boot configuration, OS Login, project SSH keys, serial console, secrets in boot data.
 
-Boot data (AWS ``userData``/``userDataBase64``, launch template ``userData``, Azure ``customData``
-and ``userData``, GCP ``metadataStartupScript`` and the ``startup-script``/``user-data`` metadata
-keys) is read as the VM will read it: base64 is decoded (text that is not valid base64 is read as
-plain text), gzip is decompressed, MIME multi-part cloud-init is split into its parts. Secret
-values arrive in the pack as plain values; a serialized secret
-(``{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": ...}``) or a
-``pulumi_policy.secret.Secret`` is unwrapped. Messages never echo secret values.
+Boot data is every value a VM runs or hands to cloud-init: AWS ``userData``/``userDataBase64``
+(instances, spot requests, launch configurations and templates, spot fleet
+``launchSpecifications``), Azure ``customData``/``userData``, VM and scale-set extension
+``settings``/``protectedSettings`` (``commandToExecute``, ``script``) and run-command
+``source.script``, GCP ``metadataStartupScript`` and the ``startup-script``/``user-data`` keys of
+instance, template and project metadata (project-wide keys run on every VM that does not set its
+own). It is decoded and judged by what it writes (see `policies.boot`). GCP metadata booleans are
+read as the guest agent parses them (Go ``strconv.ParseBool``: ``yes``/``on`` are not true).
+Messages never echo secret values.
 """
 
 from __future__ import annotations

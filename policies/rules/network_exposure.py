@@ -15,7 +15,12 @@ rule is a few lines over those records:
   0.0.0.0/0) and the hierarchical / network firewall policy rules (``match.srcIpRanges``,
   ``match.layer4Configs``), standalone or inline in ``...WithRules`` resources.
 
-Deny rules, disabled rules and rules of the other direction never count as exposure.
+Deny rules, disabled rules and rules of the other direction never count as exposure. Azure NSGs
+are judged by their effective rules: an Allow loses the ports that an earlier (lower priority
+number) Deny of the same direction covers for all of its sources, as Azure evaluates them (a
+standalone ``SecurityRule`` is judged on its own). Two stack rules link resources: a port that boot
+data moves sshd to must not be open to the internet either, and SSH must not be allowed from a
+managed prefix list whose entries include the internet.
 """
 
 from __future__ import annotations
