@@ -57,6 +57,7 @@ from ..tokens import (
     GCP_FIREWALL,
     GCP_FORWARDING_RULE,
     GCP_GLOBAL_FORWARDING_RULE,
+    GCP_VM_TYPES,
 )
 from .admin_access import BOOT_TYPES, boot_documents
 
@@ -790,14 +791,14 @@ AWS_PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
 AWS_PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
 
 
-def moved_sshd_ports(resources: Sequence[StackResource], ctx: Context) -> dict[int, list[str]]:
-    """Ports other than the watched SSH ports that boot data tells sshd to listen on -> VM names.
+def moved_sshd_ports(resources: Sequence[StackResource], ctx: Context) -> dict[int, list[StackResource]]:
+    """Ports other than the watched SSH ports that boot data tells sshd to listen on -> the VMs.
 
     Boot data that is unknown (preview) or malformed is skipped here: the boot-data resource rules
     already report it (advisory in preview, failing closed on up).
     """
     watched = {int(p) for p in ctx["ports"]}
-    found: dict[int, list[str]] = {}
+    found: dict[int, list[StackResource]] = {}
     for r in resources:
         if r.type not in BOOT_TYPES:
             continue
@@ -810,8 +811,62 @@ def moved_sshd_ports(resources: Sequence[StackResource], ctx: Context) -> dict[i
         except (TypeError, ValueError):
             continue
         for port in sorted(ports - watched):
-            found.setdefault(port, []).append(r.name)
+            found.setdefault(port, []).append(r)
     return found
+
+
+def _refs(props: Any, *path: str) -> list[Any]:
+    """Ids at `path` (the last key a list or a single id), `UNKNOWN` for the ones not known yet."""
+    cur = props
+    for key in path[:-1]:
+        cur = peek(cur, key)
+        if cur is UNKNOWN:
+            return [UNKNOWN]
+        if not is_map(cur):
+            return []
+    return _prefix_refs(cur, path[-1])
+
+
+def _vm_security_groups(vm: StackResource) -> list[Any]:
+    refs = _refs(vm.props, "vpcSecurityGroupIds") + _refs(vm.props, "securityGroups")
+    refs += _refs(vm.props, "securityGroupNames")
+    for i in range(len(as_list(peek(vm.props, "networkInterfaces")))):
+        refs += _refs(vm.props["networkInterfaces"][i], "securityGroups")
+    for i in range(len(as_list(peek(vm.props, "launchSpecifications")))):
+        refs += _refs(vm.props["launchSpecifications"][i], "vpcSecurityGroupIds")
+    return refs
+
+
+def _link(fw: StackResource, vm: StackResource) -> Any:
+    """Whether firewall `fw` applies to `vm`: True, False or `UNKNOWN` (ids not known yet).
+
+    AWS matches the VM's security groups with the group's id/name (a VM without any uses its
+    VPC's default group); GCP matches target tags (a firewall without targets applies to every
+    VM); Azure NSG associations go through NICs and subnets, so every NSG counts (fail closed).
+    """
+    cloud = vm.type.split(":", 1)[0]
+    if fw.type.split(":", 1)[0] != cloud:
+        return False
+    if cloud == "aws":
+        vm_refs = _vm_security_groups(vm)
+        if fw.type in (AWS_SG, AWS_DEFAULT_SG):
+            keys = [k for k in (peek(fw.props, "id"), peek(fw.props, "name")) if k is not None]
+        else:
+            keys = [k for k in (peek(fw.props, "securityGroupId"),) if k is not None]
+        if not vm_refs:
+            return fw.type == AWS_DEFAULT_SG or (UNKNOWN if UNKNOWN in keys else False)
+        if any(isinstance(r, str) and r in keys for r in vm_refs):
+            return True
+        return UNKNOWN if UNKNOWN in vm_refs or UNKNOWN in keys else False
+    if cloud == "gcp" and fw.type == GCP_FIREWALL and vm.type in GCP_VM_TYPES:
+        targets = _refs(fw.props, "targetTags")
+        if not targets:
+            return True  # no target tags: every VM of the network (service-account targets fail closed)
+        tags = _refs(vm.props, "tags")
+        if any(isinstance(t, str) and t in tags for t in targets):
+            return True
+        return UNKNOWN if UNKNOWN in targets or UNKNOWN in tags else False
+    return True
 
 
 def _check_moved_ssh(resources: Sequence[StackResource], ctx: Context) -> Iterable[tuple[str, str | None]]:
@@ -819,18 +874,34 @@ def _check_moved_ssh(resources: Sequence[StackResource], ctx: Context) -> Iterab
     if not moved:
         return
     config = dict(ctx.config)
+    undecided: list[str] = []
     for r in resources:
         if r.type not in INGRESS_TYPES:
             continue
         for perm, peers in internet_permissions(r.type, r.props, "ingress", config):
             for port, vms in moved.items():
-                if perm.covers(port):
+                if not perm.covers(port):
+                    continue
+                links = [(vm, _link(r, vm)) for vm in vms]
+                hit = [vm.name for vm, linked in links if linked is True]
+                if hit:
                     yield (
                         f"{perm.where} allows {perm.describe()} from {_peer_text(perm, peers)}, and boot data of "
-                        f"{', '.join(vms)} moves sshd to port {port}, so SSH is open to the internet; restrict the "
+                        f"{', '.join(hit)} moves sshd to port {port}, so SSH is open to the internet; restrict the "
                         "source to admin CIDRs or use SSM / IAP / Bastion",
                         r.urn,
                     )
+                elif any(linked is UNKNOWN for _, linked in links):
+                    undecided.append(r.name)
+    if undecided:
+        if ctx.dry_run:
+            # Which VMs a security group guards is only known on `up` (ids are outputs).
+            raise UnknownValueError(UNKNOWN_STRING_VALUE, ["vpcSecurityGroupIds"])
+        yield (
+            f"firewall(s) {', '.join(sorted(set(undecided)))} open a port that boot data moves sshd to, and whether "
+            "they guard those VMs cannot be told; failing closed",
+            None,
+        )
 
 
 MOVED_SSH = StackRule(

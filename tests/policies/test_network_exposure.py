@@ -1254,13 +1254,15 @@ PREFIX_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
 VM_2222 = {
     "ami": "ami-1",
     "instanceType": "t3.small",
+    "vpcSecurityGroupIds": ["sg-app"],
     "userData": "#!/bin/sh\necho 'Port 2222' >> /etc/ssh/sshd_config\n",
 }
 APP_2222_OPEN = {
+    "id": "sg-app",
     "vpcId": "vpc-1",
     "ingress": [{"protocol": "tcp", "fromPort": 2222, "toPort": 2222, "cidrBlocks": ["10.0.0.0/16"]}],
 }
-MOVED_STACK = [(EC2, "vm", VM_2222), (SG, "app-sg", APP_2222_OPEN), (SG, "lb-sg", AWS_LB_SG)]
+MOVED_STACK = [(EC2, "vm", VM_2222), (SG, "app-sg", APP_2222_OPEN), (SG, "lb-sg", {**AWS_LB_SG, "id": "sg-lb"})]
 
 
 def test_passes_when_moved_sshd_port_is_not_open_to_internet():
@@ -1302,6 +1304,48 @@ def test_moved_port_found_in_every_boot_form(boot):
     stack = _stack_mutate(MOVED_STACK, (1, 2, "ingress", 0, "cidrBlocks"), ["0.0.0.0/0"])
     stack[0] = (EC2, "vm", {**VM_2222, "userData": boot})
     assert len(stack_violations(MOVED, stack)) == 1
+
+
+def test_passes_when_open_group_does_not_guard_the_vm():
+    # sshd on 443 on the VM; 443 is open to the internet only on the load balancer's group.
+    stack = [(EC2, "vm", {**VM_2222, "userData": "echo 'Port 443' >> /etc/ssh/sshd_config"}), *MOVED_STACK[1:]]
+    assert stack_violations(MOVED, stack, dry_run=False) == []
+    on_lb = [(EC2, "vm", {**stack[0][2], "vpcSecurityGroupIds": ["sg-app", "sg-lb"]}), *MOVED_STACK[1:]]
+    found = stack_violations(MOVED, on_lb, dry_run=False)
+    assert len(found) == 1 and reported_name(found[0][1]) == "lb-sg"
+
+
+def test_vm_without_groups_is_guarded_by_the_default_group():
+    default_open = {
+        "vpcId": "vpc-1",
+        "ingress": [{"protocol": "tcp", "fromPort": 2222, "toPort": 2222, "cidrBlocks": ["0.0.0.0/0"]}],
+    }
+    vm = {k: v for k, v in VM_2222.items() if k != "vpcSecurityGroupIds"}
+    found = stack_violations(MOVED, [(EC2, "vm", vm), (DEFAULT_SG, "default", default_open)], dry_run=False)
+    assert len(found) == 1 and reported_name(found[0][1]) == "default"
+
+
+def test_unknown_group_ids_raise_in_preview_and_fail_closed_on_up():
+    stack = _stack_mutate(MOVED_STACK, (1, 2, "ingress", 0, "cidrBlocks"), ["0.0.0.0/0"])
+    stack = _stack_mutate(stack, (1, 2, "id"), UNKNOWN_STRING_VALUE)
+    stack[0] = (EC2, "vm", {**VM_2222, "vpcSecurityGroupIds": [UNKNOWN_STRING_VALUE]})
+    with pytest.raises(UnknownValueError):
+        stack_violations(MOVED, stack)
+    found = stack_violations(MOVED, stack, dry_run=False)
+    assert len(found) == 1 and "failing closed" in found[0][0] and found[0][1] is None
+
+
+def test_gcp_firewall_links_by_target_tags():
+    script = "echo 'Port 2222' >> /etc/ssh/sshd_config"
+    vm = {"machineType": "e2-small", "tags": ["app"], "metadata": {"startup-script": script}}
+    fw = {
+        "network": "n",
+        "allows": [{"protocol": "tcp", "ports": ["2222"]}],
+        "sourceRanges": ["0.0.0.0/0"],
+        "targetTags": ["lb"],
+    }
+    assert stack_violations(MOVED, [(GCE, "vm", vm), (FW, "fw", fw)]) == []
+    assert len(stack_violations(MOVED, [(GCE, "vm", vm), (FW, "fw", {**fw, "targetTags": ["app"]})])) == 1
 
 
 def test_moved_port_on_gcp_firewall():
