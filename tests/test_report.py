@@ -74,9 +74,29 @@ def test_clean_plan_report_sections() -> None:
     assert "| `app` | `appstack:aws:AppStack` | 0 | 4 |" in lines
     assert "| &nbsp;&nbsp;`app-net` | `appstack:aws:Network` | 4 | 4 |" in lines
     assert "| `app-net` | `aws:ec2/subnet:Subnet` | 3 |" in lines
-    # Three subnets under one component are one graph node with a count; the lone VPC is named.
-    assert '    c2 --> r2["ec2 Subnet ×3"]' in lines
-    assert '    c2 --> r1["ec2 Vpc<br/>app-net-vpc"]' in lines
+    # The sub-component is a box with its resources in one column; three subnets are one node
+    # with a count, the lone VPC is named.
+    graph = text[text.index("```mermaid") :]
+    assert graph == "\n".join(
+        [
+            "```mermaid",
+            "flowchart TB",
+            '    c1(["app<br/>AppStack"])',
+            '    subgraph s1["app-net · Network"]',
+            "        direction TB",
+            '        r1["ec2 Vpc<br/>app-net-vpc"]',
+            '        r2["ec2 Subnet ×3"]',
+            "        r1 ~~~ r2",
+            "    end",
+            "    c1 --> s1",
+            "    class c1 component",
+            "    classDef component fill:#eef3fb,stroke:#4a6fa5",
+            "    classDef mandatory fill:#fdd,stroke:#c00,stroke-width:2px",
+            "    classDef advisory fill:#fff4d6,stroke:#d9a400",
+            "```",
+            "",
+        ]
+    )
     assert "Trimmed" not in text
 
 
@@ -162,8 +182,12 @@ def test_dev_report_against_prod_parses_as_mermaid(tmp_path: Path) -> None:
     dev, prod = plan_of("dev"), plan_of("prod")
     settings = settings_of(plan_cli.load_stack_config("dev"), "dev")
     cmp = Comparison("prod", prod, settings_of(plan_cli.load_stack_config("prod"), "prod"))
-    text = render(dev, cloud="aws", gate=gate_with(), settings=settings, comparison=cmp)
+    vm = dev.named("appstack-vm-0")
+    flagged = Violation(policy="vm-imds", pack="appstack", level="mandatory", urn=vm.urn, name=vm.name, message="m")
+    text = render(dev, cloud="aws", gate=gate_with(flagged), settings=settings, comparison=cmp)
     lines = text.splitlines()
+    (vm_node,) = [line.split("[")[0].strip() for line in lines if '["ec2 Instance<br/>appstack-vm-0"]' in line]
+    assert f"    class {vm_node} mandatory" in lines
     assert "| `compute.instanceCount` | `1` | `3` |" in lines
     assert "| `aws:ec2/instance:Instance` | 1 | 3 | -2 |" in lines
     assert "| `aws:wafv2/webAcl:WebAcl` | 0 | 1 | -1 |" in lines

@@ -425,60 +425,84 @@ def _label(*lines: str) -> str:
 def mermaid_graph(
     plan: Plan, gate: GateResult | None, roots: list[Part], loose: list[PlannedResource], lim: Limits
 ) -> tuple[list[str], int]:
-    """A left-to-right flowchart: component → sub-component, component → its resources, one node
-    per type with a count where a component holds several of one type; resources a mandatory
-    (advisory) violation names are red (amber)."""
+    """A top-down flowchart: each top-level component a node, each sub-component a box (subgraph)
+    holding its resources as one column; several resources of one type under a component are one
+    node with a count. Resources a mandatory (advisory) violation names are red (amber).
+
+    Returns the lines and how many type groups were folded into "more types" nodes."""
     levels: dict[str, str] = {}
     for v in gate.violations if gate else []:
-        if v.urn and (levels.get(v.urn) != "mandatory"):
+        if v.urn and levels.get(v.urn) != "mandatory":
             levels[v.urn] = v.level
-    lines = ["flowchart LR"]
+    lines = ["flowchart TB"]
+    edges: list[str] = []
+    classes: list[str] = []
     ids = Counter[str]()
+    dropped = 0
 
     def new_id(prefix: str) -> str:
         ids[prefix] += 1
         return f"{prefix}{ids[prefix]}"
 
-    dropped = 0
-
-    def groups(owner_id: str, resources: list[PlannedResource]) -> None:
+    def group_nodes(resources: list[PlannedResource], ind: str) -> list[str]:
         nonlocal dropped
         by_type: dict[str, list[PlannedResource]] = {}
         for r in resources:
             by_type.setdefault(r.type, []).append(r)
         items = list(by_type.items())
-        keep = items[: lim.graph_groups_per_part]
-        for t, rs in keep:
+        nodes = []
+        for t, rs in items[: lim.graph_groups_per_part]:
             nid = new_id("r")
             label = _label(f"{short_type(t)} ×{len(rs)}") if len(rs) > 1 else _label(short_type(t), rs[0].name)
-            lines.append(f'    {owner_id} --> {nid}["{label}"]')
+            lines.append(f'{ind}{nid}["{label}"]')
+            nodes.append(nid)
             worst = {levels.get(r.urn) for r in rs}
             if "mandatory" in worst:
-                lines.append(f"    class {nid} mandatory")
+                classes.append(f"class {nid} mandatory")
             elif worst & {"advisory", "remediate"}:
-                lines.append(f"    class {nid} advisory")
+                classes.append(f"class {nid} advisory")
         rest = items[lim.graph_groups_per_part :]
         if rest:
             dropped += len(rest)
             nid = new_id("r")
-            n = sum(len(rs) for _, rs in rest)
-            lines.append(f'    {owner_id} --> {nid}["… {len(rest)} more types, {n} resources"]')
+            lines.append(f'{ind}{nid}["… {len(rest)} more types, {sum(len(rs) for _, rs in rest)} resources"]')
+            nodes.append(nid)
+        return nodes
 
-    def component(p: Part, parent_id: str | None) -> None:
-        cid = new_id("c")
-        node = f'{cid}(["{_label(p.component.name, p.component.type.rsplit(":", 1)[-1])}"])'
-        lines.append(f"    {parent_id} --> {node}" if parent_id else f"    {node}")
-        lines.append(f"    class {cid} component")
-        groups(cid, p.resources)
+    def part(p: Part, parent: str | None, ind: str) -> None:
+        kind = p.component.type.rsplit(":", 1)[-1]
+        if parent is None:
+            # A top-level component: a node, its own resources (the provider) hanging off it.
+            cid = new_id("c")
+            lines.append(f'{ind}{cid}(["{_label(p.component.name, kind)}"])')
+            classes.append(f"class {cid} component")
+            edges.extend(f"{cid} --> {n}" for n in group_nodes(p.resources, ind))
+            for child in p.children:
+                part(child, cid, ind)
+            return
+        sid = new_id("s")
+        lines.append(f'{ind}subgraph {sid}["{_label(f"{p.component.name} · {kind}")}"]')
+        lines.append(f"{ind}    direction TB")
+        nodes = group_nodes(p.resources, ind + "    ")
+        if len(nodes) > 1:
+            # Invisible links stack the resources in one column instead of one wide row.
+            lines.append(ind + "    " + " ~~~ ".join(nodes))
         for child in p.children:
-            component(child, cid)
+            part(child, sid, ind + "    ")
+        lines.append(f"{ind}end")
+        if parent.startswith("c"):  # nested boxes show their parent by containment
+            edges.append(f"{parent} --> {sid}")
 
     for p in roots:
-        component(p, None)
+        part(p, None, "    ")
     if loose:
-        lid = new_id("c")
-        lines.append(f'    {lid}(["no component"])')
-        groups(lid, loose)
+        lines.append('    subgraph loose["no component"]')
+        lines.append("        direction TB")
+        nodes = group_nodes(loose, "        ")
+        if len(nodes) > 1:
+            lines.append("        " + " ~~~ ".join(nodes))
+        lines.append("    end")
+    lines += [f"    {e}" for e in edges] + [f"    {c}" for c in classes]
     lines += [
         "    classDef component fill:#eef3fb,stroke:#4a6fa5",
         "    classDef mandatory fill:#fdd,stroke:#c00,stroke-width:2px",
