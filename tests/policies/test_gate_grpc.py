@@ -646,7 +646,7 @@ HARDENED_UP = [
         },
     ),
     res(INSTANCE, "port-2222-vm", {**GOOD_INSTANCE, "userData": PORT_2222}),
-    res(SG, "port-2222-sg", _sg_with({**SSH_WORLD, "fromPort": 2222, "toPort": 2222})),
+    res(SG, "port-2222-sg", {**_sg_with({**SSH_WORLD, "fromPort": 2222, "toPort": 2222}), "id": "sg-1"}),
     res(PREFIX_LIST, "admins-pl", {"id": PL_ID, "entries": [{"cidr": "0.0.0.0/0"}]}),
     res(SG, "prefix-list-sg", _sg_with({"protocol": "tcp", "fromPort": 22, "toPort": 22, "prefixListIds": [PL_ID]})),
     res(LISTENER, "http", {**REDIRECT_HTTP, "arn": HTTP_ARN}),
