@@ -190,9 +190,14 @@ def test_cli_config_error_exits_2_with_the_message():
 
 
 def test_cli_not_implemented_cloud_exits_2_without_traceback():
-    proc = _run_plan("--stack", "prod", "--set", "cloud=gcp")
+    from components.stack import IMPLEMENTED
+
+    missing = [c for c in ("aws", "azure", "gcp") if c not in IMPLEMENTED]
+    if not missing:
+        pytest.skip("every cloud is implemented")
+    proc = _run_plan("--stack", "prod", "--set", f"cloud={missing[0]}")
     assert proc.returncode == 2
-    assert "the gcp stack is not implemented yet" in proc.stderr
+    assert f"the {missing[0]} stack is not implemented yet" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -59,6 +59,7 @@ def _repo_script() -> str:
             "# Managed by appstack: add Google's Ops Agent apt repository, retrying while the network",
             "# is not ready yet. The package itself is installed by appstack-install-packages.",
             "set -u",
+            "# shellcheck source=/dev/null",
             ". /etc/os-release",
             "mkdir -p /etc/apt/keyrings",
             "i=1",
@@ -170,10 +171,11 @@ class Vm(pulumi.ComponentResource):
             member=number.apply(lambda n: f"serviceAccount:service-{n}@compute-system.iam.gserviceaccount.com"),
             opts=child,
         )
+        account_id = bounded_name(base_name, "vm", limit=30)
         account = serviceaccount.Account(
             f"{name}-sa",
             # 6-30 characters: the base is cut (with a digest) to fit.
-            account_id=bounded_name(base_name, "vm", limit=30),
+            account_id=account_id,
             display_name=f"appstack VMs of {base_name}",
             # Names the log sink: the VMs are created after it and deleted before it.
             description=pulumi.Output.all(*args.log_destinations).apply(
@@ -184,15 +186,18 @@ class Vm(pulumi.ComponentResource):
             project=project,
             opts=child,
         )
-        grants: list[pulumi.Resource] = [disk_grant]
+        # The e-mail Google gives the account, known before it exists (so a preview's policy
+        # checks see it); the grants wait for the account itself.
+        email = project.apply(lambda p: f"{account_id}@{p}.iam.gserviceaccount.com")
+        grants: list[pulumi.Resource] = [disk_grant, account]
         for role in VM_ROLES:
             grants.append(
                 projects.IAMMember(
                     f"{name}-{role.split('/')[-1].replace('.', '-').lower()}",
                     project=project,
                     role=role,
-                    member=account.email.apply(lambda e: f"serviceAccount:{e}"),
-                    opts=child,
+                    member=email.apply(lambda e: f"serviceAccount:{e}"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
                 )
             )
 
@@ -230,7 +235,7 @@ class Vm(pulumi.ComponentResource):
                 shielded_instance_config=compute.InstanceShieldedInstanceConfigArgs(
                     enable_secure_boot=True, enable_vtpm=True, enable_integrity_monitoring=True
                 ),
-                service_account=compute.InstanceServiceAccountArgs(email=account.email, scopes=list(VM_SCOPES)),
+                service_account=compute.InstanceServiceAccountArgs(email=email, scopes=list(VM_SCOPES)),
                 metadata=metadata,
                 tags=[args.security_group_id],
                 labels=gcp_labels,
