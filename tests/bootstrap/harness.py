@@ -290,7 +290,9 @@ def shellcheck(boot: BootConfig, tmp: Path) -> dict[str, str]:
     for i, (name, content) in enumerate(scripts.items()):
         path = tmp / f"script-{i}.sh"
         path.write_text(content)
-        result = run([tool, "--severity=style", "--format=gcc", str(path)])
+        # SC1091 ("not following" a sourced file) only says the file is not here to read: what a
+        # script sources (/etc/os-release) is the image's, not something the boot config writes.
+        result = run([tool, "--severity=style", "--exclude=SC1091", "--format=gcc", str(path)])
         assert result.returncode == 0, f"{name}:\n{content}\n{result.stdout}{result.stderr}"
     return scripts
 
