@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, is_map, truthy
-from ..shapes import UNKNOWN, entries, has_text, is_application_lb, peek, ref_name
+from ..shapes import UNKNOWN, as_number, entries, has_text, is_application_lb, peek, ref_name
 from ..tokens import AWS_ELB, AWS_LBS, AWS_LISTENERS, AZ_APPGW
 
 CONCERN = "transport-security"
@@ -16,6 +16,7 @@ CONCERN = "transport-security"
 AWS_ACM_CERT = "aws:acm/certificate:Certificate"
 #: A classic ELB's TLS settings live in an SSLNegotiationPolicyType policy resource.
 AWS_ELB_POLICY = "aws:elb/loadBalancerPolicy:LoadBalancerPolicy"
+AWS_ELB_LISTENER_POLICY = "aws:elb/listenerPolicy:ListenerPolicy"
 AWS_LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
 GCP_SSL_POLICIES = ("gcp:compute/sSLPolicy:SSLPolicy", "gcp:compute/regionSslPolicy:RegionSslPolicy")
 GCP_HTTPS_PROXIES = (
@@ -387,6 +388,95 @@ def _elb_ssl_negotiation(props: Props, ctx: Context) -> Iterator[str]:
         yield f"the policy enables weak ciphers {weak} (CBC, 3DES or RSA key exchange); enable only ECDHE GCM ciphers"
 
 
+def _ids(props: Any, key: str) -> list[Any]:
+    """A name or list of names, `UNKNOWN` for the ones not known yet (read one by one)."""
+    value = peek(props, key)
+    if value is None:
+        return []
+    if value is UNKNOWN or isinstance(value, str):
+        return [value]
+    out: list[Any] = []
+    for i in range(len(value)):
+        try:
+            out.append(value[i])
+        except UnknownValueError:
+            out.append(UNKNOWN)
+    return out
+
+
+def _same(a: Any, b: Any) -> Any:
+    """True, False, or `UNKNOWN` when either side is not known yet."""
+    if a is UNKNOWN or b is UNKNOWN:
+        return UNKNOWN
+    return a == b or (as_number(a) is not None and as_number(a) == as_number(b))
+
+
+def _all(verdicts: Sequence[Any]) -> Any:
+    return False if False in verdicts else UNKNOWN if UNKNOWN in verdicts else True
+
+
+def _any(verdicts: Sequence[Any]) -> Any:
+    return True if True in verdicts else UNKNOWN if UNKNOWN in verdicts else False
+
+
+def check_elb_listener_policies(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, str | None]]:
+    """A classic ELB's HTTPS/SSL listener negotiates with ELBSecurityPolicy-2016-08 (TLS 1.0) unless a
+    ListenerPolicy attaches an SSLNegotiationPolicyType policy to its port (the policy itself is
+    judged by transport-tls-policy). Matched by load balancer name, port and policy name."""
+    negotiation = [
+        (peek(r.props, "loadBalancerName"), peek(r.props, "policyName"))
+        for r in resources
+        if r.type == AWS_ELB_POLICY and str(r.props.get("policyTypeName")) == "SSLNegotiationPolicyType"
+    ]
+    attached = [
+        (peek(r.props, "loadBalancerName"), peek(r.props, "loadBalancerPort"), _ids(r.props, "policyNames"))
+        for r in resources
+        if r.type == AWS_ELB_LISTENER_POLICY
+    ]
+    undecided = False
+    for elb in resources:
+        if elb.type != AWS_ELB:
+            continue
+        elb_name = peek(elb.props, "name")
+        listeners, err = entries(elb.props.get("listeners"), "listeners")
+        if err:
+            yield err, elb.urn
+            continue
+        for i, listener in enumerate(listeners):
+            proto = str(dig(listener, "lbProtocol")).upper()
+            if proto not in ("HTTPS", "SSL"):
+                continue
+            port = dig(listener, "lbPort")
+            verdict = _any(
+                [
+                    _all(
+                        [
+                            _same(lb_name, elb_name),
+                            _same(lb_port, port),
+                            _any(
+                                [_all([_same(name, n), _same(b, elb_name)]) for name in names for b, n in negotiation]
+                            ),
+                        ]
+                    )
+                    for lb_name, lb_port, names in attached
+                ]
+            )
+            if verdict is UNKNOWN:
+                undecided = True
+            elif verdict is False:
+                yield (
+                    f"listeners[{i}] ({proto} {port}) has no listener policy with an SSLNegotiationPolicyType policy, "
+                    "so it negotiates with ELBSecurityPolicy-2016-08 (TLS 1.0); attach an aws.elb.ListenerPolicy "
+                    "naming a LoadBalancerPolicy that references ELBSecurityPolicy-TLS-1-2-2017-01",
+                    elb.urn,
+                )
+    if undecided:
+        if ctx.dry_run:
+            # Load balancer names may be outputs (auto-naming): known on `up`.
+            raise UnknownValueError(UNKNOWN_STRING_VALUE, ["loadBalancerName"])
+        yield "a classic ELB listener policy cannot be matched to its load balancer; failing closed", None
+
+
 def check_tls_policy(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
     if resource_type in AWS_LISTENERS:
         yield from _aws_tls_policy(props, ctx)
@@ -486,6 +576,15 @@ RULES: list[Rule | StackRule] = [
         check=check_http_listener_rules,
         catalogue=("T1", "T2"),
         peers=(),
+    ),
+    StackRule(
+        name="transport-elb-listener-tls-policy",
+        description="Classic ELB HTTPS/SSL listeners must have a listener policy with an SSL negotiation policy (the default allows TLS 1.0).",
+        concern=CONCERN,
+        clouds=("aws",),
+        check=check_elb_listener_policies,
+        catalogue=("T3",),
+        peers=("CKV_AWS_213",),
     ),
     StackRule(
         name="transport-gcp-http-proxy-redirects",

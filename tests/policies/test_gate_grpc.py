@@ -645,6 +645,14 @@ HARDENED_UP = [
             "policyAttributes": [{"name": "Reference-Security-Policy", "value": "ELBSecurityPolicy-2016-08"}],
         },
     ),
+    res(
+        "aws:elb/loadBalancer:LoadBalancer",
+        "classic-elb",
+        {
+            "name": "classic",
+            "listeners": [{"lbPort": 443, "lbProtocol": "https", "instancePort": 80, "instanceProtocol": "http"}],
+        },
+    ),
     res(INSTANCE, "port-2222-vm", {**GOOD_INSTANCE, "userData": PORT_2222}),
     res(SG, "port-2222-sg", {**_sg_with({**SSH_WORLD, "fromPort": 2222, "toPort": 2222}), "id": "sg-1"}),
     res(PREFIX_LIST, "admins-pl", {"id": PL_ID, "entries": [{"cidr": "0.0.0.0/0"}]}),
@@ -675,6 +683,7 @@ def hardened_up():
         ("port-2222-sg", "network-no-moved-ssh-from-internet", "port 2222"),
         ("prefix-list-sg", "network-no-ssh-from-open-prefix-list", "admins-pl"),
         ("api-rule", "transport-http-listener-rules-redirect", "'forward'"),
+        ("classic-elb", "transport-elb-listener-tls-policy", "ELBSecurityPolicy-2016-08"),
     ],
 )
 def test_hardened_classes_through_grpc(hardened_up, name, policy, needle):

@@ -807,3 +807,51 @@ def test_unknown_listener_arn_raises_in_preview_and_fails_on_up():
         stack_violations(RULES_T, stack)
     found = stack_violations(RULES_T, stack, dry_run=False)
     assert len(found) == 1 and "failing closed" in found[0][0]
+
+
+ELB_LISTENERS = "transport-elb-listener-tls-policy"
+ELB_LISTENER_POLICY_T = "aws:elb/listenerPolicy:ListenerPolicy"
+ELB_STACK = [
+    (CLASSIC_ELB_T, "web", {**CLASSIC_ELB, "name": "web"}),
+    (ELB_POLICY_T, "tls12", ELB_POLICY),
+    (ELB_LISTENER_POLICY_T, "web-443", {"loadBalancerName": "web", "loadBalancerPort": 443, "policyNames": ["tls12"]}),
+]
+
+
+def _elb_stack(i: int, path: tuple, value: object) -> list:
+    out = list(ELB_STACK)
+    out[i] = (out[i][0], out[i][1], mutate(out[i][2], path, value))
+    return out
+
+
+def test_passes_when_classic_elb_listener_has_negotiation_policy():
+    assert stack_violations(ELB_LISTENERS, ELB_STACK, dry_run=False) == []
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        ELB_STACK[:2],
+        _elb_stack(2, ("loadBalancerPort",), 8443),
+        _elb_stack(2, ("loadBalancerName",), "other"),
+        _elb_stack(2, ("policyNames",), ["stickiness"]),
+        _elb_stack(1, ("policyTypeName",), "ProxyProtocolPolicyType"),
+    ],
+    ids=["no_listener_policy", "other_port", "other_load_balancer", "other_policy", "not_a_negotiation_policy"],
+)
+def test_fails_when_classic_elb_listener_keeps_default_tls(stack):
+    found = stack_violations(ELB_LISTENERS, stack, dry_run=False)
+    assert len(found) == 1 and "ELBSecurityPolicy-2016-08" in found[0][0] and reported_name(found[0][1]) == "web"
+
+
+def test_unknown_elb_name_raises_in_preview_and_fails_on_up():
+    stack = _elb_stack(0, ("name",), UNKNOWN_STRING_VALUE)
+    stack = [
+        stack[0],
+        stack[1],
+        (ELB_LISTENER_POLICY_T, "web-443", {**ELB_STACK[2][2], "loadBalancerName": UNKNOWN_STRING_VALUE}),
+    ]
+    with pytest.raises(UnknownValueError):
+        stack_violations(ELB_LISTENERS, stack)
+    found = stack_violations(ELB_LISTENERS, stack, dry_run=False)
+    assert len(found) == 1 and "failing closed" in found[0][0]
