@@ -22,6 +22,8 @@ from .profiles import (
     AZURE_TLS_POLICIES,
     AZURE_WORKSPACE_RETENTION_DAYS,
     CLOUDWATCH_RETENTION_DAYS,
+    GCP_LOG_BUCKET_RETENTION_DAYS,
+    GCP_TLS_POLICIES,
     PROFILES,
     RETENTION_FLOOR_DAYS,
     Cloud,
@@ -295,14 +297,16 @@ class LoadBalancerConfig(_Model):
     tls_policy: str | None = Field(
         None,
         description="TLS policy of the HTTPS listener, from the cloud's allow-list. "
-        "Default: `ELBSecurityPolicy-TLS13-1-2-Res-2021-06` (AWS), `AppGwSslPolicy20220101S` (Azure).",
+        "Default: `ELBSecurityPolicy-TLS13-1-2-Res-2021-06` (AWS), `AppGwSslPolicy20220101S` (Azure), "
+        "`RESTRICTED` (GCP SSL policy profile, or `MODERN`; TLS 1.2 minimum either way).",
     )
     certificate_id: str | None = Field(
         None,
         min_length=10,
         description="Existing certificate instead of a managed one: AWS ACM ARN; Azure versionless Key Vault secret ID "
         "(`https://<vault>.vault.azure.net/secrets/<name>`). Default: none — AWS: DNS-validated ACM certificate; "
-        "Azure: a self-signed Key Vault certificate (for trying the stack; browsers warn).",
+        "Azure: a self-signed Key Vault certificate (for trying the stack; browsers warn). "
+        "GCP: `projects/<project>/global/sslCertificates/<name>` instead of a Google-managed certificate.",
     )
     access_log_retention_days: int = Field(
         ge=1, le=3650, description="Days load balancer access logs are kept. Default: 30 (dev), 365 (prod)."
@@ -430,7 +434,11 @@ class AzureConfig(_Model):
 
 
 class GcpConfig(_Model):
-    """`appstack:gcp` — settings only Google Cloud needs."""
+    """`appstack:gcp` — settings only Google Cloud needs.
+
+    The stack's explicit provider uses this project and region; key rings, the log bucket, the
+    subnet and the VMs are created in that region (the load balancer is global).
+    """
 
     project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="GCP project ID. Required for GCP.")
     region: str = Field(pattern=r"^[a-z]+-[a-z]+\d+$", description="GCP region, e.g. `europe-west1`. Required for GCP.")
@@ -493,7 +501,40 @@ class StackConfig(_Model):
             self._aws_checks()
         if self.cloud == "azure":
             self._azure_checks()
+        if self.cloud == "gcp":
+            self._gcp_checks()
         return self
+
+    def _gcp_checks(self) -> None:
+        days = self.logging.retention_days
+        low, high = GCP_LOG_BUCKET_RETENTION_DAYS
+        if not low <= days <= high:
+            raise ConfigProblem(
+                f"a Cloud Logging bucket does not accept {days} days",
+                f"use {low} to {high} days",
+                key="logging.retentionDays",
+                value=days,
+            )
+        policy = self.load_balancer.tls_policy
+        if policy is not None and policy not in GCP_TLS_POLICIES:
+            raise ConfigProblem(
+                f"SSL policy profile {policy!r} is not allowed on GCP (it must refuse legacy cipher suites)",
+                f"use one of {', '.join(GCP_TLS_POLICIES)}",
+                key="loadBalancer.tlsPolicy",
+                value=policy,
+            )
+        cert = self.load_balancer.certificate_id
+        if cert is not None and not re.match(
+            r"^(https://www\.googleapis\.com/compute/v1/)?projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/global/"
+            r"sslCertificates/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$",
+            cert,
+        ):
+            raise ConfigProblem(
+                f"{cert!r} is not a global Compute Engine SSL certificate",
+                "use projects/<project>/global/sslCertificates/<name>, or remove it for a Google-managed certificate",
+                key="loadBalancer.certificateId",
+                value=cert,
+            )
 
     def _azure_checks(self) -> None:
         assert self.azure is not None

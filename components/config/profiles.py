@@ -116,6 +116,23 @@ AZURE_MAX_ZONES = 3
 #: Interactive retention a Log Analytics workspace (PerGB2018) accepts, in days.
 AZURE_WORKSPACE_RETENTION_DAYS: tuple[int, int] = (30, 730)
 
+#: GCP SSL policy profiles allowed on the HTTPS proxy (always with minTlsVersion TLS_1_2):
+#: RESTRICTED offers ECDHE with AES-GCM or ChaCha20 only (like the AWS default); MODERN adds a
+#: few more suites. COMPATIBLE (legacy suites) and CUSTOM are refused.
+GCP_TLS_POLICIES: tuple[str, ...] = ("RESTRICTED", "MODERN")
+GCP_DEFAULT_TLS_POLICY = "RESTRICTED"
+
+#: Arm64 (Tau T2A) equivalents on GCP, used when `compute.architecture` is arm64. T2A runs in
+#: fewer regions than E2 (e.g. us-central1, europe-west4, asia-southeast1): check the region.
+GCP_ARM_MACHINE_TYPES: dict[str, str] = {
+    "small": "t2a-standard-1",
+    "medium": "t2a-standard-2",
+    "large": "t2a-standard-4",
+}
+
+#: Retention a Cloud Logging bucket accepts, in days.
+GCP_LOG_BUCKET_RETENTION_DAYS: tuple[int, int] = (1, 3650)
+
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """`override` on top of `base`, recursing into nested mappings; neither is modified."""

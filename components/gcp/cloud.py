@@ -11,7 +11,7 @@ from pulumi_gcp.provider import Provider
 from ..bootstrap import cloud_init
 from ..composition import Foundation
 from ..config.model import StackConfig
-from ..config.profiles import MACHINE_TYPES
+from ..config.profiles import GCP_ARM_MACHINE_TYPES, GCP_DEFAULT_TLS_POLICY, MACHINE_TYPES
 from ..naming import stack_tags
 from .firewall import Firewall
 from .load_balancer import LoadBalancer
@@ -20,19 +20,6 @@ from .monitoring import Monitoring
 from .names import base, labels
 from .network import Network
 from .vm import Vm, ops_agent
-
-#: Arm64 machine types (Tau T2A; in fewer regions than E2, see README) when
-#: `compute.architecture` is arm64. T2A boots from pd-balanced disks like E2.
-GCP_ARM_MACHINE_TYPES: dict[str, str] = {
-    "small": "t2a-standard-1",
-    "medium": "t2a-standard-2",
-    "large": "t2a-standard-4",
-}
-#: SSL policy profiles allowed with TLS 1.2 minimum: MODERN and RESTRICTED refuse TLS 1.0/1.1
-#: once `minTlsVersion` is TLS_1_2; COMPATIBLE also offers legacy ciphers.
-GCP_TLS_POLICIES: tuple[str, ...] = ("RESTRICTED", "MODERN")
-#: RESTRICTED: ECDHE with AES-GCM or ChaCha20 only, like the AWS default (TLS13-1-2-Res).
-GCP_DEFAULT_TLS_POLICY = "RESTRICTED"
 
 
 class GcpCloud:

@@ -524,3 +524,22 @@ def test_prod_without_protection_or_waf_is_blocked():
         "deletion-vm-protection",
         "waf-public-frontend-protected",
     }
+
+
+# --- config checks -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("loadBalancer.tlsPolicy=COMPATIBLE", "use one of RESTRICTED, MODERN"),
+        ("loadBalancer.certificateId=arn:aws:acm:eu-west-1:123456789012:certificate/x", "projects/<project>/global"),
+        ("logging.retentionDays=3653", "use 1 to 3650 days"),
+    ],
+)
+def test_gcp_config_errors_name_the_fix_and_register_nothing(override: str, fragment: str):
+    from components.config import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(fragment)) as info:
+        run_program("dev", load_stack_config("dev", [*GCP, override]))
+    assert info.value.plan.resources == []  # type: ignore[attr-defined]
