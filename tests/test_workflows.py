@@ -7,10 +7,12 @@ reading) are run here as they run on a runner; actionlint and shellcheck check t
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -255,3 +257,104 @@ def test_run_scripts_pass_shellcheck() -> None:
         if done.returncode:
             problems.append(f"{where} / {s.get('name', s['run'][:30])}:\n{done.stdout}")
     assert problems == []
+
+
+def test_region_and_project_come_from_the_stack_file(tmp_path: Path) -> None:
+    script = _setup_step("Region and project from the stack file").replace(".venv/bin/python", sys.executable)
+    done, outputs = _bash(script, {"STACK": "dev"}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert outputs == {"aws-region": "eu-west-1", "gcp-project": "appstack-dev-example"}
+
+
+DRIFTED_PREVIEW = """\
+Previewing update (prod):
+  pulumi:pulumi:Stack: (same)
+    [urn=urn:pulumi:prod::appstack::pulumi:pulumi:Stack::appstack-prod]
+    ~ aws:ec2/securityGroup:SecurityGroup: (update)
+        [id=sg-0123]
+        [urn=urn:pulumi:prod::appstack::appstack:aws:AppStack$appstack:aws:Firewall$aws:ec2/securityGroup:SecurityGroup::appstack-firewall-lb]
+      ~ tags: {
+          ~ owner: "someone" => "platform-team"
+        }
+    +-aws:ec2/instance:Instance: (replace)
+        [id=i-1]
+        [urn=urn:pulumi:prod::appstack::appstack:aws:AppStack$appstack:aws:Vm$aws:ec2/instance:Instance::appstack-vm-0]
+Resources:
+    ~ 1 to update
+    +-1 to replace
+error: no changes were expected but changes were proposed
+"""
+
+
+def test_drift_names_each_drifted_resource(tmp_path: Path) -> None:
+    run = step(jobs("drift.yml")["drift"], "pulumi preview --refresh --expect-no-changes --policy-pack policies")["run"]
+    program = re.search(r"drifted=\$\(awk '(.*?)' \"\$out\"\)", run, re.S)
+    assert program is not None
+    (tmp_path / "out.txt").write_text(DRIFTED_PREVIEW)
+    done = subprocess.run(["awk", program.group(1), str(tmp_path / "out.txt")], capture_output=True, text=True)
+    assert done.stdout.splitlines() == [
+        "~ appstack-firewall-lb (aws:ec2/securityGroup:SecurityGroup)",
+        "+- appstack-vm-0 (aws:ec2/instance:Instance)",
+    ]
+
+
+COMMENT_HARNESS = r"""
+const script = require('fs').readFileSync(process.argv[2], 'utf8');
+const calls = [];
+const existing = JSON.parse(process.argv[3]);
+const github = {
+  paginate: async (fn, args) => { calls.push(['list', args.issue_number]); return existing; },
+  rest: { issues: {
+    listComments: 'listComments',
+    updateComment: async (a) => { calls.push(['update', a.comment_id, a.body]); },
+    createComment: async (a) => { calls.push(['create', a.issue_number, a.body]); return { data: { html_url: 'u' } }; },
+  } },
+};
+const context = {
+  repo: { owner: 'o', repo: 'r' }, issue: { number: 7 }, runId: 99, serverUrl: 'https://github.com',
+  payload: { pull_request: { head: { sha: 'abcdef0123456' } } },
+};
+const core = { info: () => {} };
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
+new AsyncFunction('require', 'github', 'context', 'core', script)(require, github, context, core)
+  .then(() => console.log(JSON.stringify(calls)));
+"""
+
+
+@pytest.mark.parametrize(
+    ("existing", "expected"),
+    [
+        ([], "create"),
+        # Someone quoting the marker is not the bot's comment; the bot's own one is edited.
+        (
+            [
+                {"id": 1, "user": {"type": "User"}, "body": "<!-- appstack-plan-report:dev -->\nquoted"},
+                {"id": 2, "user": {"type": "Bot"}, "body": "<!-- appstack-plan-report:prod -->\nprod"},
+                {"id": 3, "user": {"type": "Bot"}, "body": "<!-- appstack-plan-report:dev -->\nold"},
+            ],
+            "update",
+        ),
+    ],
+)
+def test_the_report_comment_is_edited_in_place(existing: list[dict[str, Any]], expected: str, tmp_path: Path) -> None:
+    node = shutil.which("node")
+    _tool_or_skip(node is not None, "node")
+    assert node is not None
+    script = step(jobs("pull-request.yml")["plan"], "Report comment (one per stack, edited in place)")["with"]["script"]
+    (tmp_path / "script.js").write_text(script)
+    (tmp_path / "harness.js").write_text(COMMENT_HARNESS)
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "plan-dev.md").write_text("<!-- appstack-plan-report:dev -->\n## report\n")
+    done = subprocess.run(
+        [node, str(tmp_path / "harness.js"), str(tmp_path / "script.js"), json.dumps(existing)],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "STACK": "dev", "PLAN_RC": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    calls = json.loads(done.stdout)
+    footer = "\n---\n<sub>[workflow run](https://github.com/o/r/actions/runs/99) · abcdef0</sub>\n"
+    body = "<!-- appstack-plan-report:dev -->\n## report\n" + footer
+    assert calls == [["list", 7], ["create", 7, body] if expected == "create" else ["update", 3, body]]
