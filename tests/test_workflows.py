@@ -358,3 +358,33 @@ def test_the_report_comment_is_edited_in_place(existing: list[dict[str, Any]], e
     footer = "\n---\n<sub>[workflow run](https://github.com/o/r/actions/runs/99) · abcdef0</sub>\n"
     body = "<!-- appstack-plan-report:dev -->\n## report\n" + footer
     assert calls == [["list", 7], ["create", 7, body] if expected == "create" else ["update", 3, body]]
+
+
+#: Inputs each pinned action declares in its action.yml at that commit (those this repository may
+#: use). actionlint checks popular actions' inputs by version tag only, so with SHA pins this table
+#: does it instead; re-check it against the action.yml when a pin moves.
+ACTION_INPUTS: dict[str, set[str]] = {
+    "actions/checkout": {"fetch-depth", "path", "persist-credentials", "ref", "repository", "token", "submodules"},
+    "actions/setup-python": {"python-version", "python-version-file", "cache", "architecture", "check-latest"},
+    "actions/setup-node": {"node-version", "node-version-file", "cache", "registry-url", "check-latest"},
+    "actions/upload-artifact": {"name", "path", "if-no-files-found", "retention-days", "compression-level", "overwrite"},
+    "actions/github-script": {"script", "github-token", "debug", "user-agent", "result-encoding", "retries"},
+    "aws-actions/configure-aws-credentials": {"role-to-assume", "aws-region", "role-session-name", "audience"},
+    "azure/login": {"client-id", "tenant-id", "subscription-id", "environment", "audience", "allow-no-subscriptions"},
+    "google-github-actions/auth": {"workload_identity_provider", "service_account", "project_id", "audience"},
+    "pulumi/actions": {
+        "command", "stack-name", "work-dir", "cloud-url", "secrets-provider", "pulumi-version", "policyPacks",
+        "policyPackConfigs", "comment-on-pr", "edit-pr-comment", "comment-on-summary", "diff", "refresh",
+        "expect-no-changes", "message", "suppress-progress", "suppress-outputs", "upsert", "github-token",
+    },
+}  # fmt: skip
+
+
+def test_every_action_input_is_one_the_action_declares() -> None:
+    local = set(load(SETUP_ACTION)["inputs"])
+    for where, s in all_steps():
+        uses = s.get("uses")
+        if not uses:
+            continue
+        declared = local if uses == "./.github/actions/stack-setup" else ACTION_INPUTS[uses.split("@")[0]]
+        assert set(s.get("with", {})) <= declared, (where, uses, set(s.get("with", {})) - declared)
