@@ -514,12 +514,15 @@ def _read_delimited(s: str, i: int, delim: str) -> tuple[str, int]:
 def sed_commands(script: str) -> Iterator[SedCommand]:
     """The commands of a sed script (GNU syntax), with their addresses."""
     i, n = 0, len(script)
+    enclosing: list[list[str]] = []  # addresses of the `{ ... }` blocks we are in
     while i < n:
-        while i < n and script[i] in " \t\n;{}":
+        while i < n and script[i] in " \t\n;}":
+            if script[i] == "}" and enclosing:
+                enclosing.pop()
             i += 1
         if i >= n:
             return
-        addresses: list[str] = []
+        addresses: list[str] = [a for block in enclosing for a in block]
         while i < n:
             c = script[i]
             if c == "/":
@@ -540,6 +543,9 @@ def sed_commands(script: str) -> Iterator[SedCommand]:
             return
         name = script[i]
         i += 1
+        if name == "{":
+            enclosing.append(addresses)  # the block's commands apply to lines its address selects
+            continue
         if name == "s" and i < n:
             delim = script[i]
             pattern, i = _read_delimited(script, i + 1, delim)
@@ -733,7 +739,10 @@ def _printed(args: list[str], printf: bool) -> str:
 def _command_settings(
     words: list[str], where: str, env: Mapping[str, Sequence[str | None]], depth: int = 0
 ) -> Iterator[Setting]:
+    here_strings = [words[k + 1] for k, w in enumerate(words[:-1]) if w == "<<<"]
     words, targets = _strip_redirects(words)
+    for text in here_strings:  # like a here-document: judged whatever the command is
+        yield from text_settings(text.replace("\\n", "\n"), where, env)
     words = _command_name(words)
     if not words:
         return
@@ -897,12 +906,9 @@ def _write_file_text(entry: Mapping[str, Any]) -> str | None:
             data = _b64_bytes(data.decode("utf-8", "replace"))
         elif step == "gz":
             data = _gunzip(data)
-    if data is None:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    # Gzip under a plain `b64` encoding is still unpacked: cloud-init writes it as is, but the
+    # content must not escape judgement by a mislabelled encoding.
+    return None if data is None else bytes_to_text(data)
 
 
 def _command_entry_settings(entry: Any, where: str) -> Iterator[Setting]:

@@ -614,6 +614,18 @@ SCRIPT_FORMS = [
         "sed -ri 's/^(PasswordAuthentication)[[:space:]]+no/\\1 yes/' /etc/ssh/sshd_config",
         "PasswordAuthentication yes",
     ),
+    ("sed_block", "sed -i '/^PermitRootLogin/{s/no/yes/}' /etc/ssh/sshd_config", "PermitRootLogin yes"),
+    (
+        "sed_nested_block",
+        "sed -i -e '/^#/!{/PasswordAuthentication/{s/no/yes/;}}' /etc/ssh/sshd_config",
+        "PasswordAuthentication yes",
+    ),
+    ("here_string", 'tee -a /etc/ssh/sshd_config <<< "PermitRootLogin yes"', "PermitRootLogin yes"),
+    (
+        "here_string_to_cat",
+        'cat >> /etc/ssh/sshd_config <<< "PasswordAuthentication yes"',
+        "PasswordAuthentication yes",
+    ),
     ("sed_append_last_line", "sed -i '$ a PermitRootLogin yes' /etc/ssh/sshd_config", "PermitRootLogin yes"),
     (
         "sed_append_classic",
@@ -748,6 +760,7 @@ SAFE_SCRIPT_FORMS = [
     ("sed_address_sets_no", "sed -i '/^PermitRootLogin/s/yes/no/' /etc/ssh/sshd_config"),
     ("sed_back_reference_no", "sed -i 's/^#\\?\\(PermitRootLogin\\).*/\\1 no/' /etc/ssh/sshd_config"),
     ("sed_append_no", "sed -i '$ a PasswordAuthentication no' /etc/ssh/sshd_config"),
+    ("sed_block_no", "sed -i '/^PermitRootLogin/{s/yes/no/}' /etc/ssh/sshd_config"),
     ("sed_delete_backup", "sed -i.bak '/^PasswordAuthentication yes/d' /etc/ssh/sshd_config"),
     ("awk_pattern_reads", "awk '/^PermitRootLogin yes/ { bad = 1 } END { exit bad }' /etc/ssh/sshd_config"),
     ("echo_message_without_value", 'echo "Disabling PasswordAuthentication"'),
