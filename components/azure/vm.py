@@ -10,7 +10,7 @@ import pulumi_azure_native.compute as compute
 import pulumi_azure_native.monitor as monitor
 import pulumi_azure_native.network as network
 
-from ..bootstrap.cloud_init import APP_LOG, AgentSetup
+from ..bootstrap.cloud_init import AgentSetup
 from ..interfaces import VmArgs
 from .keys import ROLE_CRYPTO_SERVICE_ENCRYPTION_USER, grant, rotating_key, vault
 from .names import AzureNames, app_of
@@ -29,12 +29,13 @@ AMA_PUBLISHER, AMA_TYPE, AMA_VERSION = "Microsoft.Azure.Monitor", "AzureMonitorL
 
 
 def monitor_agent() -> AgentSetup:
-    """What the VM needs for the Azure Monitor Agent beyond the extension itself.
+    """What cloud-init adds for the Azure Monitor Agent: nothing.
 
-    The agent reads syslog from rsyslog (present on Ubuntu) and the app log file directly; the
-    app's log directory exists before the agent starts tailing it.
+    The agent arrives as a VM extension (`AzureMonitorLinuxAgent`) and takes its configuration
+    from the data collection rule. It reads syslog through rsyslog, which Ubuntu's Azure images
+    run already, and tails the app log the shared cloud-init creates.
     """
-    return AgentSetup(commands=(f"mkdir -p {APP_LOG.rsplit('/', 1)[0]}",))
+    return AgentSetup()
 
 
 def custom_data(user_data: str) -> str:
