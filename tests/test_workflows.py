@@ -325,6 +325,7 @@ new AsyncFunction('require', 'github', 'context', 'core', script)(require, githu
     ("existing", "expected"),
     [
         ([], "create"),
+        ([], "create without a report"),
         # Someone quoting the marker is not the bot's comment; the bot's own one is edited.
         (
             [
@@ -344,11 +345,16 @@ def test_the_report_comment_is_edited_in_place(existing: list[dict[str, Any]], e
     (tmp_path / "script.js").write_text(script)
     (tmp_path / "harness.js").write_text(COMMENT_HARNESS)
     (tmp_path / "build").mkdir()
-    (tmp_path / "build" / "plan-dev.md").write_text("<!-- appstack-plan-report:dev -->\n## report\n")
+    report = "<!-- appstack-plan-report:dev -->\n## report\n"
+    if expected == "create without a report":
+        # The plan stopped before writing one (bad config): the comment still says so, marked.
+        report = "<!-- appstack-plan-report:dev -->\n## Plan of stack `dev`: ❌ the offline plan failed (exit 2) before writing its report\n\nSee the job log.\n"
+    else:
+        (tmp_path / "build" / "plan-dev.md").write_text(report)
     done = subprocess.run(
         [node, str(tmp_path / "harness.js"), str(tmp_path / "script.js"), json.dumps(existing)],
         cwd=tmp_path,
-        env={"PATH": os.environ["PATH"], "STACK": "dev", "PLAN_RC": "0"},
+        env={"PATH": os.environ["PATH"], "STACK": "dev", "PLAN_RC": "2"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -356,8 +362,8 @@ def test_the_report_comment_is_edited_in_place(existing: list[dict[str, Any]], e
     assert done.returncode == 0, done.stderr
     calls = json.loads(done.stdout)
     footer = "\n---\n<sub>[workflow run](https://github.com/o/r/actions/runs/99) · abcdef0</sub>\n"
-    body = "<!-- appstack-plan-report:dev -->\n## report\n" + footer
-    assert calls == [["list", 7], ["create", 7, body] if expected == "create" else ["update", 3, body]]
+    body = report + footer
+    assert calls == [["list", 7], ["update", 3, body] if expected == "update" else ["create", 7, body]]
 
 
 #: Inputs each pinned action declares in its action.yml at that commit (those this repository may
