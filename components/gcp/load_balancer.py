@@ -9,6 +9,7 @@ import pulumi_gcp.compute as compute
 import pulumi_gcp.dns as dns
 
 from ..interfaces import LoadBalancerArgs
+from ..naming import digest
 from .names import app_of, base, labels, physical
 from .vm import zone_count, zone_of
 
@@ -210,7 +211,9 @@ class LoadBalancer(pulumi.ComponentResource):
         else:
             cert = compute.ManagedSslCertificate(
                 f"{name}-cert",
-                name=physical(base_name, "cert"),
+                # Certificates are immutable: a new domain is a new certificate, created (under a
+                # new name) before the proxy lets go of the old one.
+                name=physical(base_name, f"cert-{digest(args.domain)}"),
                 description=f"Google-managed certificate for {args.domain}",
                 managed=compute.ManagedSslCertificateManagedArgs(domains=[args.domain]),
                 opts=child,

@@ -14,7 +14,6 @@ from .names import app_of, base, labels, physical
 FLOW_LOG = "compute.googleapis.com%2Fvpc_flows"
 FIREWALL_LOG = "compute.googleapis.com%2Ffirewall"
 NAT_LOG = "compute.googleapis.com%2Fnat_flows"
-LB_LOG = "requests"
 
 
 def agent_log_id(base_name: str, stream: str) -> str:

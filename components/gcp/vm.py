@@ -14,7 +14,7 @@ import pulumi_gcp.serviceaccount as serviceaccount
 
 from ..bootstrap.cloud_init import APP_LOG, INSTALLER, AgentSetup
 from ..interfaces import VmArgs
-from ..naming import bounded_name
+from ..naming import bounded_name, digest
 from .kms import ENCRYPTER_DECRYPTER, client_config, customer_key
 from .log_sink import agent_log_id
 from .names import app_of, base, labels, physical
@@ -208,12 +208,17 @@ class Vm(pulumi.ComponentResource):
         count = zone_count(args.subnet_ids)
         subnets = pulumi.Output.from_input(args.subnet_ids)
         metadata = {**HARDENED_METADATA, "user-data": args.user_data}
+        # cloud-init reads user-data at first boot only, so a changed boot config must replace
+        # the VMs. The name carries a digest of it: the replacement gets a new name, so Pulumi
+        # creates it before deleting the old one (a fixed name would collide) and the load
+        # balancer's instance groups switch to it in the same update.
+        boot = digest(args.user_data)
 
         self.instance_ids, self.private_ips = [], []
         for i in range(args.count):
             instance = compute.Instance(
                 f"{name}-{i}",
-                name=physical(base_name, f"vm-{i}"),
+                name=physical(base_name, f"vm-{i}-{boot}"),
                 description="appstack VM",
                 machine_type=args.machine_type,
                 zone=zone_of(zones, i, count),
@@ -244,14 +249,8 @@ class Vm(pulumi.ComponentResource):
                 scheduling=compute.InstanceSchedulingArgs(automatic_restart=True, on_host_maintenance="MIGRATE"),
                 # Machine type or service account changes stop and start the VM instead of failing.
                 allow_stopping_for_update=True,
-                # Boot with the key usable and the roles granted. cloud-init reads user-data only
-                # at first boot: a changed boot config replaces the VM so it takes effect.
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=grants,
-                    ignore_changes=ignore,
-                    replace_on_changes=['metadata["user-data"]'],
-                ),
+                # Boot with the key usable and the roles granted.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=grants, ignore_changes=ignore),
             )
             self.instance_ids.append(instance.id)
             self.private_ips.append(instance.network_interfaces.apply(lambda nics: str(nics[0].network_ip or "")))

@@ -15,6 +15,7 @@ import yaml
 
 from components.bootstrap.cloud_init import INSTALLER, SSHD_DROP_IN, SSHD_HARDENING
 from components.gcp.names import NAME_RE
+from components.naming import digest
 from tests.conftest import plan_of
 from tools.mocks import PROJECT, Plan, PlannedResource, run_program
 from tools.plan import load_stack_config
@@ -47,11 +48,15 @@ def gcp_resources(plan: Plan) -> list[PlannedResource]:
 # --- the whole stack -------------------------------------------------------------------------
 
 
+def boot_digest(plan: Plan, name: str = "appstack-vm-0") -> str:
+    return digest(props(plan, name, INSTANCE)["metadata"]["user-data"])
+
+
 def test_outputs_have_the_shared_names_and_gcp_values(dev):
     assert set(dev.outputs) == {"url", "loadBalancerAddress", "instanceIds", "logSink", "alertChannel"}
     assert dev.outputs["url"] == "https://app.dev.example.com"
     assert dev.outputs["instanceIds"] == [
-        "projects/appstack-dev-example/zones/europe-west1-b/instances/appstack-dev-vm-0"
+        f"projects/appstack-dev-example/zones/europe-west1-b/instances/appstack-dev-vm-0-{boot_digest(dev)}"
     ]
     assert dev.outputs["logSink"] == "projects/appstack-dev-example/locations/europe-west1/buckets/appstack-dev-logs"
     assert dev.outputs["alertChannel"].startswith("projects/appstack-dev-example/notificationChannels/")
@@ -233,6 +238,14 @@ def test_vm_boot_config_is_the_shared_cloud_init_with_the_ops_agent(dev):
     assert runcmd[-1] == "systemctl enable --now appstack.service"
 
 
+def test_a_changed_boot_config_renames_the_vm_so_it_is_replaced_create_first(dev):
+    plan = plan_of("dev", [*GCP, "app.port=9090"])
+    old, new = props(dev, "appstack-vm-0", INSTANCE)["name"], props(plan, "appstack-vm-0", INSTANCE)["name"]
+    assert old != new and old.startswith("appstack-dev-vm-0-") and new.startswith("appstack-dev-vm-0-")
+    assert not plan.named("appstack-vm-0", INSTANCE).properties.get("deletionPolicy")
+    assert props(plan, "appstack-lb-ig-0")["instances"][0].endswith("/" + new)
+
+
 def test_container_app_installs_docker_io_on_ubuntu():
     plan = plan_of("dev", [*GCP, "app.image=nginx:1.27", "app.containerPort=80"])
     runcmd = yaml.safe_load(props(plan, "appstack-vm-0", INSTANCE)["metadata"]["user-data"])["runcmd"]
@@ -263,7 +276,8 @@ def test_load_balancer_terminates_tls_with_a_strict_policy(dev):
     assert (policy["profile"], policy["minTlsVersion"]) == ("RESTRICTED", "TLS_1_2")
     https = props(dev, "appstack-lb-https-proxy")
     assert https["sslPolicy"] == "projects/appstack-dev-example/global/sslPolicies/appstack-dev-tls"
-    assert https["sslCertificates"] == ["projects/appstack-dev-example/global/sslCertificates/appstack-dev-cert"]
+    cert = f"appstack-dev-cert-{digest('app.dev.example.com')}"
+    assert https["sslCertificates"] == [f"projects/appstack-dev-example/global/sslCertificates/{cert}"]
     assert props(dev, "appstack-lb-cert")["managed"] == {"domains": ["app.dev.example.com"]}
     rules = {
         r.properties["portRange"]: r.properties
@@ -303,7 +317,8 @@ def test_backend_logs_every_request_and_checks_health(dev):
     group = props(dev, "appstack-lb-ig-0")
     assert group["namedPorts"] == [{"name": "http", "port": 8080}]
     assert group["instances"] == [
-        "https://www.googleapis.com/compute/v1/projects/appstack-dev-example/zones/europe-west1-b/instances/appstack-dev-vm-0"
+        "https://www.googleapis.com/compute/v1/projects/appstack-dev-example/zones/europe-west1-b/instances/"
+        f"appstack-dev-vm-0-{boot_digest(dev)}"
     ]
 
 
@@ -479,7 +494,7 @@ def test_every_name_fits_at_the_longest_app_name_and_a_long_stack_name():
     assert vm["labels"]["costcenter"] == "team_a_b"
     assert vm["labels"]["stack"] == "feature-branch-with-a-very-long-stack-name-for-testing-limits"
     # The base (app and stack) is cut to 40 characters and ends with a digest of the whole.
-    assert re.fullmatch(r"abcdefghij-klmnopqrs-feature-[a-z-]+-[0-9a-f]{6}-vm-0", vm["name"]), vm["name"]
+    assert re.fullmatch(r"abcdefghij-klmnopqrs-feature-[a-z-]+-[0-9a-f]{6}-vm-0-[0-9a-f]{6}", vm["name"]), vm["name"]
 
 
 def test_names_fit_on_both_stack_files(dev, prod):
