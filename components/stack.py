@@ -6,26 +6,18 @@ import importlib
 
 import pulumi
 
-from .config import ConfigError, StackConfig
-
-#: Clouds whose parts exist. A cloud's package (`components/<cloud>/`) exposes `CLOUD`, its
-#: `composition.Cloud`, which the shared `composition.AppStack` wires into a stack.
-IMPLEMENTED = ("aws", "azure", "gcp")
+from .composition import AppStack, Cloud
+from .config import StackConfig
 
 
-def build_stack(name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None) -> pulumi.ComponentResource:
-    """Construct the app stack for `cfg.cloud`."""
-    if cfg.cloud not in IMPLEMENTED:
-        raise ConfigError(
-            [
-                f"Pulumi.{pulumi.get_stack()}.yaml: appstack:cloud = {cfg.cloud!r}: the {cfg.cloud} stack is not "
-                f"implemented yet; set appstack:cloud to one of {', '.join(IMPLEMENTED)}"
-            ]
-        )
-    module = importlib.import_module(f"{__package__}.{cfg.cloud}")
-    cloud = getattr(module, "CLOUD", None)
-    if cloud is None:  # a cloud still on its own composition (AWS, until it moves over)
-        return module.AppStack(name, cfg, opts)
-    from .composition import AppStack
+def cloud_of(cfg: StackConfig) -> Cloud:
+    """The `composition.Cloud` of `appstack:cloud`: `components/<cloud>/`'s `CLOUD`.
 
-    return AppStack(name, cfg, cloud, opts)
+    Imported by name, so an AWS stack never imports the Azure or Google Cloud SDK.
+    """
+    return importlib.import_module(f"{__package__}.{cfg.cloud}").CLOUD
+
+
+def build_stack(name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None) -> AppStack:
+    """Construct the app stack for `cfg.cloud`: the shared composition over that cloud's parts."""
+    return AppStack(name, cfg, cloud_of(cfg), opts)

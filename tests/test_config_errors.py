@@ -134,12 +134,6 @@ CASES = {
         [],
         ["appstack:app.command = '/bin/app\\nUser=root'", "should match pattern", "match the pattern"],
     ),
-    "not_implemented_cloud": (
-        "dev",
-        ["cloud=azure"],
-        [],
-        ["appstack:cloud = 'azure'", "not implemented yet", "set appstack:cloud to one of aws"],
-    ),
 }
 
 

@@ -189,15 +189,10 @@ def test_cli_config_error_exits_2_with_the_message():
     assert "resources" not in proc.stdout
 
 
-def test_cli_not_implemented_cloud_exits_2_without_traceback():
-    from components.stack import IMPLEMENTED
-
-    missing = [c for c in ("aws", "azure", "gcp") if c not in IMPLEMENTED]
-    if not missing:
-        pytest.skip("every cloud is implemented")
-    proc = _run_plan("--stack", "prod", "--set", f"cloud={missing[0]}")
+def test_cli_unknown_cloud_exits_2_without_traceback():
+    proc = _run_plan("--stack", "prod", "--set", "cloud=oci")
     assert proc.returncode == 2
-    assert f"the {missing[0]} stack is not implemented yet" in proc.stderr
+    assert "--set cloud=oci: appstack:cloud = 'oci': not an allowed value" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

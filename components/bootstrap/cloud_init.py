@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from ..config.model import StackConfig
+
 #: sshd drop-in. AL2023 and Ubuntu include sshd_config.d/*.conf before their own settings and
 #: sshd keeps the first value it reads, so a 00- file wins over anything later.
 SSHD_HARDENING = textwrap.dedent(
@@ -124,6 +126,22 @@ class AppSpec:
     extra_packages: tuple[str, ...] = field(default=())
     container_package: str = "docker"
     """Package with the docker engine and client: `docker` on AL2023, `docker.io` on Ubuntu."""
+
+
+def app_spec(cfg: StackConfig, container_package: str = "docker") -> AppSpec:
+    """The app service every cloud's VMs run, from `appstack:app` (one mapping for all clouds).
+
+    `container_package` is the distribution's docker package: `docker` on Amazon Linux 2023,
+    `docker.io` on Ubuntu.
+    """
+    return AppSpec(
+        port=cfg.app.port,
+        health_check_path=cfg.app.health_check_path,
+        command=cfg.app.command,
+        image=cfg.app.image,
+        container_port=cfg.app.container_port,
+        container_package=container_package,
+    )
 
 
 def _unit(app: AppSpec) -> str:
