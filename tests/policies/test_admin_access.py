@@ -1152,3 +1152,21 @@ def test_mime_container_is_read_as_its_parts_once():
     plain_part = MIME.replace("Content-Transfer-Encoding: base64\n\n" + b64(BAD), "\n" + BAD)
     found = violations(BOOT, EC2, changed(AWS_INSTANCE, set_at(("userData",), plain_part)))
     assert len(found) == 1 and "ssh_pwauth" in found[0]
+
+
+@pytest.mark.parametrize(
+    "type_,base,path",
+    [
+        (VM_EXTENSION, CUSTOM_SCRIPT, ("settings", "commandToExecute")),
+        (SPOT_FLEET, SPOT_FLEET_PROPS, ("launchSpecifications", 0, "userData")),
+        (PROJECT_ITEM, {"key": "startup-script", "value": "echo hi"}, ("value",)),
+        (RUN_COMMAND, RUN_COMMAND_PROPS, ("source", "script")),
+    ],
+    ids=["extension_command", "spot_fleet_user_data", "project_item_value", "run_command_script"],
+)
+def test_unknown_boot_data_on_new_carriers_raises_in_preview_and_fails_on_up(type_, base, path):
+    props = changed(base, set_at(path, UNKNOWN_STRING_VALUE))
+    with pytest.raises(UnknownValueError):
+        violations(BOOT, type_, props)
+    found = violations(BOOT, type_, props, dry_run=False)
+    assert len(found) == 1 and "unknown" in found[0]
