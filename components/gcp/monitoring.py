@@ -22,6 +22,8 @@ UPTIME_FAILING_REGIONS = 2
 #: A 5xx alert fires only when 5xx responses are also this share of all requests: a handful of
 #: errors on a nearly idle dev stack is not an incident, the same count under load may not be.
 SERVER_ERROR_RATIO = 0.05
+#: `response_code_class` is an INT64 label (500 for every 5xx): compared as a number, unquoted.
+SERVER_ERRORS = " AND metric.label.response_code_class = 500"
 
 Condition = monitoring.AlertPolicyConditionArgs
 Threshold = monitoring.AlertPolicyConditionConditionThresholdArgs
@@ -184,9 +186,7 @@ class Monitoring(pulumi.ComponentResource):
                 Condition(
                     display_name=f"more than {args.server_errors_per_period} 5xx responses per period",
                     condition_threshold=Threshold(
-                        filter=url_map.apply(
-                            lambda m: lb_filter(REQUEST_METRIC, m, ' AND metric.label."response_code_class" = "500"')
-                        ),
+                        filter=url_map.apply(lambda m: lb_filter(REQUEST_METRIC, m, SERVER_ERRORS)),
                         comparison="COMPARISON_GT",
                         threshold_value=args.server_errors_per_period,
                         duration="0s",
@@ -196,9 +196,7 @@ class Monitoring(pulumi.ComponentResource):
                 Condition(
                     display_name=f"5xx responses above {SERVER_ERROR_RATIO:.0%} of requests",
                     condition_threshold=Threshold(
-                        filter=url_map.apply(
-                            lambda m: lb_filter(REQUEST_METRIC, m, ' AND metric.label."response_code_class" = "500"')
-                        ),
+                        filter=url_map.apply(lambda m: lb_filter(REQUEST_METRIC, m, SERVER_ERRORS)),
                         denominator_filter=url_map.apply(lambda m: lb_filter(REQUEST_METRIC, m)),
                         comparison="COMPARISON_GT",
                         threshold_value=SERVER_ERROR_RATIO,

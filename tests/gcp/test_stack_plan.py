@@ -440,7 +440,7 @@ def test_alerts_notify_every_channel_with_per_environment_thresholds(dev, prod):
     assert 'resource.label."url_map_name" = "appstack-prod-urlmap"' in latency["filter"]
     errors = [c["conditionThreshold"] for c in _conditions(prod, "appstack-monitoring-5xx")]
     assert [e["thresholdValue"] for e in errors] == [10, 0.05]
-    assert all('metric.label."response_code_class" = "500"' in e["filter"] for e in errors)
+    assert all(e["filter"].endswith(" AND metric.label.response_code_class = 500") for e in errors)
     assert "response_code_class" not in errors[1]["denominatorFilter"]
     assert props(prod, "appstack-monitoring-5xx", "gcp:monitoring/alertPolicy:AlertPolicy")["combiner"] == "AND"
 
