@@ -558,3 +558,16 @@ def test_gcp_config_errors_name_the_fix_and_register_nothing(override: str, frag
     with pytest.raises(ConfigError, match=re.escape(fragment)) as info:
         run_program("dev", load_stack_config("dev", [*GCP, override]))
     assert info.value.plan.resources == []  # type: ignore[attr-defined]
+
+
+def test_cli_plans_dev_on_gcp_with_the_gate():
+    proc = subprocess.run(
+        [sys.executable, "-m", "tools.plan", "--stack", "dev", "--set", "cloud=gcp", "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "plan for stack dev on gcp:" in proc.stdout
+    assert "0 mandatory, 0 advisory violation(s)" in proc.stdout
