@@ -60,6 +60,8 @@ def vm_rules(args: FirewallArgs, gateway_cidr: str) -> list[Rule]:
     rules += [
         Rule("allow-azure-lb-in", "Inbound", "Allow", "*", ("AzureLoadBalancer",), ("*",)),
         Rule("deny-all-in", "Inbound", "Deny", "*", ("*",), ("*",)),
+        # The monitor agent's endpoints, even when `egress_cidrs` leaves the internet out.
+        Rule("allow-azure-monitor-out", "Outbound", "Allow", "Tcp", ("*",), ("443",), ("AzureMonitor",)),
         Rule("allow-https-out", "Outbound", "Allow", "Tcp", ("*",), ("443",), egress),
         Rule("allow-apt-http-out", "Outbound", "Allow", "Tcp", ("*",), ("80",), egress),
         Rule("deny-internet-out", "Outbound", "Deny", "*", ("*",), ("*",), ("Internet",)),

@@ -78,7 +78,8 @@ def vault(
     Purge protection is what a disk encryption set requires, and it keeps a deleted key
     recoverable for `SOFT_DELETE_DAYS` (the vault's name stays reserved as long). Azure's trusted
     services (disk encryption sets among them) bypass the firewall; `subnet_ids` (the gateway's)
-    and the admin networks are the only other ways in.
+    and the admin networks are the only other ways in. The stack itself creates keys through ARM
+    (`Microsoft.KeyVault/vaults/keys`), the management plane, which the firewall does not govern.
     """
     return keyvault.Vault(
         name,
@@ -98,7 +99,8 @@ def vault(
             network_acls=keyvault.NetworkRuleSetArgs(
                 default_action="Deny",
                 bypass="AzureServices",
-                ip_rules=[keyvault.IPRuleArgs(value=c) for c in az.admin_cidrs],
+                # Key Vault takes IPv4 rules only.
+                ip_rules=[keyvault.IPRuleArgs(value=c) for c in az.admin_cidrs if ":" not in c],
                 virtual_network_rules=[keyvault.VirtualNetworkRuleArgs(id=s) for s in subnet_ids],
             ),
         ),
