@@ -54,6 +54,8 @@ class Monitoring(pulumi.ComponentResource):
     failing from more than one region; load balancer 5xx responses above
     `server_errors_per_period` per period *and* above 5 % of requests; mean backend latency
     above `response_time_seconds`. Each alert auto-closes and carries a runbook line.
+    `unhealthy_hosts` has no Cloud Monitoring metric on GCP (backend health is not exported):
+    the uptime check stands in for it, as the policy pack's baseline-alarm rule expects.
     Outputs: `alert_channel` (the first channel's resource name).
     """
 
