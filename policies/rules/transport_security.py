@@ -614,8 +614,9 @@ RULES: list[Rule | StackRule] = [
             ),
             "azurePredefinedPolicies": Knob(
                 _STRINGS,
-                ["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"],
-                "allowed Application Gateway predefined policies",
+                # AppGwSslPolicy20220101 also offers CBC suites: judged by its suites, it falls short.
+                ["AppGwSslPolicy20220101S"],
+                "allowed Application Gateway predefined policies (their suites are fixed)",
             ),
             "azureMinProtocolVersions": Knob(
                 _STRINGS, ["TLSv1_2", "TLSv1_3"], "allowed minProtocolVersion for Custom/CustomV2 AppGw policies"

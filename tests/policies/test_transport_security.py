@@ -855,3 +855,9 @@ def test_unknown_elb_name_raises_in_preview_and_fails_on_up():
         stack_violations(ELB_LISTENERS, stack)
     found = stack_violations(ELB_LISTENERS, stack, dry_run=False)
     assert len(found) == 1 and "failing closed" in found[0][0]
+
+
+def test_fails_when_appgw_predefined_policy_offers_cbc_suites():
+    props = mutate(APPGW, ("sslPolicy", "policyName"), "AppGwSslPolicy20220101")
+    found = violations(TLS, APPGW_T, props)
+    assert len(found) == 1 and "'AppGwSslPolicy20220101'" in found[0] and "AppGwSslPolicy20220101S" in found[0]
