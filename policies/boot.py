@@ -59,10 +59,11 @@ _DIRECTIVE_RE = re.compile(
     r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s;#'\"(),\\/|]+)",
     re.IGNORECASE,
 )
-#: Cheap pre-filter: a script that mentions none of these writes no sshd setting we can read.
+#: Cheap pre-filter: a script that mentions none of these writes no sshd setting we can read
+#: (directive names, sshd itself, and the decoders whose output would hide one).
 _MENTIONS_SSHD_RE = re.compile(
     r"permitrootlogin|passwordauthentication|kbdinteractiveauthentication|challengeresponseauthentication|"
-    r"permitemptypasswords|port|sshd",
+    r"permitemptypasswords|port|sshd|base64|xxd|openssl|gunzip|zcat|uudecode",
     re.IGNORECASE,
 )
 _KEYWORD_RE = re.compile(
@@ -245,6 +246,8 @@ class Command:
     line: int
     heredocs: list[tuple[str, bool]] = field(default_factory=list)
     """``(body, expands)``: here-document bodies fed to the command."""
+    after_pipe: bool = False
+    """Whether the command reads the previous command's output (``a | b``)."""
 
 
 _SEPARATORS = {";", "&&", "||", "|", "&", ";;", "(", ")", "\n"}
@@ -282,7 +285,7 @@ def shell_commands(script: str) -> list[Command]:
     commands: list[Command] = []
     words: list[str] = []
     word: list[str] = []
-    state = {"in_word": False, "quoted": False, "delim": None, "line": 1, "start": 1}
+    state = {"in_word": False, "quoted": False, "delim": None, "line": 1, "start": 1, "pipe": False}
     heredocs: list[tuple[str, bool, bool, int]] = []  # (delimiter, strip tabs, expands, command index)
 
     def end_word() -> None:
@@ -299,7 +302,8 @@ def shell_commands(script: str) -> list[Command]:
     def end_command() -> None:
         end_word()
         if words:
-            commands.append(Command(list(words), state["start"]))
+            commands.append(Command(list(words), state["start"], after_pipe=bool(state["pipe"])))
+        state["pipe"] = False
         words.clear()
         state["start"] = state["line"]
 
@@ -395,6 +399,7 @@ def shell_commands(script: str) -> list[Command]:
                 words.append(op)
             else:
                 end_command()
+                state["pipe"] = op == "|"
             i += len(op)
             continue
         m = _PLAIN_RUN_RE.match(script, i)
@@ -428,6 +433,17 @@ _AWK_PRINT_RE = re.compile(r"\bprintf?\s*\(?\s*\"((?:\\.|[^\"\\])*)\"")
 _OPAQUE_WRITERS = {"base64", "openssl", "xxd", "gunzip", "zcat", "curl", "wget", "gpg", "uudecode"}
 #: The pseudo-directive of a write to sshd's configuration whose content cannot be read.
 OPAQUE = "(content)"
+
+
+def _runs_decoded(source: Command, sink: Command) -> bool:
+    """``... | base64 -d | sh``: a script that exists only at run time, so it cannot be judged."""
+    src = _command_name(source.words)
+    dst = _command_name(sink.words)
+    if not src or not dst or dst[0].rsplit("/", 1)[-1] not in _SHELLS or "-c" in dst:
+        return False
+    name = src[0].rsplit("/", 1)[-1]
+    decodes = any(a in ("-d", "--decode", "-D", "-r") or (a.startswith("-") and "d" in a[1:]) for a in src[1:])
+    return name in ("gunzip", "zcat", "uudecode") or (name in ("base64", "openssl", "xxd", "gzip") and decodes)
 
 
 def _is_sshd_path(targets: Sequence[str], args: Sequence[str]) -> bool:
@@ -729,16 +745,47 @@ def _perl_settings(args: list[str], where: str, env: Mapping[str, Sequence[str |
 
 
 def _printed(args: list[str], printf: bool) -> str:
+    """What echo/printf print: printf fills ``%s``-style conversions with its arguments, reusing
+    the format while arguments remain (as the shell does)."""
     if not printf:
         while args and re.fullmatch(r"-[neE]+", args[0]):
             args = args[1:]
-    text = " ".join(args)
+        text = " ".join(args)
+    elif args and _PRINTF_CONV_RE.search(args[0]):
+        fmt, rest = args[0], list(args[1:])
+        chunks: list[str] = []
+        while True:
+            chunks.append(_PRINTF_CONV_RE.sub(lambda _: rest.pop(0) if rest else "", fmt))
+            if not rest:
+                break
+        text = "".join(chunks)
+    else:
+        text = " ".join(args)
     return text.replace("\\n", "\n").replace("\\t", "\t")
+
+
+_PRINTF_CONV_RE = re.compile(r"%[-+ #0]*\d*(?:\.\d+)?[sbdqc]")
+
+
+def _expand_names(word: str, env: Mapping[str, Sequence[str | None]]) -> str:
+    """`word` with variables that hold a directive name replaced (``K=PermitRootLogin; echo "$K yes"``).
+    Values stay as written so that `_resolve` can say where they came from."""
+    if "$" not in word:
+        return word
+
+    def name_of(m: re.Match[str]) -> str:
+        values = env.get(m.group(1) or m.group(2) or "") or []
+        if len(values) == 1 and values[0] is not None and _KEYWORD_RE.fullmatch(values[0].strip()):
+            return values[0].strip()
+        return m.group(0)
+
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", name_of, word)
 
 
 def _command_settings(
     words: list[str], where: str, env: Mapping[str, Sequence[str | None]], depth: int = 0
 ) -> Iterator[Setting]:
+    words = [_expand_names(w, env) for w in words]
     here_strings = [words[k + 1] for k, w in enumerate(words[:-1]) if w == "<<<"]
     words, targets = _strip_redirects(words)
     for text in here_strings:  # like a here-document: judged whatever the command is
@@ -770,7 +817,7 @@ def _command_settings(
         to_sshd = True
     elif name in _OPAQUE_WRITERS and _is_sshd_path(targets, args):
         # Decoded or downloaded at boot: what lands in sshd's configuration is not in the script.
-        found = [Setting(where, OPAQUE, f"<output of {name}>", ())]
+        found = [Setting(where, OPAQUE, f"writes the output of {name} into sshd's configuration", ())]
     else:
         # Anything else (a bare config line, tee, awk, python -c, a custom helper) is read as the
         # text it carries, escaped line breaks included.
@@ -804,8 +851,12 @@ def script_settings(
     _assignments(commands, local)
     multi = "\n" in script.strip()
     prefix = f"{where} " if where else ""
+    previous: Command | None = None
     for cmd in commands:
         label = f"{prefix}line {cmd.line}" if multi or not where else where
+        if cmd.after_pipe and previous is not None and _runs_decoded(previous, cmd):
+            yield Setting(label, OPAQUE, f"runs a decoded script ({' '.join(previous.words[:3])} | {cmd.words[0]})", ())
+        previous = cmd
         for setting in _command_settings(cmd.words, label, local, depth):
             yield replace(setting, to_sshd=True) if to_sshd else setting
         for body, expands in cmd.heredocs:
@@ -1067,10 +1118,7 @@ def _document_writes(text: str) -> Writes:
 def login_problems(setting: Setting, root_accepted: Iterable[str]) -> str | None:
     """Why a written sshd setting opens root or password login, None when it does not."""
     if setting.key == OPAQUE:
-        return (
-            f"{setting.where} writes {setting.value} into sshd's configuration, which cannot be judged; write the "
-            "settings literally (failing closed)"
-        )
+        return f"{setting.where} {setting.value}, which cannot be judged; write the settings literally (failing closed)"
     key = setting.key.lower()
     valid = LOGIN_DIRECTIVES.get(key)
     if valid is None:
