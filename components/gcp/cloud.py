@@ -74,14 +74,7 @@ class GcpCloud:
     def boot_config(self, cfg: StackConfig, foundation: Foundation, prefix: str) -> str:
         """The shared cloud-init with the Ops Agent; Ubuntu's docker package is `docker.io`."""
         return cloud_init.render(
-            cloud_init.AppSpec(
-                port=cfg.app.port,
-                health_check_path=cfg.app.health_check_path,
-                command=cfg.app.command,
-                image=cfg.app.image,
-                container_port=cfg.app.container_port,
-                container_package="docker.io",
-            ),
+            cloud_init.app_spec(cfg, container_package="docker.io"),
             ops_agent(str(foundation.extras.get("base") or base(cfg.app.name))),
         )
 
