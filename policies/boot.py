@@ -250,7 +250,6 @@ class Command:
     """Whether the command reads the previous command's output (``a | b``)."""
 
 
-_SEPARATORS = {";", "&&", "||", "|", "&", ";;", "(", ")", "\n"}
 _REDIRECTS = {">", ">>", "<", "<<", "<<-", ">|", "&>", "<<<"}
 
 

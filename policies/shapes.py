@@ -163,6 +163,23 @@ def peek(m: Any, key: str) -> Any:
         return UNKNOWN
 
 
+def peek_all(m: Any, key: str) -> list[Any]:
+    """Like `peek` for a reference that may be one id or a list of ids: each item's value or
+    `UNKNOWN`, read one by one so that one unknown id does not hide the known ones."""
+    value = peek(m, key)
+    if value is None:
+        return []
+    if value is UNKNOWN or isinstance(value, str) or not isinstance(value, Sequence):
+        return [value]
+    out: list[Any] = []
+    for i in range(len(value)):
+        try:
+            out.append(value[i])
+        except UnknownValueError:
+            out.append(UNKNOWN)
+    return out
+
+
 def unmatched(targets: Sequence[tuple[Any, Any]], refs: Sequence[Any], names_target, is_kind) -> list[Any]:
     """The targets not covered by `refs`, or [] when every target is covered.
 

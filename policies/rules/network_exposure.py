@@ -47,7 +47,7 @@ from ..framework import (
     is_map,
     truthy,
 )
-from ..shapes import UNKNOWN, peek, ref_name
+from ..shapes import UNKNOWN, peek, peek_all, ref_name
 from ..tokens import (
     AWS_ALB,
     AWS_LB,
@@ -824,7 +824,7 @@ def _refs(props: Any, *path: str) -> list[Any]:
             return [UNKNOWN]
         if not is_map(cur):
             return []
-    return _prefix_refs(cur, path[-1])
+    return peek_all(cur, path[-1])
 
 
 def _vm_security_groups(vm: StackResource) -> list[Any]:
@@ -917,37 +917,20 @@ MOVED_SSH = StackRule(
 )
 
 
-def _prefix_refs(entry: Any, key: str) -> list[Any]:
-    """Prefix-list ids of a rule (`UNKNOWN` for the ones not known yet); items are read one by one
-    so one unknown id does not hide the known ones."""
-    value = peek(entry, key)
-    if value is None:
-        return []
-    if value is UNKNOWN or isinstance(value, str):
-        return [value]
-    out: list[Any] = []
-    for i in range(len(value)):
-        try:
-            out.append(value[i])
-        except UnknownValueError:
-            out.append(UNKNOWN)
-    return out
-
-
 def _ssh_prefix_rules(resources: Sequence[StackResource]) -> Iterator[tuple[StackResource, Permission, list[Any]]]:
     """Ingress permissions that name managed prefix lists, with those lists' ids."""
     for r in resources:
         if r.type in (AWS_SG, AWS_DEFAULT_SG):
             for i, entry in enumerate(_maps(r.props.get("ingress"), "ingress")):
-                refs = _prefix_refs(entry, "prefixListIds")
+                refs = peek_all(entry, "prefixListIds")
                 if refs:
                     yield r, _aws_sg_entry(entry, "ingress", f"ingress rule {i}"), refs
         elif r.type == AWS_SG_RULE and str(r.props.get("type") or "ingress").lower() == "ingress":
-            refs = _prefix_refs(r.props, "prefixListIds")
+            refs = peek_all(r.props, "prefixListIds")
             if refs:
                 yield r, _aws_sg_entry(r.props, "ingress", "ingress rule"), refs
         elif r.type == AWS_VPC_INGRESS:
-            refs = _prefix_refs(r.props, "prefixListId")
+            refs = peek_all(r.props, "prefixListId")
             if refs:
                 protocol = normalize_protocol(r.props.get("ipProtocol"))
                 ranges = _aws_ranges(protocol, r.props.get("fromPort"), r.props.get("toPort"))

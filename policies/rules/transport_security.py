@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackResource, StackRule, as_list, dig, is_map, truthy
-from ..shapes import UNKNOWN, as_number, entries, has_text, is_application_lb, peek, ref_name
+from ..shapes import UNKNOWN, as_number, entries, has_text, is_application_lb, peek, peek_all, ref_name
 from ..tokens import AWS_ELB, AWS_LBS, AWS_LISTENERS, AZ_APPGW
 
 CONCERN = "transport-security"
@@ -388,22 +388,6 @@ def _elb_ssl_negotiation(props: Props, ctx: Context) -> Iterator[str]:
         yield f"the policy enables weak ciphers {weak} (CBC, 3DES or RSA key exchange); enable only ECDHE GCM ciphers"
 
 
-def _ids(props: Any, key: str) -> list[Any]:
-    """A name or list of names, `UNKNOWN` for the ones not known yet (read one by one)."""
-    value = peek(props, key)
-    if value is None:
-        return []
-    if value is UNKNOWN or isinstance(value, str):
-        return [value]
-    out: list[Any] = []
-    for i in range(len(value)):
-        try:
-            out.append(value[i])
-        except UnknownValueError:
-            out.append(UNKNOWN)
-    return out
-
-
 def _same(a: Any, b: Any) -> Any:
     """True, False, or `UNKNOWN` when either side is not known yet."""
     if a is UNKNOWN or b is UNKNOWN:
@@ -429,7 +413,7 @@ def check_elb_listener_policies(resources: Sequence[StackResource], ctx: Context
         if r.type == AWS_ELB_POLICY and str(r.props.get("policyTypeName")) == "SSLNegotiationPolicyType"
     ]
     attached = [
-        (peek(r.props, "loadBalancerName"), peek(r.props, "loadBalancerPort"), _ids(r.props, "policyNames"))
+        (peek(r.props, "loadBalancerName"), peek(r.props, "loadBalancerPort"), peek_all(r.props, "policyNames"))
         for r in resources
         if r.type == AWS_ELB_LISTENER_POLICY
     ]

@@ -469,3 +469,16 @@ def test_stack_policy_validate_passes_parent_and_reports(monkeypatch):
     reported = []
     to_policy(TOY_STACK).validate(StackValidationArgs(res, None), lambda m, u=None: reported.append((m, u)))
     assert [u for _, u in reported] == [urn("b"), None]
+
+
+# --- shapes.peek_all -------------------------------------------------------------------------
+
+
+def test_peek_all_reads_ids_one_by_one():
+    from policies.shapes import UNKNOWN, peek_all
+
+    props = unknown_checking_proxy({"one": "sg-1", "many": ["sg-1", UNKNOWN_STRING_VALUE], "gone": UNKNOWN_ARRAY_VALUE})
+    assert peek_all(props, "one") == ["sg-1"]
+    assert peek_all(props, "many") == ["sg-1", UNKNOWN]
+    assert peek_all(props, "gone") == [UNKNOWN]
+    assert peek_all(props, "absent") == []
