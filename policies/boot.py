@@ -969,15 +969,27 @@ def _command_entry_settings(entry: Any, where: str) -> Iterator[Setting]:
         yield from _command_settings([str(w) for w in entry], where, {})
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+#: At most this many values of a cloud-config are walked: YAML aliases can make a small document
+#: expand into billions of values (or refer to itself).
+MAX_CLOUD_CONFIG_VALUES = 20_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _strings(value: Any, path: str, budget: list[int], depth: int = 0) -> Iterator[tuple[str, str]]:
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 64:
+        raise _TooLarge
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _strings(v, f"{path}.{k}" if path else str(k))
+            yield from _strings(v, f"{path}.{k}" if path else str(k), budget, depth + 1)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _strings(v, f"{path}[{i}]")
+            yield from _strings(v, f"{path}[{i}]", budget, depth + 1)
 
 
 def _cloud_config_writes(doc: dict[str, Any], out: Writes) -> None:
@@ -1039,11 +1051,18 @@ def _cloud_config_writes(doc: dict[str, Any], out: Writes) -> None:
         for i, entry in enumerate(cmds if isinstance(cmds, list) else [cmds] if cmds else []):
             out.settings.extend(_command_entry_settings(entry, f"{key}[{i}]"))
     handled = {"disable_root", "ssh_pwauth", "chpasswd", "users", "write_files", "bootcmd", "runcmd"}
-    for key, value in doc.items():
-        if str(key) in handled:
-            continue
-        for path, s in _strings(value, str(key)):
-            out.settings.extend(script_settings(s, path))
+    budget = [MAX_CLOUD_CONFIG_VALUES]
+    try:
+        for key, value in doc.items():
+            if str(key) in handled:
+                continue
+            for path, text in _strings(value, str(key), budget):
+                out.settings.extend(script_settings(text, path))
+    except _TooLarge:
+        out.findings.append(
+            f"cloud-config has more than {MAX_CLOUD_CONFIG_VALUES} values (or nests deeper than 64 levels, e.g. "
+            "through YAML aliases), so it cannot be judged; simplify it (failing closed)"
+        )
 
 
 def _line_findings(text: str) -> Iterator[str]:

@@ -1181,3 +1181,18 @@ def test_unknown_boot_data_on_new_carriers_raises_in_preview_and_fails_on_up(typ
         violations(BOOT, type_, props)
     found = violations(BOOT, type_, props, dry_run=False)
     assert len(found) == 1 and "unknown" in found[0]
+
+
+def test_cloud_config_alias_bomb_fails_closed_quickly():
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        prev = chr(ord("a") + i - 1)
+        levels.append(f"{chr(ord('a') + i)}: &{chr(ord('a') + i)} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    bomb = "#cloud-config\nssh_pwauth: false\n" + "\n".join(levels) + "\n"
+    found = violations(BOOT, EC2, changed(AWS_INSTANCE, set_at(("userData",), bomb)))
+    assert len(found) == 1 and "cannot be judged" in found[0]
+
+
+def test_self_referencing_cloud_config_fails_closed():
+    found = violations(BOOT, EC2, changed(AWS_INSTANCE, set_at(("userData",), "#cloud-config\nloop: &l\n  - *l\n")))
+    assert len(found) == 1 and "cannot be judged" in found[0]
