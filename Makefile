@@ -3,6 +3,11 @@
 .DEFAULT_GOAL := help
 SHELL         := /bin/bash
 
+# Python caches compiled modules (__pycache__) unless told not to; some CI images set
+# PYTHONDONTWRITEBYTECODE, which makes every plan recompile the provider SDK (2-3x slower).
+# uv does not precompile on install (that would cost ~30 s); the first run compiles what it uses.
+unexport PYTHONDONTWRITEBYTECODE
+
 STACK      ?= dev
 UV_VERSION ?= 0.13.9
 VENV       := .venv
