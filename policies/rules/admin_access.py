@@ -347,7 +347,7 @@ def _check_boot_login(resource_type: str, props: Props, ctx: Context) -> Iterabl
 
 BOOT_LOGIN = Rule(
     name="access-boot-config-no-root-or-password-login",
-    description="User data, custom data and startup scripts must not enable root login or SSH password login.",
+    description="Boot data (user/custom data, startup scripts, VM extension and run-command scripts, GCP project metadata) must not enable root login or SSH password login; what it writes for PermitRootLogin must be no.",
     concern=CONCERN,
     clouds=("aws", "azure", "gcp"),
     resource_types=BOOT_TYPES,
