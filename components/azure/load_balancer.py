@@ -81,7 +81,9 @@ class LoadBalancer(pulumi.ComponentResource):
         assert rg is not None, "the Azure load balancer needs the resource group (args.scope)"
         tags = dict(args.tags)
         child = pulumi.ResourceOptions(parent=self)
-        gateway_subnet = pulumi.Output.from_input(args.subnet_ids).apply(lambda ids: ids[0])
+        # Resolved once the firewall's rules exist: Azure refuses a gateway whose subnet's NSG does
+        # not admit GatewayManager yet.
+        gateway_subnet = pulumi.Output.all(args.subnet_ids, args.security_group_id).apply(lambda v: v[0][0])
 
         identity = managedidentity.UserAssignedIdentity(
             f"{name}-identity", resource_name_=names.of("id", "agw"), resource_group_name=rg, tags=tags, opts=child

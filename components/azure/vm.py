@@ -87,7 +87,8 @@ class Vm(pulumi.ComponentResource):
             # The set can wrap keys only once its identity holds the role.
             ready.append(grant_)
 
-        subnets = pulumi.Output.from_input(args.subnet_ids)
+        # Resolved once the firewall's rules exist, so the VMs boot behind their final NSG rules.
+        subnets = pulumi.Output.all(args.subnet_ids, args.security_group_id).apply(lambda v: list(v[0]))
         self.instance_ids, self.private_ips = [], []
         for i in range(args.count):
             zone = az.zones[i % len(az.zones)]
