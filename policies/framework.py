@@ -21,6 +21,7 @@ program it is pointed at.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import fnmatch
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -183,6 +184,23 @@ def effective_config(rule: Rule | StackRule, given: Mapping[str, Any] | None) ->
     return merged
 
 
+def config_key_problems(rule: Rule | StackRule, given: Mapping[str, Any] | None) -> list[str]:
+    """One message per policy-config key the rule does not know, with the closest known key.
+
+    The CLI checks policy config against the rule's schema, which cannot forbid extra keys, and
+    passes them through: a misspelt threshold (``minDays`` for ``minRetentionDays``) would leave
+    the default silently in force. The rule fails closed instead, naming the key and the fix.
+    """
+    known = sorted([*rule.knobs, "exemptions", "enforcementLevel"])
+    problems = []
+    for key in given or ():
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            fix = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+            problems.append(f"policy config of {rule.name} has an unknown key {key!r}; {fix} (failing closed)")
+    return problems
+
+
 def _as_schema_ints(schema: Mapping[str, Any], value: Any) -> Any:
     """Integral floats back to int where the knob's schema says integer.
 
@@ -259,6 +277,9 @@ def run_resource_rule(
     """
     if resource_type not in rule.resource_types:
         return []
+    problems = config_key_problems(rule, given_config)
+    if problems:
+        return problems
     config = effective_config(rule, given_config)
     active, expired = find_exemption(config.get("exemptions") or (), urn, name)
     if active is not None:
@@ -286,6 +307,9 @@ def run_stack_rule(
     dry_run: bool = True,
 ) -> list[tuple[str, str | None]]:
     """Apply a stack rule to the planned resources and return ``(message, urn)`` violations."""
+    problems = config_key_problems(rule, given_config)
+    if problems:
+        return [(p, None) for p in problems]
     config = effective_config(rule, given_config)
     ctx = Context(config=config, stack=stack, dry_run=dry_run)
     out: list[tuple[str, str | None]] = []

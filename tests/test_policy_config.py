@@ -68,3 +68,39 @@ def test_unknown_policy_name_is_an_error_with_a_suggestion(info):
 def test_a_known_key_still_sets_the_knob(info):
     out = reconcile_policy_config(info, {"logging-retention-floor": {"minRetentionDays": 400}})
     assert out["logging-retention-floor"][1]["minRetentionDays"] == 400
+
+
+def test_the_pack_itself_fails_closed_on_an_unknown_key_the_cli_passes_through():
+    # `pulumi preview --policy-pack-config` validates against the schema, which cannot forbid
+    # extra keys, and sends them on: the pack must not run the rule with its default silently.
+    from pulumi.runtime.proto import analyzer_pb2
+
+    with PackSession(project=PROJECT, stack="prod", dry_run=False) as session:
+        session.configure(None)
+        req = analyzer_pb2.ConfigureAnalyzerRequest()
+        req.policyConfig["logging-retention-floor"].CopyFrom(
+            analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY, properties=_struct({"minDays": 400}))
+        )
+        session._call("Configure", req)
+        group = {
+            "type": "aws:cloudwatch/logGroup:LogGroup",
+            "name": "app-logs",
+            "urn": "urn:pulumi:prod::appstack::aws:cloudwatch/logGroup:LogGroup::app-logs",
+            "properties": {
+                "name": "/app",
+                "retentionInDays": 365,
+                "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/x",
+            },
+        }
+        found = [d for d in session.analyze(group).diagnostics if d.policyName == "logging-retention-floor"]
+    assert len(found) == 1
+    assert "unknown key 'minDays'; did you mean 'minRetentionDays'?" in found[0].message
+    assert found[0].enforcementLevel == analyzer_pb2.MANDATORY
+
+
+def _struct(value):
+    from google.protobuf import struct_pb2
+
+    s = struct_pb2.Struct()
+    s.update(value)
+    return s

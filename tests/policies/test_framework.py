@@ -124,6 +124,25 @@ def test_passes_compliant_baseline():
     assert run(CLOSED) == []
 
 
+def test_unknown_config_key_fails_closed_with_a_suggestion():
+    # The CLI passes keys its schema does not list: a misspelt knob must not leave the default on.
+    msgs = run(CLOSED, {"forbidenPorts": [3389]})
+    assert msgs == [
+        "policy config of toy-no-forbidden-ports has an unknown key 'forbidenPorts'; "
+        "did you mean 'forbiddenPorts'? (failing closed)"
+    ]
+    # Known keys, exemptions and the level are not problems.
+    assert run(CLOSED, {"forbiddenPorts": [22], "exemptions": [], "enforcementLevel": "advisory"}) == []
+    # A resource the rule does not judge is not reported.
+    assert run(CLOSED, {"forbidenPorts": [3389]}, type_=OTHER) == []
+
+
+def test_unknown_stack_rule_config_key_fails_closed():
+    found = run_stack_rule(TOY_STACK, [], {"maxRulez": 3}, "dev", True)
+    assert len(found) == 1 and found[0][1] is None
+    assert "unknown key 'maxRulez'; did you mean 'maxRules'?" in found[0][0]
+
+
 def test_knob_override_replaces_default():
     assert run(OPEN_22, {"forbiddenPorts": [3389]}) == []
     msgs = run({"ingress": [{"port": 3389}]}, {"forbiddenPorts": [3389]})
