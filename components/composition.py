@@ -3,6 +3,13 @@
 config → log sink → network (flow logs into the sink) → firewall → VMs (boot config, logs)
 → TLS load balancer (in front of the VMs) → monitoring (alarms on VMs and load balancer).
 
+`compute.mode` picks the VM part: `instances` builds the cloud's `Vm` (N VMs the load balancer
+lists one by one), `group` its `VmGroup` (a self-healing, autoscaled group). A group either
+joins the load balancer's backend itself, so the load balancer comes first (AWS: the auto
+scaling group names the target group; Azure: the scale set's NICs name the gateway's backend
+pool), or is named by it, so the group comes first (GCP: the backend service names the managed
+instance group) — `Cloud.group_joins_backend` says which.
+
 A cloud supplies only what is its own, as a `Cloud` (``components/<cloud>/cloud.py``): its six
 part classes, the foundation every part is created under (provider, and on Azure the resource
 group), its machine types, its boot config and its default TLS policy. The wiring below —
@@ -15,6 +22,7 @@ The component's type token is ``appstack:<cloud>:AppStack`` and its children are
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -30,6 +38,7 @@ from .interfaces import (
     MonitoringArgs,
     NetworkArgs,
     VmArgs,
+    VmGroupArgs,
 )
 from .naming import LOG_STREAMS, log_prefix, stack_tags
 
@@ -57,6 +66,11 @@ class Cloud(Protocol):
     LogSink: Any
     Firewall: Any
     Vm: Any
+    VmGroup: Any
+    """The `compute.mode: group` part (`appstack:<cloud>:VmGroup`), taking `VmGroupArgs`."""
+    group_joins_backend: bool
+    """True when the group names the load balancer's backend (`backend_id`), so the load
+    balancer is created first; False when the load balancer names the group (`instance_group`)."""
     LoadBalancer: Any
     Monitoring: Any
 
@@ -85,7 +99,9 @@ class AppStack(pulumi.ComponentResource):
     """Network, log sink, firewall, VMs, TLS load balancer and monitoring on one cloud.
 
     Outputs, the same on every cloud: `url`, `load_balancer_address`, `instance_ids`,
-    `log_sink`, `alert_channel`.
+    `log_sink`, `alert_channel`. With `compute.mode: group`, `instance_ids` is a one-element
+    list: the group's ID (AWS: auto scaling group name; Azure: scale set ID; GCP: managed
+    instance group ID), since the group's VMs come and go.
     """
 
     url: pulumi.Output[str]
@@ -150,57 +166,88 @@ class AppStack(pulumi.ComponentResource):
             ),
             child,
         )
-        vms = cloud.Vm(
-            f"{name}-vm",
-            VmArgs(
-                count=cfg.compute.instance_count,
-                machine_type=cloud.machine_type(cfg),
-                architecture=cfg.compute.architecture,
-                image_id=cfg.compute.image_id,
-                root_volume_gb=cfg.compute.root_volume_gb,
-                subnet_ids=network.private_subnet_ids,
-                security_group_id=firewall.vm_group_id,
-                user_data=cloud.boot_config(cfg, base, prefix),
-                deletion_protection=cfg.protection.deletion_protection,
-                protect=protect,
-                tags=tags,
-                # The agent writes only to these, and the VMs go before them on destroy.
-                log_destinations=cloud.log_destinations(logs),
-                scope=scope,
-                extras=base.extras,
-            ),
-            child,
+        vm_args = VmArgs(
+            count=cfg.compute.instance_count,
+            machine_type=cloud.machine_type(cfg),
+            architecture=cfg.compute.architecture,
+            image_id=cfg.compute.image_id,
+            root_volume_gb=cfg.compute.root_volume_gb,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=firewall.vm_group_id,
+            user_data=cloud.boot_config(cfg, base, prefix),
+            deletion_protection=cfg.protection.deletion_protection,
+            protect=protect,
+            tags=tags,
+            # The agent writes only to these, and the VMs go before them on destroy.
+            log_destinations=cloud.log_destinations(logs),
+            scope=scope,
+            extras=base.extras,
         )
-        lb = cloud.LoadBalancer(
-            f"{name}-lb",
-            LoadBalancerArgs(
-                network_id=network.network_id,
-                subnet_ids=network.public_subnet_ids,
-                security_group_id=firewall.lb_group_id,
-                instance_ids=vms.instance_ids,
-                app_port=cfg.app.port,
-                health_check_path=cfg.app.health_check_path,
-                domain=cfg.dns.domain,
-                zone=cfg.dns.zone,
-                tls_policy=cloud.tls_policy(cfg),
-                certificate_id=cfg.load_balancer.certificate_id,
-                deletion_protection=cfg.protection.deletion_protection,
-                access_log_retention_days=cfg.load_balancer.access_log_retention_days,
-                waf=cfg.load_balancer.waf,
-                log_key_id=logs.key_id,
-                log_retention_days=cfg.logging.retention_days,
-                protect=protect,
-                tags=tags,
-                scope=scope,
-                extras=base.extras,
-            ),
-            child,
-        )
+
+        def load_balancer(
+            instance_ids: Sequence[pulumi.Input[str]], instance_group: pulumi.Input[str] | None = None
+        ) -> Any:
+            return cloud.LoadBalancer(
+                f"{name}-lb",
+                LoadBalancerArgs(
+                    network_id=network.network_id,
+                    subnet_ids=network.public_subnet_ids,
+                    security_group_id=firewall.lb_group_id,
+                    instance_ids=instance_ids,
+                    app_port=cfg.app.port,
+                    health_check_path=cfg.app.health_check_path,
+                    domain=cfg.dns.domain,
+                    zone=cfg.dns.zone,
+                    tls_policy=cloud.tls_policy(cfg),
+                    certificate_id=cfg.load_balancer.certificate_id,
+                    deletion_protection=cfg.protection.deletion_protection,
+                    access_log_retention_days=cfg.load_balancer.access_log_retention_days,
+                    waf=cfg.load_balancer.waf,
+                    log_key_id=logs.key_id,
+                    log_retention_days=cfg.logging.retention_days,
+                    protect=protect,
+                    tags=tags,
+                    scope=scope,
+                    extras=base.extras,
+                    instance_group=instance_group,
+                ),
+                child,
+            )
+
+        def vm_group(backend_id: pulumi.Input[str] | None) -> Any:
+            group = cfg.compute.group
+            return cloud.VmGroup(
+                f"{name}-vm",
+                VmGroupArgs(
+                    vm=dataclasses.replace(vm_args, count=group.desired),
+                    min_size=group.min,
+                    max_size=group.max,
+                    cpu_target_percent=group.cpu_target_percent,
+                    app_port=cfg.app.port,
+                    health_check_path=cfg.app.health_check_path,
+                    backend_id=backend_id,
+                ),
+                child,
+            )
+
+        group_id: pulumi.Input[str] | None = None
+        if cfg.compute.mode == "instances":
+            vms = cloud.Vm(f"{name}-vm", vm_args, child)
+            lb = load_balancer(vms.instance_ids)
+        elif cloud.group_joins_backend:
+            lb = load_balancer(())
+            vms = vm_group(lb.backend_id)
+            group_id = vms.group_id
+        else:
+            vms = vm_group(None)
+            lb = load_balancer((), vms.instance_group)
+            group_id = vms.group_id
         monitoring = cloud.Monitoring(
             f"{name}-monitoring",
             MonitoringArgs(
                 alert_emails=cfg.monitoring.alert_emails,
-                instance_ids=vms.instance_ids,
+                # A group's VMs come and go: its alarms name the group, not instances.
+                instance_ids=vms.instance_ids if group_id is None else (),
                 lb_id=lb.lb_id,
                 target_group_id=lb.target_group_id,
                 cpu_high_percent=cfg.monitoring.cpu_high_percent,
@@ -212,6 +259,7 @@ class AppStack(pulumi.ComponentResource):
                 tags=tags,
                 scope=scope,
                 extras=base.extras,
+                group_id=group_id,
             ),
             child,
         )

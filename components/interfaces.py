@@ -28,7 +28,13 @@ NETWORK_OUTPUTS = ("network_id", "public_subnet_ids", "private_subnet_ids")
 LOG_SINK_OUTPUTS = ("log_sink", "key_id", "log_groups")
 FIREWALL_OUTPUTS = ("lb_group_id", "vm_group_id")
 VM_OUTPUTS = ("instance_ids", "private_ips")
+#: A VM group's `instance_ids` is a one-element list holding `group_id` (its VMs come and go),
+#: and its `private_ips` is empty; `instance_group` is what a load balancer backend names.
+VM_GROUP_OUTPUTS = ("instance_ids", "private_ips", "group_id", "instance_group")
 LOAD_BALANCER_OUTPUTS = ("url", "address", "lb_id", "target_group_id")
+#: Also exposed by the load balancer of a cloud whose VM group joins the backend itself
+#: (`Cloud.group_joins_backend`: AWS target group ARN, Azure backend pool ID).
+LOAD_BALANCER_BACKEND_OUTPUT = "backend_id"
 MONITORING_OUTPUTS = ("alert_channel",)
 
 Tags = Mapping[str, str]
@@ -130,6 +136,31 @@ class VmArgs:
 
 
 @dataclass(frozen=True)
+class VmGroupArgs:
+    """A self-healing group of identical VMs over the private subnets, scaled on CPU.
+
+    Each VM gets exactly the hardening of `vm` (the same settings `Vm` gets; `vm.count` is the
+    starting size). The cloud replaces VMs its health check finds unhealthy, rolls a changed
+    boot config out without ever dropping below the group's size, and keeps the average CPU
+    near `cpu_target_percent` between `min_size` and `max_size`.
+    """
+
+    vm: VmArgs
+    """Every VM's settings; `vm.count` is the size the group starts with."""
+    min_size: int
+    max_size: int
+    cpu_target_percent: int
+    """Average CPU (%) the autoscaler aims for."""
+    app_port: int
+    """The app's port: the cloud's own health check (Azure, GCP) probes it."""
+    health_check_path: str
+    backend_id: pulumi.Input[str] | None = None
+    """The load balancer backend the group's VMs join (AWS: target group ARN; Azure: the
+    gateway's backend pool ID), on clouds where the group names its backend
+    (`Cloud.group_joins_backend`); None where the backend names the group (GCP)."""
+
+
+@dataclass(frozen=True)
 class LoadBalancerArgs:
     """Internet-facing TLS load balancer in front of the VMs."""
 
@@ -137,6 +168,7 @@ class LoadBalancerArgs:
     subnet_ids: pulumi.Input[Sequence[str]]
     security_group_id: pulumi.Input[str]
     instance_ids: Sequence[pulumi.Input[str]]
+    """The VMs the load balancer sends to (`compute.mode: instances`); empty for a group."""
     app_port: int
     health_check_path: str
     domain: str
@@ -158,6 +190,9 @@ class LoadBalancerArgs:
     extras: Mapping[str, Any] = field(default_factory=dict)
     """Cloud-specific settings from the cloud's `Foundation.extras` (Azure: location, SSH key,
     key and DNS choices); empty on clouds whose provider carries everything."""
+    instance_group: pulumi.Input[str] | None = None
+    """The VM group's instance group the backend names (`compute.mode: group` on GCP). On AWS
+    and Azure the group joins the load balancer's `backend_id` itself, and this stays None."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +201,7 @@ class MonitoringArgs:
 
     alert_emails: Sequence[str]
     instance_ids: Sequence[pulumi.Input[str]]
+    """The VMs to alarm on one by one (`compute.mode: instances`); empty for a group."""
     lb_id: pulumi.Input[str]
     """Load balancer metric dimension (AWS: ARN suffix)."""
     target_group_id: pulumi.Input[str]
@@ -181,3 +217,6 @@ class MonitoringArgs:
     extras: Mapping[str, Any] = field(default_factory=dict)
     """Cloud-specific settings from the cloud's `Foundation.extras` (GCP: the domain and health
     path its uptime check probes); empty on clouds that need none."""
+    group_id: pulumi.Input[str] | None = None
+    """The VM group (`compute.mode: group`; AWS: auto scaling group name, Azure: scale set ID,
+    GCP: managed instance group ID): CPU and health alarms then cover the group as a whole."""

@@ -52,9 +52,17 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _profiled(env: str, section: str) -> dict[str, Any]:
+    """The profile's values under a dotted section (``compute.group``), or {}."""
+    values: Any = PROFILES[env]
+    for part in section.split("."):
+        values = values.get(part, {}) if isinstance(values, dict) else {}
+    return values if isinstance(values, dict) else {}
+
+
 def _default(section: str | None, key: str, field) -> str:
-    if section is not None and all(key in PROFILES[env].get(section, {}) for env in PROFILES):
-        return ", ".join(f"{env}: `{json.dumps(PROFILES[env][section][key])}`" for env in PROFILES)
+    if section is not None and all(key in _profiled(env, section) for env in PROFILES):
+        return ", ".join(f"{env}: `{json.dumps(_profiled(env, section)[key])}`" for env in PROFILES)
     if field.default is PydanticUndefined and field.default_factory is None:
         return "**required**"
     value = field.default if field.default is not PydanticUndefined else field.default_factory()
@@ -71,7 +79,7 @@ def _rows(model: type[BaseModel], prefix: str, section: str | None) -> list[str]
         rows.append(f"| `{prefix}{key}` | {_type_name(field.annotation)} | {_default(section, key, field)} | {doc} |")
         nested = _model_of(field.annotation)
         if nested is not None and section is not None:
-            rows.extend(_rows(nested, f"{prefix}{key}.", None))
+            rows.extend(_rows(nested, f"{prefix}{key}.", f"{section}.{key}"))
     return rows
 
 

@@ -166,6 +166,16 @@ class PlanMocks(pulumi.runtime.Mocks):
             )
         elif t == "aws:acm/certificateValidation:CertificateValidation":
             out["certificateArn"] = inputs.get("certificateArn")
+        elif t == "aws:ec2/launchTemplate:LaunchTemplate":
+            rid = "lt-" + _short(name)
+            out["latestVersion"] = 1
+        elif t == "aws:autoscaling/group:Group":
+            rid = inputs.get("name") or f"{name}-{_short(name, 7)}"
+            out.update(
+                name=rid,
+                arn=f"arn:aws:autoscaling:{self.region}:{ACCOUNT_ID}:autoScalingGroup:{_short(name, 8)}:"
+                f"autoScalingGroupName/{rid}",
+            )
         elif t == "aws:route53/record:Record":
             out["fqdn"] = str(inputs.get("name", name)).rstrip(".")
         return rid, {**inputs, **out, "id": rid}
@@ -222,6 +232,8 @@ AUTONAMED: dict[str, str] = {
     "aws:ec2/securityGroup:SecurityGroup": "name",
     "aws:sns/topic:Topic": "name",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
+    "aws:ec2/launchTemplate:LaunchTemplate": "name",
+    "aws:autoscaling/group:Group": "name",
 }
 
 

@@ -18,6 +18,7 @@ from .log_sink import LogSink
 from .monitoring import Monitoring
 from .network import Network
 from .vm import AGENT_STREAMS, Vm, cloudwatch_agent
+from .vm_group import VmGroup
 
 
 class AwsCloud:
@@ -28,6 +29,9 @@ class AwsCloud:
     LogSink = LogSink
     Firewall = Firewall
     Vm = Vm
+    VmGroup = VmGroup
+    #: The auto scaling group registers its VMs in the load balancer's target group.
+    group_joins_backend = True
     LoadBalancer = LoadBalancer
     Monitoring = Monitoring
 

@@ -70,13 +70,15 @@ class LoadBalancer(pulumi.ComponentResource):
     - certificate from ACM validated through DNS in the configured Route 53 zone (or an existing
       one), and an alias record for the domain.
 
-    Outputs: `url`, `address` (ALB DNS name), `lb_id` and `target_group_id` (metric dimensions).
+    Outputs: `url`, `address` (ALB DNS name), `lb_id` and `target_group_id` (metric dimensions),
+    `backend_id` (the target group's ARN, which a VM group registers its VMs in).
     """
 
     url: pulumi.Output[str]
     address: pulumi.Output[str]
     lb_id: pulumi.Output[str]
     target_group_id: pulumi.Output[str]
+    backend_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:aws:LoadBalancer", name, None, opts)
@@ -128,6 +130,7 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        # A VM group (`instance_ids` empty) registers its VMs itself (`backend_id`).
         for i, instance_id in enumerate(args.instance_ids):
             aws.lb.TargetGroupAttachment(
                 f"{name}-target-{i}", target_group_arn=tg.arn, target_id=instance_id, port=args.app_port, opts=child
@@ -184,8 +187,15 @@ class LoadBalancer(pulumi.ComponentResource):
         self.address = lb.dns_name
         self.lb_id = lb.arn_suffix
         self.target_group_id = tg.arn_suffix
+        self.backend_id = tg.arn
         self.register_outputs(
-            {"url": self.url, "address": self.address, "lb_id": self.lb_id, "target_group_id": self.target_group_id}
+            {
+                "url": self.url,
+                "address": self.address,
+                "lb_id": self.lb_id,
+                "target_group_id": self.target_group_id,
+                "backend_id": self.backend_id,
+            }
         )
 
     def _waf(self, name: str, lb: aws.lb.LoadBalancer, args: LoadBalancerArgs, tags: dict[str, str]) -> None:

@@ -15,7 +15,8 @@ class Monitoring(pulumi.ComponentResource):
     """Alert channel plus alarms that always have actions.
 
     Per VM: CPU high, system status check failed (auto-recover) and instance status check
-    failed (reboot). Load balancer: ELB and target 5xx counts, unhealthy hosts, response time.
+    failed (reboot); for a VM group (`group_id`) instead: the group's average CPU high and no
+    healthy target left (the group replaces impaired VMs itself). Load balancer: ELB and target 5xx counts, unhealthy hosts, response time.
     The topic is encrypted with a customer-managed key that CloudWatch may use (an alarm cannot
     publish to a topic whose key it cannot use), and refuses non-TLS publishing.
     Outputs: `alert_channel` (topic ARN).
@@ -118,6 +119,38 @@ class Monitoring(pulumi.ComponentResource):
                 comparison_operator="GreaterThanOrEqualToThreshold",
                 treat_missing_data="missing",
                 alarm_actions=[automate.apply(lambda a: a + "reboot"), topic.arn],
+            )
+
+        if args.group_id is not None:
+            # A group: its VMs come and go, so the alarms name the group. EC2 aggregates CPU by
+            # AutoScalingGroupName for VMs with detailed monitoring (the launch template's).
+            # Impaired VMs need no recover/reboot action: the group replaces them (ELB health).
+            alarm(
+                "cpu",
+                f"VM group: average CPU above {args.cpu_high_percent}% for 15 minutes (the autoscaler "
+                "is at max or cannot keep up)",
+                namespace="AWS/EC2",
+                metric_name="CPUUtilization",
+                dimensions={"AutoScalingGroupName": args.group_id},
+                statistic="Average",
+                period=period,
+                evaluation_periods=max(1, 900 // period),
+                threshold=args.cpu_high_percent,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="missing",
+            )
+            alarm(
+                "healthy-hosts",
+                "VM group: no healthy target behind the load balancer for 3 minutes",
+                namespace="AWS/ApplicationELB",
+                metric_name="HealthyHostCount",
+                dimensions={"LoadBalancer": args.lb_id, "TargetGroup": args.target_group_id},
+                statistic="Minimum",
+                period=60,
+                evaluation_periods=3,
+                threshold=1,
+                comparison_operator="LessThanThreshold",
+                treat_missing_data="breaching",
             )
 
         lb_dims = {"LoadBalancer": args.lb_id}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -117,6 +118,90 @@ def cloudwatch_agent(log_prefix: str) -> AgentSetup:
     )
 
 
+#: Instance metadata: IMDSv2 only (session tokens), hop limit 1 so a container or a forwarded
+#: request cannot reach it, instance tags not exposed. One set for instances and launch templates.
+METADATA_OPTIONS = {
+    "http_endpoint": "enabled",
+    "http_tokens": "required",
+    "http_put_response_hop_limit": 1,
+    "instance_metadata_tags": "disabled",
+}
+#: Root volume: gp3, encrypted with the VM disk key (`VmBasis.key`), gone with its VM (VMs keep
+#: no state: logs are shipped, the app is rebuilt from the boot config).
+ROOT_VOLUME = {"volume_type": "gp3", "encrypted": True, "delete_on_termination": True}
+
+
+@dataclass(frozen=True)
+class VmBasis:
+    """What every VM of a stack boots with, whether a plain instance or a group member."""
+
+    key: aws.kms.Key
+    """The rotating customer-managed key of the root volumes."""
+    profile: aws.iam.InstanceProfile
+    """Instance profile: Session Manager plus the agent's own statements (`agent_policy`)."""
+    permissions: list[pulumi.Resource]
+    """The role's policies: VMs depend on them (they boot with them, and go before the log
+    groups those policies name)."""
+    image: pulumi.Output[str]
+    """The AMI: `image_id`, else the latest Amazon Linux 2023 from AWS's public SSM parameter."""
+    image_pinned: bool
+    """False when `image` is the looked-up latest AMI (its changes are ignored, never rolled)."""
+
+
+def vm_basis(name: str, args: VmArgs, parent: pulumi.Resource) -> VmBasis:
+    """The disk key, role, instance profile and AMI of `args`' VMs, children of `parent`.
+
+    Shared by `Vm` and `VmGroup`, so both boot with exactly the same identity and disks.
+    """
+    child = pulumi.ResourceOptions(parent=parent)
+    tags = dict(args.tags)
+    account = account_of(parent)
+    key = customer_key(name, "appstack VM disks", account, [], args.protect, tags, parent)
+
+    role = aws.iam.Role(
+        f"{name}-role",
+        assume_role_policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+        tags=tags,
+        opts=child,
+    )
+    permissions: list[pulumi.Resource] = [
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{policy}",
+            role=role.name,
+            policy_arn=account.partition.apply(lambda p, policy=policy: f"arn:{p}:iam::aws:policy/{policy}"),
+            opts=child,
+        )
+        for policy in INSTANCE_POLICIES
+    ]
+    if args.log_destinations:
+        permissions.append(
+            aws.iam.RolePolicy(
+                f"{name}-agent",
+                role=role.id,
+                policy=pulumi.Output.all(*args.log_destinations).apply(
+                    lambda arns: agent_policy([str(a) for a in arns])
+                ),
+                opts=child,
+            )
+        )
+    profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
+
+    if args.image_id:
+        image = pulumi.Output.from_input(args.image_id)
+    else:
+        image = aws.ssm.get_parameter_output(
+            name=AL2023_PARAMETER.format(arch=args.architecture), opts=pulumi.InvokeOutputOptions(parent=parent)
+        ).value
+    return VmBasis(key=key, profile=profile, permissions=permissions, image=image, image_pinned=bool(args.image_id))
+
+
 class Vm(pulumi.ComponentResource):
     """`count` EC2 instances, round-robin over the private subnets.
 
@@ -135,66 +220,21 @@ class Vm(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:aws:Vm", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
-        account = account_of(self)
-        key = customer_key(name, "appstack VM disks", account, [], args.protect, tags, self)
-
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                    ],
-                }
-            ),
-            tags=tags,
-            opts=child,
-        )
-        permissions: list[pulumi.Resource] = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{policy}",
-                role=role.name,
-                policy_arn=account.partition.apply(lambda p, policy=policy: f"arn:{p}:iam::aws:policy/{policy}"),
-                opts=child,
-            )
-            for policy in INSTANCE_POLICIES
-        ]
-        if args.log_destinations:
-            permissions.append(
-                aws.iam.RolePolicy(
-                    f"{name}-agent",
-                    role=role.id,
-                    policy=pulumi.Output.all(*args.log_destinations).apply(
-                        lambda arns: agent_policy([str(a) for a in arns])
-                    ),
-                    opts=child,
-                )
-            )
-        profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
-
-        if args.image_id:
-            image = pulumi.Output.from_input(args.image_id)
-            ignore: list[str] = []
-        else:
-            image = aws.ssm.get_parameter_output(
-                name=AL2023_PARAMETER.format(arch=args.architecture), opts=pulumi.InvokeOutputOptions(parent=self)
-            ).value
-            # A new AMI must not replace running instances on the next `up`; pin image_id to roll.
-            ignore = ["ami"]
+        basis = vm_basis(name, args, self)
+        # A new AMI must not replace running instances on the next `up`; pin image_id to roll.
+        ignore = [] if basis.image_pinned else ["ami"]
 
         subnets = pulumi.Output.from_input(args.subnet_ids)
         self.instance_ids, self.private_ips = [], []
         for i in range(args.count):
             instance = aws.ec2.Instance(
                 f"{name}-{i}",
-                ami=image,
+                ami=basis.image,
                 instance_type=args.machine_type,
                 subnet_id=subnets.apply(lambda ids, i=i: ids[i % len(ids)]),
                 vpc_security_group_ids=[args.security_group_id],
-                iam_instance_profile=profile.name,
+                iam_instance_profile=basis.profile.name,
                 associate_public_ip_address=False,
                 source_dest_check=True,
                 monitoring=True,
@@ -203,28 +243,19 @@ class Vm(pulumi.ComponentResource):
                 # it off before it terminates (`resourceInstanceDelete`), so `pulumi destroy` and
                 # every replacement still go ahead. Not a protection against Pulumi; see README.
                 disable_api_termination=args.deletion_protection,
-                metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
-                    http_endpoint="enabled",
-                    http_tokens="required",
-                    http_put_response_hop_limit=1,
-                    instance_metadata_tags="disabled",
-                ),
+                metadata_options=aws.ec2.InstanceMetadataOptionsArgs(**METADATA_OPTIONS),
                 root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
-                    volume_type="gp3",
-                    volume_size=args.root_volume_gb,
-                    encrypted=True,
-                    kms_key_id=key.arn,
-                    delete_on_termination=True,
+                    **ROOT_VOLUME, volume_size=args.root_volume_gb, kms_key_id=basis.key.arn
                 ),
                 user_data=args.user_data,
                 # A changed boot config must reach the VMs, which only read it at first boot.
-                # That replaces every VM in the same `up` (no rolling update yet; see README).
+                # That replaces every VM in the same `up` (`compute.mode: group` rolls instead).
                 user_data_replace_on_change=True,
                 tags={**tags, "Name": f"{name}-{i}"},
                 volume_tags={**tags, "Name": f"{name}-{i}"},
                 # Boot with the permissions in place; and since they name the log groups, a
                 # destroy deletes the instance (and its running agent) before those groups.
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=ignore, depends_on=permissions),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=ignore, depends_on=basis.permissions),
             )
             self.instance_ids.append(instance.id)
             self.private_ips.append(instance.private_ip)

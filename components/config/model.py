@@ -24,6 +24,7 @@ from .profiles import (
     CLOUDWATCH_RETENTION_DAYS,
     GCP_LOG_BUCKET_RETENTION_DAYS,
     GCP_TLS_POLICIES,
+    GROUP_MAX_SIZE,
     PROFILES,
     RETENTION_FLOOR_DAYS,
     Cloud,
@@ -173,12 +174,61 @@ class AppConfig(_Model):
         return self
 
 
+class GroupConfig(_Model):
+    """`appstack:compute.group` — the self-healing VM group (`mode: group`)."""
+
+    min: int = Field(
+        ge=1,
+        description="Fewest VMs the autoscaler keeps; the cloud replaces dead ones to stay at or above it. "
+        "Default: 1 (dev), 2 (prod).",
+    )
+    desired: int = Field(
+        ge=1,
+        description="VMs the group starts with (AWS, Azure; GCP's autoscaler starts at `min` and scales up). "
+        "Afterwards the autoscaler owns the count: `pulumi up` never resets it. Default: 1 (dev), 3 (prod).",
+    )
+    max: int = Field(
+        ge=1,
+        description="Most VMs the autoscaler may add; at most 1000 on AWS and Azure (a Flexible scale set's "
+        "limit), 2000 on GCP (a regional managed instance group's). Default: 2 (dev), 6 (prod).",
+    )
+    cpu_target_percent: int = Field(
+        ge=10,
+        le=90,
+        description="Average CPU the autoscaler keeps the group at by adding and removing VMs (%); below "
+        "`monitoring.cpuHighPercent`, so the group scales out before the CPU alarm pages. Default: 60.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GroupConfig:
+        if not self.min <= self.desired <= self.max:
+            key, value = ("desired", self.desired) if self.min <= self.max else ("min", self.min)
+            raise ConfigProblem(
+                f"the group needs min <= desired <= max, got min {self.min}, desired {self.desired}, max {self.max}",
+                f"set appstack:compute.group.desired to {self.min}..{self.max}, or widen min and max"
+                if key == "desired"
+                else f"set appstack:compute.group.min to {self.max} or less, or raise max",
+                key=f"compute.group.{key}",
+                value=value,
+            )
+        return self
+
+
 class ComputeConfig(_Model):
     """`appstack:compute` — the VM tier."""
 
-    instance_count: int = Field(
-        ge=1, le=20, description="Number of VMs, spread over the zones. Default: 1 (dev), 3 (prod)."
+    mode: Literal["instances", "group"] = Field(
+        description="`instances`: `instanceCount` VMs with stable IDs; a changed boot config replaces them all in one "
+        "`pulumi up`, a dead VM stays dead. `group`: a self-healing group (AWS auto scaling group, Azure "
+        "Flexible scale set, GCP regional managed instance group) sized by `group`, replacing unhealthy VMs, "
+        "rolling a changed boot config out with no capacity drop and scaling on CPU. Default: `instances`."
     )
+    instance_count: int = Field(
+        ge=1,
+        le=20,
+        description="Number of VMs, spread over the zones (`mode: instances`). Default: 1 (dev), 3 (prod).",
+    )
+    group: GroupConfig = Field(description="Size and scaling of the VM group (`mode: group`).")
     size: Size = Field(
         description="Abstract size mapped to each cloud's machine type. Default: `small` (dev), `medium` (prod)."
     )
@@ -497,6 +547,7 @@ class StackConfig(_Model):
                 key="logging.retentionDays",
                 value=self.logging.retention_days,
             )
+        self._group_checks()
         if self.cloud == "aws":
             self._aws_checks()
         if self.cloud == "azure":
@@ -504,6 +555,25 @@ class StackConfig(_Model):
         if self.cloud == "gcp":
             self._gcp_checks()
         return self
+
+    def _group_checks(self) -> None:
+        group = self.compute.group
+        limit = GROUP_MAX_SIZE[self.cloud]
+        if self.compute.mode == "group" and group.max > limit:
+            raise ConfigProblem(
+                f"a VM group on {self.cloud} holds at most {limit} VMs",
+                f"set appstack:compute.group.max to {limit} or less",
+                key="compute.group.max",
+                value=group.max,
+            )
+        if self.compute.mode == "group" and group.cpu_target_percent >= self.monitoring.cpu_high_percent:
+            raise ConfigProblem(
+                f"the group scales at {group.cpu_target_percent}% CPU, at or above the CPU alarm's "
+                f"{self.monitoring.cpu_high_percent}%, so the alarm would page before the group scales out",
+                f"set appstack:compute.group.cpuTargetPercent below {self.monitoring.cpu_high_percent}",
+                key="compute.group.cpuTargetPercent",
+                value=group.cpu_target_percent,
+            )
 
     def _gcp_checks(self) -> None:
         days = self.logging.retention_days

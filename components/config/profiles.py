@@ -17,8 +17,15 @@ Size = Literal["small", "medium", "large"]
 #: Per-environment defaults, keyed like the stack file (camelCase). Why each differs:
 PROFILES: dict[str, dict[str, Any]] = {
     "dev": {
-        # One small VM is enough to exercise the stack; cost matters more than HA in dev.
-        "compute": {"instanceCount": 1, "size": "small"},
+        # One small VM is enough to exercise the stack; cost matters more than HA in dev. Plain
+        # instances: stable IDs to debug against, and nothing scales or replaces VMs by itself.
+        # `mode: group` in a dev stack gets a group of 1 (growing to 2 under load).
+        "compute": {
+            "instanceCount": 1,
+            "size": "small",
+            "mode": "instances",
+            "group": {"min": 1, "desired": 1, "max": 2, "cpuTargetPercent": 60},
+        },
         # One NAT gateway for the whole VPC: an AZ outage only takes dev egress down.
         "network": {"zoneCount": 2, "natPerZone": False},
         "logging": {"retentionDays": 30},
@@ -35,8 +42,16 @@ PROFILES: dict[str, dict[str, Any]] = {
         "loadBalancer": {"accessLogRetentionDays": 30, "waf": False},
     },
     "prod": {
-        # Survive the loss of an instance and of an AZ.
-        "compute": {"instanceCount": 3, "size": "medium"},
+        # Survive the loss of an instance and of an AZ. A group: dead VMs are replaced by the
+        # cloud, a changed boot config rolls out with no capacity drop, and load adds VMs. Two
+        # VMs at least (one may be replaced while the other serves), three at the start (one
+        # per zone, as many as the instances mode's three), six at most (cost ceiling).
+        "compute": {
+            "instanceCount": 3,
+            "size": "medium",
+            "mode": "instances",
+            "group": {"min": 2, "desired": 3, "max": 6, "cpuTargetPercent": 60},
+        },
         # NAT per AZ so an AZ outage does not cut every instance's egress.
         "network": {"zoneCount": 3, "natPerZone": True},
         # A year of logs is the usual audit floor (ISO 27001, SOC 2 evidence windows).
@@ -66,6 +81,13 @@ MACHINE_TYPES: dict[str, dict[str, str]] = {
 
 #: Arm64 (Graviton) equivalents on AWS, used when `compute.architecture` is arm64.
 AWS_ARM_MACHINE_TYPES: dict[str, str] = {"small": "t4g.small", "medium": "m7g.large", "large": "m7g.xlarge"}
+
+#: Arm64 (Ampere Altra) equivalents on Azure: burstable Bpsv2 in small, general purpose Dpsv5 above.
+AZURE_ARM_MACHINE_TYPES: dict[str, str] = {
+    "small": "Standard_B2ps_v2",
+    "medium": "Standard_D2ps_v5",
+    "large": "Standard_D4ps_v5",
+}
 
 #: Retention values CloudWatch Logs accepts (any other value is rejected by the API).
 CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
@@ -109,6 +131,12 @@ AWS_DEFAULT_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 #: AppGwSslPolicy20220101 also offers CBC suites.
 AZURE_TLS_POLICIES: tuple[str, ...] = ("AppGwSslPolicy20220101S",)
 AZURE_DEFAULT_TLS_POLICY = "AppGwSslPolicy20220101S"
+
+#: Largest group (`compute.group.max`) each cloud allows. Azure: a Flexible scale set holds at
+#: most 1,000 VMs; GCP: a regional managed instance group at most 2,000 (the
+#: regionInstanceGroupManagers.insert reference). AWS sets no per-group limit (the account's
+#: EC2 vCPU quota is the real one); 1,000 keeps a typo like 10000 from planning.
+GROUP_MAX_SIZE: dict[str, int] = {"aws": 1000, "azure": 1000, "gcp": 2000}
 
 #: Availability zones of an Azure region ("1" to "3").
 AZURE_MAX_ZONES = 3
