@@ -13,7 +13,7 @@ from pulumi_azure_native.provider import Provider
 from ..bootstrap import cloud_init
 from ..composition import Foundation
 from ..config.model import StackConfig
-from ..config.profiles import AZURE_DEFAULT_TLS_POLICY, MACHINE_TYPES
+from ..config.profiles import AZURE_ARM_MACHINE_TYPES, AZURE_DEFAULT_TLS_POLICY, MACHINE_TYPES
 from ..naming import stack_tags
 from .firewall import Firewall
 from .load_balancer import LoadBalancer
@@ -23,13 +23,6 @@ from .names import AzureNames
 from .network import Network
 from .settings import KEY, AzureSettings
 from .vm import Vm, monitor_agent
-
-#: Arm64 sizes (Ampere Altra, Dpsv5 family); the x86_64 ones are in profiles.MACHINE_TYPES.
-ARM_MACHINE_TYPES: dict[str, str] = {
-    "small": "Standard_D2ps_v5",
-    "medium": "Standard_D2ps_v5",
-    "large": "Standard_D4ps_v5",
-}
 
 
 class AzureCloud:
@@ -85,7 +78,7 @@ class AzureCloud:
         """The VM size: the explicit one, else the size for the architecture."""
         if cfg.compute.instance_type:
             return cfg.compute.instance_type
-        table = ARM_MACHINE_TYPES if cfg.compute.architecture == "arm64" else MACHINE_TYPES["azure"]
+        table = AZURE_ARM_MACHINE_TYPES if cfg.compute.architecture == "arm64" else MACHINE_TYPES["azure"]
         return table[cfg.compute.size]
 
     def tls_policy(self, cfg: StackConfig) -> str:

@@ -60,7 +60,7 @@ class Network(pulumi.ComponentResource):
     analytics into its workspace.
 
     Outputs: `network_id` (VNet ID, resolved once subnets exist), `public_subnet_ids` (the gateway
-    subnet), `private_subnet_ids` (VM subnets, one per zone), `zones`.
+    subnet), `private_subnet_ids` (VM subnets, one per zone, in zone order), `zones`.
     """
 
     network_id: pulumi.Output[str]
@@ -101,7 +101,7 @@ class Network(pulumi.ComponentResource):
         # NAT: zonal gateways (one per zone) survive a zone outage; one shared gateway is cheaper.
         nat_zones: list[str | None] = list(zones) if args.nat_per_zone else [None]
         nats = []
-        for i, zone in enumerate(nat_zones):
+        for zone in nat_zones:
             suffix = f"z{zone}" if zone else ""
             pip = network.PublicIPAddress(
                 f"{name}-nat-ip{'-' + suffix if suffix else ''}",
@@ -127,7 +127,6 @@ class Network(pulumi.ComponentResource):
                     opts=child,
                 )
             )
-            del i
 
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
