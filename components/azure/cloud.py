@@ -13,7 +13,7 @@ from pulumi_azure_native.provider import Provider
 from ..bootstrap import cloud_init
 from ..composition import Foundation
 from ..config.model import StackConfig
-from ..config.profiles import AZURE_ARM_MACHINE_TYPES, AZURE_DEFAULT_TLS_POLICY, MACHINE_TYPES
+from ..config.profiles import AZURE_DEFAULT_TLS_POLICY, MACHINE_TYPES
 from ..naming import stack_tags
 from .firewall import Firewall
 from .load_balancer import LoadBalancer
@@ -75,11 +75,12 @@ class AzureCloud:
         return Foundation(opts=opts, scope=group.name, extras={KEY: settings})
 
     def machine_type(self, cfg: StackConfig) -> str:
-        """The VM size: the explicit one, else the size for the architecture."""
-        if cfg.compute.instance_type:
-            return cfg.compute.instance_type
-        table = AZURE_ARM_MACHINE_TYPES if cfg.compute.architecture == "arm64" else MACHINE_TYPES["azure"]
-        return table[cfg.compute.size]
+        """The VM size: the explicit one, else the size's x86_64 machine type.
+
+        x86_64 only: Trusted Launch does not support the Arm64 (Ampere, Dpsv5) sizes, and the
+        config refuses `compute.architecture: arm64` on Azure.
+        """
+        return cfg.compute.instance_type or MACHINE_TYPES["azure"][cfg.compute.size]
 
     def tls_policy(self, cfg: StackConfig) -> str:
         """`loadBalancer.tlsPolicy` (validated against the Azure allow-list), else the strict 2022 policy."""

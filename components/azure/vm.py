@@ -17,11 +17,9 @@ from .names import AzureNames, app_of
 from .network import vm_address
 from .settings import ADMIN_USER, settings_of
 
-#: Ubuntu 24.04 LTS (Gen2, so Trusted Launch works) from Canonical, per architecture.
-UBUNTU_IMAGE = {
-    "x86_64": ("Canonical", "ubuntu-24_04-lts", "server"),
-    "arm64": ("Canonical", "ubuntu-24_04-lts", "server-arm64"),
-}
+#: Ubuntu 24.04 LTS (Gen2, so Trusted Launch works) from Canonical, x86_64 (the only architecture
+#: Trusted Launch supports; the config refuses arm64 on Azure).
+UBUNTU_IMAGE = ("Canonical", "ubuntu-24_04-lts", "server")
 #: The Ubuntu image's own OS disk is 30 GiB; Azure refuses a smaller one.
 MIN_OS_DISK_GB = 30
 #: The Azure Monitor Agent for Linux: the extension the data collection rule drives.
@@ -51,7 +49,7 @@ def image_reference(image_id: str | None, architecture: str) -> compute.ImageRef
         if image_id.startswith("/sharedGalleries/"):
             return compute.ImageReferenceArgs(shared_gallery_image_id=image_id)
         return compute.ImageReferenceArgs(id=image_id)
-    publisher, offer, sku = UBUNTU_IMAGE[architecture]
+    publisher, offer, sku = UBUNTU_IMAGE
     # "latest" is resolved once, at creation: a new image release does not replace a VM.
     return compute.ImageReferenceArgs(publisher=publisher, offer=offer, sku=sku, version="latest")
 

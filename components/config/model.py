@@ -622,6 +622,14 @@ class StackConfig(_Model):
                 key="network.zoneCount",
                 value=self.network.zone_count,
             )
+        if self.compute.architecture == "arm64":
+            raise ConfigProblem(
+                "Azure's Arm64 sizes (Dpsv5 family) do not support Trusted Launch (secure boot + vTPM), which "
+                "every VM of the stack has",
+                "set appstack:compute.architecture to x86_64 on Azure",
+                key="compute.architecture",
+                value="arm64",
+            )
         if self.network.existing is not None:
             raise ConfigProblem(
                 "reusing an existing VNet is not supported on Azure yet",

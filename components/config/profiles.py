@@ -82,13 +82,6 @@ MACHINE_TYPES: dict[str, dict[str, str]] = {
 #: Arm64 (Graviton) equivalents on AWS, used when `compute.architecture` is arm64.
 AWS_ARM_MACHINE_TYPES: dict[str, str] = {"small": "t4g.small", "medium": "m7g.large", "large": "m7g.xlarge"}
 
-#: Arm64 (Ampere Altra) equivalents on Azure: burstable Bpsv2 in small, general purpose Dpsv5 above.
-AZURE_ARM_MACHINE_TYPES: dict[str, str] = {
-    "small": "Standard_B2ps_v2",
-    "medium": "Standard_D2ps_v5",
-    "large": "Standard_D4ps_v5",
-}
-
 #: Retention values CloudWatch Logs accepts (any other value is rejected by the API).
 CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
     1,

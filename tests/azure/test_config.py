@@ -47,6 +47,7 @@ CASES = {
         ["loadBalancer.certificateId=https://kv-certs.vault.azure.net/secrets/app/0123456789abcdef0123456789abcdef"],
         ["not a versionless Key Vault secret ID"],
     ),
+    "arm64": (["compute.architecture=arm64"], ["appstack:compute.architecture = 'arm64'", "Trusted Launch", "x86_64"]),
     "four_zones": (["network.zoneCount=4"], ["appstack:network.zoneCount = 4", "3 availability zones"]),
     "retention_too_long": (["logging.retentionDays=1000"], ["appstack:logging.retentionDays = 1000", "30 to 730"]),
     "existing_vnet": (

@@ -406,9 +406,3 @@ def test_dns_record_only_with_the_zones_resource_group(az_dev):
         "rg-dns",
     )
     assert p["targetResource"]["id"].endswith("/publicIPAddresses/pip-appstack-dev-agw")
-
-
-def test_arm64_uses_ampere_sizes_and_the_arm64_ubuntu_image():
-    vm = azure_plan("dev", ["compute.architecture=arm64"]).of_type(VM)[0].properties
-    assert vm["hardwareProfile"] == {"vmSize": "Standard_B2ps_v2"}
-    assert vm["storageProfile"]["imageReference"]["sku"] == "server-arm64"
