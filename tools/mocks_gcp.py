@@ -84,6 +84,13 @@ def new_resource(args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, 
         out.update(networkInterfaces=nics, instanceId=_number(physical), zone=zone)
     elif t == "gcp:compute/instanceGroup:InstanceGroup":
         compute(f"zones/{inputs.get('zone')}/instanceGroups/{physical}")
+    elif t == "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate":
+        compute(f"regions/{region}/instanceTemplates/{physical}")
+    elif t == "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager":
+        compute(f"regions/{region}/instanceGroupManagers/{physical}")
+        out["instanceGroup"] = f"{COMPUTE}projects/{project}/regions/{region}/instanceGroups/{physical}"
+    elif t == "gcp:compute/regionAutoscaler:RegionAutoscaler":
+        compute(f"regions/{region}/autoscalers/{physical}")
     elif t == "gcp:compute/globalAddress:GlobalAddress":
         compute(f"global/addresses/{physical}")
         out["address"] = _ip(physical)

@@ -20,6 +20,7 @@ from .monitoring import Monitoring
 from .names import base, labels
 from .network import Network
 from .vm import Vm, ops_agent
+from .vm_group import VmGroup
 
 
 class GcpCloud:
@@ -30,6 +31,9 @@ class GcpCloud:
     LogSink = LogSink
     Firewall = Firewall
     Vm = Vm
+    VmGroup = VmGroup
+    #: The backend service names the managed instance group, so the group comes first.
+    group_joins_backend = False
     LoadBalancer = LoadBalancer
     Monitoring = Monitoring
 

@@ -197,8 +197,9 @@ class LoadBalancer(pulumi.ComponentResource):
             connection_draining_timeout_sec=30,
             health_checks=health.id,
             backends=[
-                compute.BackendServiceBackendArgs(group=g.self_link, balancing_mode="UTILIZATION", capacity_scaler=1.0)
-                for g in groups
+                compute.BackendServiceBackendArgs(group=g, balancing_mode="UTILIZATION", capacity_scaler=1.0)
+                # A VM group (`compute.mode: group`) is one managed instance group over the zones.
+                for g in ([args.instance_group] if args.instance_group is not None else [g.self_link for g in groups])
             ],
             # Every request logged: the load balancer's access log (status, latency, Armor verdict).
             log_config=compute.BackendServiceLogConfigArgs(enable=True, sample_rate=1.0),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp.compute as compute
@@ -136,6 +137,70 @@ def zone_of(zones: pulumi.Output[list[str]], index: int, count: int) -> pulumi.O
     return zones.apply(pick)
 
 
+@dataclass(frozen=True)
+class VmBasis:
+    """What every VM of a stack boots with, whether a plain instance or a group member."""
+
+    key: kms.CryptoKey
+    """The rotating customer-managed key of the boot disks (the Compute Engine agent may use it)."""
+    email: pulumi.Output[str]
+    """The VMs' own service account: log and metric writer only."""
+    grants: list[pulumi.Resource]
+    """The key grant, the account and its roles: VMs are created after them."""
+
+
+def vm_basis(name: str, args: VmArgs, parent: pulumi.Resource) -> VmBasis:
+    """The disk key, service account and grants of `args`' VMs, children of `parent`.
+
+    Shared by `Vm` and `VmGroup`, so both boot with exactly the same identity and disks.
+    """
+    child = pulumi.ResourceOptions(parent=parent)
+    invoke = pulumi.InvokeOutputOptions(parent=parent)
+    gcp_labels = labels(args.tags)
+    base_name = base(app_of(name, "vm"))
+    client = client_config(parent)
+    project, region = client.project, client.region
+    number = organizations.get_project_output(project_id=project, opts=invoke).number
+
+    key = customer_key(name, base_name, "disks", region, args.protect, gcp_labels, parent)
+    # Compute Engine encrypts the disks as its service agent, which needs the key first.
+    disk_grant = kms.CryptoKeyIAMMember(
+        f"{name}-key-compute",
+        crypto_key_id=key.id,
+        role=ENCRYPTER_DECRYPTER,
+        member=number.apply(lambda n: f"serviceAccount:service-{n}@compute-system.iam.gserviceaccount.com"),
+        opts=child,
+    )
+    account_id = bounded_name(base_name, "vm", limit=30)
+    account = serviceaccount.Account(
+        f"{name}-sa",
+        # 6-30 characters: the base is cut (with a digest) to fit.
+        account_id=account_id,
+        display_name=f"appstack VMs of {base_name}",
+        # Names the log sink: the VMs are created after it and deleted before it.
+        description=pulumi.Output.all(*args.log_destinations).apply(
+            lambda d: f"Writes logs and metrics only; logs land in {', '.join(map(str, d)) or 'Cloud Logging'}"[:256]
+        ),
+        project=project,
+        opts=child,
+    )
+    # The e-mail Google gives the account, known before it exists (so a preview's policy
+    # checks see it); the grants wait for the account itself.
+    email = project.apply(lambda p: f"{account_id}@{p}.iam.gserviceaccount.com")
+    grants: list[pulumi.Resource] = [disk_grant, account]
+    for role in VM_ROLES:
+        grants.append(
+            projects.IAMMember(
+                f"{name}-{role.split('/')[-1].replace('.', '-').lower()}",
+                project=project,
+                role=role,
+                member=email.apply(lambda e: f"serviceAccount:{e}"),
+                opts=pulumi.ResourceOptions(parent=parent, depends_on=[account]),
+            )
+        )
+    return VmBasis(key=key, email=email, grants=grants)
+
+
 class Vm(pulumi.ComponentResource):
     """`count` Compute Engine instances, round-robin over the zones.
 
@@ -154,52 +219,12 @@ class Vm(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:gcp:Vm", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         gcp_labels = labels(args.tags)
         base_name = base(app_of(name, "vm"))
-        client = client_config(self)
-        project, region = client.project, client.region
-        number = organizations.get_project_output(project_id=project, opts=invoke).number
-
-        key = customer_key(name, base_name, "disks", region, args.protect, gcp_labels, self)
-        # Compute Engine encrypts the disks as its service agent, which needs the key first.
-        disk_grant = kms.CryptoKeyIAMMember(
-            f"{name}-key-compute",
-            crypto_key_id=key.id,
-            role=ENCRYPTER_DECRYPTER,
-            member=number.apply(lambda n: f"serviceAccount:service-{n}@compute-system.iam.gserviceaccount.com"),
-            opts=child,
-        )
-        account_id = bounded_name(base_name, "vm", limit=30)
-        account = serviceaccount.Account(
-            f"{name}-sa",
-            # 6-30 characters: the base is cut (with a digest) to fit.
-            account_id=account_id,
-            display_name=f"appstack VMs of {base_name}",
-            # Names the log sink: the VMs are created after it and deleted before it.
-            description=pulumi.Output.all(*args.log_destinations).apply(
-                lambda d: f"Writes logs and metrics only; logs land in {', '.join(map(str, d)) or 'Cloud Logging'}"[
-                    :256
-                ]
-            ),
-            project=project,
-            opts=child,
-        )
-        # The e-mail Google gives the account, known before it exists (so a preview's policy
-        # checks see it); the grants wait for the account itself.
-        email = project.apply(lambda p: f"{account_id}@{p}.iam.gserviceaccount.com")
-        grants: list[pulumi.Resource] = [disk_grant, account]
-        for role in VM_ROLES:
-            grants.append(
-                projects.IAMMember(
-                    f"{name}-{role.split('/')[-1].replace('.', '-').lower()}",
-                    project=project,
-                    role=role,
-                    member=email.apply(lambda e: f"serviceAccount:{e}"),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
-                )
-            )
+        region = client_config(self).region
+        basis = vm_basis(name, args, self)
+        key, email, grants = basis.key, basis.email, basis.grants
 
         image = args.image_id or UBUNTU_FAMILIES[args.architecture]
         # A new image in the family must not replace running VMs; pin compute.imageId to roll.
