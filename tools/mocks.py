@@ -382,9 +382,16 @@ def config_map_from_stack_file(path: Path) -> dict[str, str]:
 
 
 def run_program(
-    stack: str, config: Mapping[str, str], preview: bool = True, program_path: Path = ROOT / "__main__.py"
+    stack: str,
+    config: Mapping[str, str],
+    preview: bool = True,
+    program_path: Path = ROOT / "__main__.py",
+    slim_imports: bool = True,
 ) -> Plan:
     """Run the program under mocks with `config` (an engine config map) and return its plan.
+
+    `slim_imports`: load only the provider SDK modules the program uses (`tools/slim_imports.py`);
+    the resources and inputs are the same either way, only start-up differs.
 
     Raises whatever the program raises (e.g. `ConfigError`), after the runtime has settled.
     """
@@ -394,6 +401,11 @@ def run_program(
     except (json.JSONDecodeError, AttributeError):
         pass  # bad config: the program's own validation reports it
     recorder = Recorder(region=region)
+    if slim_imports:
+        # Only the SDK modules the program touches are loaded (see tools/slim_imports.py).
+        from . import slim_imports as slim
+
+        slim.install()
     pulumi.runtime.set_all_config(dict(config))
     # The program must read the config above, never a PULUMI_CONFIG left in the environment.
     os.environ.pop("PULUMI_CONFIG", None)
