@@ -16,6 +16,9 @@ _pack = importlib.import_module(f"{_here.name}.pack")
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
+# Each request's properties are converted from protobuf once, not once per policy.
+importlib.import_module(f"{_here.name}.speedups").install()
+
 PolicyPack(
     name=_pack.PACK_NAME,
     # Each rule sets its own level; the SDK's pack default is advisory, so a rule that forgot

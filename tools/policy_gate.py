@@ -579,15 +579,20 @@ class PackSession:
     def analyze(self, res: Mapping[str, Any]) -> analyzer_pb2.AnalyzeResponse:
         return self._call("Analyze", self._analyze_request(res))
 
-    def analyze_stack(self, resources: Sequence[Mapping[str, Any]]) -> analyzer_pb2.AnalyzeResponse:
+    def analyze_stack(
+        self, resources: Sequence[Mapping[str, Any]], structs: Sequence[struct_pb2.Struct | None] = ()
+    ) -> analyzer_pb2.AnalyzeResponse:
+        """AnalyzeStack over `resources`; `structs[i]`, when given, is resource i's properties already
+        converted (`run_gate` converts each resource's properties once for all three calls)."""
         req = analyzer_pb2.AnalyzeStackRequest()
-        for res in resources:
+        for i, res in enumerate(resources):
+            props = structs[i] if i < len(structs) else None
             r = req.resources.add(
                 type=res["type"],
                 urn=res["urn"],
                 name=res["name"],
                 parent=res.get("parent") or "",
-                properties=_struct(res.get("properties")),
+                properties=props if props is not None else _struct(res.get("properties")),
                 options=_options(res),
                 dependencies=list(res.get("dependencies") or ()),
             )
@@ -675,21 +680,32 @@ def run_gate(
         result.configured = s.configure(policy_config)
         t_configured = time.perf_counter()
         result.timings["startup_s"] = t_configured - t_start
+        # The pack's Remediate runs only the policies configured at `remediate`: with none, its
+        # answer is empty by construction, so the round trip per resource is skipped.
+        remediating = "remediate" in result.configured.values()
         analyzed: list[dict] = []
+        structs: list[struct_pb2.Struct] = []
         for res in resources:
             res = dict(res)
-            rem = s.remediate(res)
-            for r in rem.remediations:
-                if r.HasField("properties"):
-                    res["properties"] = json_format.MessageToDict(r.properties)
-                    result.remediations.append((r.policyName, res["urn"]))
-                if r.diagnostic:
-                    result.logs.append(f"remediation {r.policyName} on {res['urn']}: {r.diagnostic}")
-            for na in rem.not_applicable:
-                result.not_applicable.append(NotApplicable(na.policy_name, res["urn"], na.reason))
-            _collect(result, s.analyze(res), res["urn"], names)
+            # Each resource's properties are converted to protobuf once, for Remediate, Analyze
+            # and AnalyzeStack (again only when a remediation rewrote them).
+            req = s._analyze_request(res)
+            if remediating:
+                rem = s._call("Remediate", req)
+                for r in rem.remediations:
+                    if r.HasField("properties"):
+                        res["properties"] = json_format.MessageToDict(r.properties)
+                        result.remediations.append((r.policyName, res["urn"]))
+                    if r.diagnostic:
+                        result.logs.append(f"remediation {r.policyName} on {res['urn']}: {r.diagnostic}")
+                for na in rem.not_applicable:
+                    result.not_applicable.append(NotApplicable(na.policy_name, res["urn"], na.reason))
+                if any(r.HasField("properties") for r in rem.remediations):
+                    req = s._analyze_request(res)
+            _collect(result, s._call("Analyze", req), res["urn"], names)
             analyzed.append(res)
-        _collect(result, s.analyze_stack(analyzed), "", names)
+            structs.append(req.properties)
+        _collect(result, s.analyze_stack(analyzed, structs), "", names)
         result.timings["analyze_s"] = time.perf_counter() - t_configured
         result.logs.extend(s.logs())
     return result

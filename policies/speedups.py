@@ -1,0 +1,44 @@
+"""Convert a request's properties from protobuf once, not once per policy.
+
+pulumi-policy's servicer converts the request's properties (``json_format.MessageToDict``) inside
+its loop over policies: for Analyze, once per policy for every resource; for AnalyzeStack, once
+per stack policy for every resource. The conversion is pure Python and was most of the pack's
+time per resource. `install()` gives the servicer module a ``json_format`` whose
+``MessageToDict`` remembers its answer per message object (held, so its id cannot be reused), so
+every policy after the first gets the same plain data. The SDK deserializes that data into fresh
+objects for each policy as before, so policies still cannot see each other's changes.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from google.protobuf import json_format
+
+#: id(message) -> (message, its dict); cleared when full (a plan's requests are far fewer).
+_CACHE: dict[int, tuple[Any, Any]] = {}
+_MAX_ENTRIES = 8192
+
+
+def message_to_dict(message: Any, *args: Any, **kwargs: Any) -> Any:
+    if args or kwargs:
+        return json_format.MessageToDict(message, *args, **kwargs)
+    hit = _CACHE.get(id(message))
+    if hit is not None and hit[0] is message:
+        return hit[1]
+    if len(_CACHE) >= _MAX_ENTRIES:
+        _CACHE.clear()
+    result = json_format.MessageToDict(message)
+    _CACHE[id(message)] = (message, result)
+    return result
+
+
+def install() -> None:
+    """Route pulumi-policy's servicer to the remembering `MessageToDict` (idempotent)."""
+    import pulumi_policy.policy as servicer
+
+    shim = types.ModuleType("json_format")
+    shim.__dict__.update(json_format.__dict__)
+    shim.MessageToDict = message_to_dict  # type: ignore[attr-defined]
+    servicer.json_format = shim  # type: ignore[attr-defined]
