@@ -65,13 +65,15 @@ class LoadBalancer(pulumi.ComponentResource):
     access and firewall logs to the log sink, a zone-redundant Standard public IP (the stack's
     only one besides NAT), and an A record in Azure DNS when the zone's resource group is known.
 
-    Outputs: `url`, `address` (public IP), `lb_id` (gateway ID), `target_group_id` (backend pool ID).
+    Outputs: `url`, `address` (public IP), `lb_id` (gateway ID), `target_group_id` and
+    `backend_id` (the backend pool ID).
     """
 
     url: pulumi.Output[str]
     address: pulumi.Output[str]
     lb_id: pulumi.Output[str]
     target_group_id: pulumi.Output[str]
+    backend_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("appstack:azure:LoadBalancer", name, None, opts)
@@ -306,6 +308,8 @@ class LoadBalancer(pulumi.ComponentResource):
         self.address = ip.ip_address.apply(lambda a: a or "")
         self.lb_id = gateway.id
         self.target_group_id = pulumi.Output.concat(gateway.id, "/backendAddressPools/vms")
+        # The pool a VM group would join (`Cloud.group_joins_backend`).
+        self.backend_id = self.target_group_id
         self.register_outputs(
             {"url": self.url, "address": self.address, "lb_id": self.lb_id, "target_group_id": self.target_group_id}
         )
