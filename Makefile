@@ -22,7 +22,7 @@ SYNC        = $(UV) sync --frozen --inexact
 # npm packages the checks run under node (tools/node/package.json); the stamp marks an install.
 NODE_TOOLS := tools/node/node_modules/.installed
 
-.PHONY: help plan plan-all test test-lowest lint format bench docs node-tools clean
+.PHONY: help plan plan-all test test-lowest lint format bench bench-compare docs node-tools clean
 
 ## Show this help.
 help:
@@ -73,11 +73,16 @@ format: | $(UV)
 	$(VENV)/bin/ruff check --fix-only .
 	$(VENV)/bin/ruff format .
 
-## Benchmarks: plan wall time and peak RSS per stack, set-up time, policy pack timings.
+## Benchmarks: plan + gate time and peak RSS per cloud, stack and instance count; writes docs/performance.md.
 bench: | $(UV)
-	$(SYNC) --all-extras --group test
+	$(SYNC) --all-extras --group test --group bench
 	$(PY) -m tools.bench
 	$(PY) -m tools.bench_policy
+
+## The AWS dev stack through AWS CDK synth + cdk-nag and Checkov (Terraform) next to appstack's plan + gate.
+bench-compare: | $(UV)
+	$(SYNC) --all-extras --group compare
+	$(PY) -m tools.compare.run
 
 ## Regenerate the generated docs (config reference, policy catalogue).
 docs: | $(UV)

@@ -5,8 +5,9 @@ its loop over policies: for Analyze, once per policy for every resource; for Ana
 per stack policy for every resource. The conversion is pure Python and was most of the pack's
 time per resource. `install()` gives the servicer module a ``json_format`` whose
 ``MessageToDict`` remembers its answer per message object (held, so its id cannot be reused), so
-every policy after the first gets the same plain data. The SDK deserializes that data into fresh
-objects for each policy as before, so policies still cannot see each other's changes.
+every policy after the first gets the same plain data, and the same deserialized form of it. Each
+policy still gets its own `unknown_checking_proxy` of that data (a copy of every dict and list), so
+policies cannot see each other's changes.
 """
 
 from __future__ import annotations
@@ -34,11 +35,41 @@ def message_to_dict(message: Any, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
+#: id(plain dict) -> (plain dict, its deserialized form), for `deserialize_properties`.
+_DESERIALIZED: dict[int, tuple[Any, Any]] = {}
+
+
+def _remembering_deserialize(deserialize: Any) -> Any:
+    """`deserialize_properties`, answering again for the same plain dict (the cached one above).
+
+    Safe to share: the servicer hands policies only `unknown_checking_proxy(deserialized)`, which
+    copies every dict and list into its own proxies, so no policy can reach this object.
+    """
+
+    def deserialize_properties(props: Any, proxy_secrets: bool = False) -> Any:
+        if proxy_secrets:  # Remediate: secrets wrapped per call, as the SDK does
+            return deserialize(props, proxy_secrets)
+        hit = _DESERIALIZED.get(id(props))
+        if hit is not None and hit[0] is props:
+            return hit[1]
+        if len(_DESERIALIZED) >= _MAX_ENTRIES:
+            _DESERIALIZED.clear()
+        result = deserialize(props)
+        _DESERIALIZED[id(props)] = (props, result)
+        return result
+
+    return deserialize_properties
+
+
 def install() -> None:
-    """Route pulumi-policy's servicer to the remembering `MessageToDict` (idempotent)."""
+    """Route pulumi-policy's servicer to the remembering conversions (idempotent)."""
     import pulumi_policy.policy as servicer
 
+    if getattr(servicer, "_appstack_speedups", False):
+        return
     shim = types.ModuleType("json_format")
     shim.__dict__.update(json_format.__dict__)
     shim.MessageToDict = message_to_dict  # type: ignore[attr-defined]
     servicer.json_format = shim  # type: ignore[attr-defined]
+    servicer.deserialize_properties = _remembering_deserialize(servicer.deserialize_properties)  # type: ignore[attr-defined]
+    servicer._appstack_speedups = True  # type: ignore[attr-defined]

@@ -1,26 +1,579 @@
-"""Benchmark of the offline plan: wall time and peak RSS per stack, with and without the gate.
+"""Benchmarks of the offline plan: per cloud, stack file, VM mode and instance count.
 
-    python -m tools.bench [--runs 3]
+    python -m tools.bench                    # every case; writes docs/performance.md, its chart, README
+    python -m tools.bench --runs 3 --no-write --cloud aws
     python -m tools.bench --setup [--cold]   # a fresh clone's first `make plan`, set-up included
 
-Prints figures; it asserts nothing (timed assertions flake on a busy machine). Budget on the
-2-core reference machine: ≤ 3 s and ≤ 250 MB for one stack's plan.
+For each cloud (``--set cloud=…``) and stack file: wall time and peak RSS of the plan without and
+with the policy gate, the pack's own start-up and analysis time, and scaling with
+`compute.instanceCount` (1, 5, 20, the model's maximum) in `instances` mode and the `group` mode
+when the config accepts it — each as milliseconds per planned resource. Wall times come from
+hyperfine (one warm-up run, then ``--runs``; median and min–max) when it is installed, else from
+the same warm-up-then-runs loop here. Every run goes through ``python -m tools.bench --one``: the
+plan in that process (its ``RUSAGE_SELF`` peak RSS is the plan's) and the pack as its child
+(``RUSAGE_CHILDREN`` after the pack is reaped is the pack's peak RSS), and the gate's timings.
+
+Caches are warm: plans run as on a developer's machine, writing and reusing ``__pycache__``
+(a PYTHONDONTWRITEBYTECODE in the environment is dropped), and each case runs once untimed first.
+Prints figures and asserts nothing (timed assertions flake on a busy machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BUDGET_S, BUDGET_MB = 3.0, 250.0
+DOC = ROOT / "docs" / "performance.md"
+CHART = ROOT / "docs" / "performance.png"
+README = ROOT / "README.md"
+CLOUDS: tuple[str, ...] = ("aws", "azure", "gcp")
+STACKS = ("dev", "prod")
+#: Targets on the 2-core reference machine (issue 13): one stack's plan + gate.
+BUDGET_S, BUDGET_MB, BUDGET_MS_PER_RESOURCE = 2.0, 200.0, 4.0
 #: A fresh clone's first `make plan` (uv bootstrap, install, plan, gate) and its virtualenv.
 SETUP_BUDGET_S, VENV_BUDGET_MB = 20.0, 450.0
+
+#: The plans run as on a developer's machine: Python writes and reuses its bytecode caches
+#: (a PYTHONDONTWRITEBYTECODE in the environment would make every run recompile the SDK).
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+# ---------------------------------------------------------------------------------------------
+# One measured run (in the process hyperfine starts)
+
+
+def run_one(out: Path, plan_args: list[str]) -> int:
+    """Run one plan in this process and append its figures to `out` (one JSON line)."""
+    import resource
+
+    t0 = time.perf_counter()
+    import tools.plan as plan_mod
+    import tools.policy_gate as gate_mod
+
+    rec: dict[str, Any] = {}
+    real_run_program, real_run_gate = plan_mod.run_program, gate_mod.run_gate
+
+    def run_program(*a, **kw):
+        t = time.perf_counter()
+        plan = real_run_program(*a, **kw)
+        rec["program_s"] = time.perf_counter() - t
+        rec["resources"] = len(plan.resources)
+        rec["custom"] = sum(1 for r in plan.resources if r.custom)
+        return plan
+
+    def run_gate(*a, **kw):
+        t = time.perf_counter()
+        result = real_run_gate(*a, **kw)
+        rec["gate_s"] = time.perf_counter() - t
+        rec["gate_wait_s"] = result.timings.get("startup_s", 0.0)
+        rec["gate_analyze_s"] = result.timings.get("analyze_s", 0.0)
+        session = kw.get("session")
+        if session is not None:
+            rec["pack_startup_s"] = session.startup_s
+        rec["mandatory"] = len(result.mandatory)
+        return result
+
+    plan_mod.run_program = run_program
+    gate_mod.run_gate = run_gate
+    code = plan_mod.main(plan_args)
+    rec["wall_s"] = time.perf_counter() - t0
+    rec["exit"] = code
+    # ru_maxrss is KiB on Linux; the pack (the only child) has been reaped by now.
+    rec["plan_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rec["pack_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with out.open("a") as f:
+        f.write(json.dumps(rec) + "\n")
+    return code
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases and the harness
+
+
+@dataclass
+class Case:
+    cloud: str
+    stack: str
+    mode: str
+    """`instances` or `group` (what the stack file gives unless a --set changes it)."""
+    n: int | None
+    """`compute.instanceCount` set, or None for the stack file's own."""
+    gate: bool
+    kind: str
+    """`matrix` (stack files as they are), `scale` (instance count), `group`."""
+    sets: list[str] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    walls: list[float] = field(default_factory=list)
+    """Wall seconds of the timed runs (hyperfine's, else our own)."""
+
+    @property
+    def plan_args(self) -> list[str]:
+        args = ["--stack", self.stack, "--quiet", "--set", f"cloud={self.cloud}"]
+        for s in self.sets:
+            args += ["--set", s]
+        return args + ([] if self.gate else ["--no-policy"])
+
+    @property
+    def label(self) -> str:
+        n = f" N={self.n}" if self.n is not None else ""
+        return f"{self.cloud} {self.stack} {self.mode}{n} {'plan+gate' if self.gate else 'plan'}"
+
+    def median(self, key: str) -> float:
+        vals = [r[key] for r in self.runs if key in r]
+        return statistics.median(vals) if vals else float("nan")
+
+    def peak(self, key: str) -> float:
+        vals = [r[key] for r in self.runs if key in r]
+        return max(vals) if vals else float("nan")
+
+    @property
+    def resources(self) -> int:
+        return int(self.runs[0]["resources"]) if self.runs else 0
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls) if self.walls else float("nan")
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        return (min(self.walls), max(self.walls)) if self.walls else (float("nan"), float("nan"))
+
+
+def _plan_exit(args: list[str]) -> int:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tools.plan", *args], cwd=ROOT, env=_ENV, capture_output=True, text=True
+    )
+    return proc.returncode
+
+
+def max_instance_count() -> int:
+    """`compute.instanceCount`'s upper bound in the config model (its `le`)."""
+    from components.config.model import ComputeConfig
+
+    for meta in ComputeConfig.model_fields["instance_count"].metadata:
+        le = getattr(meta, "le", None)
+        if le is not None:
+            return int(le)
+    return 20
+
+
+def group_mode_supported() -> bool:
+    """Whether the config accepts `compute.mode: group` (another change adds it)."""
+    return _plan_exit(["--stack", "dev", "--quiet", "--no-policy", "--set", "compute.mode=group"]) == 0
+
+
+def stack_compute(stack: str) -> tuple[str, int]:
+    """The VM mode and instance count a stack file gives (through its profile)."""
+    try:
+        from components.config import parse_config, raw_from_config_map
+        from tools.plan import load_stack_config
+
+        compute = parse_config(raw_from_config_map(load_stack_config(stack)), stack).compute
+        return str(getattr(compute, "mode", "instances")), int(compute.instance_count)
+    except Exception:
+        return "instances", 1
+
+
+def build_cases(clouds: list[str], group: bool, n_max: int) -> list[Case]:
+    cases: list[Case] = []
+    computes = {s: stack_compute(s) for s in STACKS}
+    modes = {s: m for s, (m, _) in computes.items()}
+    dev_mode, dev_count = computes["dev"]
+    for cloud in clouds:
+        for stack in STACKS:
+            for gate in (False, True):
+                cases.append(Case(cloud, stack, modes[stack], None, gate, "matrix"))
+        for n in sorted({1, 5, 20, n_max}):
+            if dev_mode == "instances" and n == dev_count:
+                # The dev stack file as it is: the same plan as its matrix row (measured once).
+                sets = []
+            else:
+                sets = [f"compute.instanceCount={n}"] + ([] if dev_mode == "instances" else ["compute.mode=instances"])
+            cases.append(Case(cloud, "dev", "instances", n, True, "scale", sets=sets))
+        if group:
+            for stack in STACKS:
+                if modes[stack] != "group":
+                    cases.append(Case(cloud, stack, "group", None, True, "group", sets=["compute.mode=group"]))
+    return cases
+
+
+def _one_cmd(out: Path, case: Case) -> list[str]:
+    return [sys.executable, "-m", "tools.bench", "--one", str(out), "--", *case.plan_args]
+
+
+def measure(case: Case, runs: int, use_hyperfine: bool) -> None:
+    """Warm-up run, then `runs` timed runs; fills `case.runs` and `case.walls`."""
+    with tempfile.TemporaryDirectory(prefix="appstack-bench-") as tmp:
+        out = Path(tmp) / "runs.jsonl"
+        cmd = _one_cmd(out, case)
+        if use_hyperfine:
+            export = Path(tmp) / "hyperfine.json"
+            # -N: no shell in between; the exit status 1 (a mandatory violation) is a result too.
+            subprocess.run(
+                [
+                    *("hyperfine", "-N", "--style", "none", "--warmup", "1", "--runs", str(runs), "-i"),
+                    *("--export-json", str(export), " ".join(_quote(c) for c in cmd)),
+                ],
+                cwd=ROOT,
+                env=_ENV,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            case.walls = list(json.loads(export.read_text())["results"][0]["times"])
+            lines = out.read_text().splitlines()[1:]  # the first line is the warm-up's
+        else:
+            walls = []
+            for i in range(runs + 1):
+                t = time.perf_counter()
+                subprocess.run(cmd, cwd=ROOT, env=_ENV, stdout=subprocess.DEVNULL, check=False)
+                if i:
+                    walls.append(time.perf_counter() - t)
+            case.walls = walls
+            lines = out.read_text().splitlines()[1:]
+        case.runs = [json.loads(line) for line in lines]
+    bad = [r["exit"] for r in case.runs if r.get("exit") not in (0, 1)]
+    if bad:
+        raise SystemExit(f"{case.label}: the plan exited {bad[0]} ({' '.join(case.plan_args)})")
+
+
+def _quote(s: str) -> str:
+    import shlex
+
+    return shlex.quote(s)
+
+
+# ---------------------------------------------------------------------------------------------
+# Machine, report, chart
+
+
+def machine() -> dict[str, str]:
+    from importlib import metadata
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split("MemTotal:", 1)[1].split()[0])
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, IndexError, ValueError):
+        pass
+    versions = []
+    for pkg in (
+        "pulumi",
+        "pulumi-aws",
+        "pulumi-azure-native",
+        "pulumi-gcp",
+        "pulumi-policy",
+        "grpcio",
+        "protobuf",
+        "pydantic",
+    ):
+        try:
+            versions.append(f"{pkg} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            pass
+    hf = shutil.which("hyperfine")
+    harness = "own loop (hyperfine not installed)"
+    if hf:
+        harness = subprocess.run([hf, "--version"], capture_output=True, text=True).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "packages": ", ".join(versions),
+        "harness": harness,
+    }
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def _fmt_wall(c: Case) -> str:
+    lo, hi = c.spread
+    return f"{c.wall:.2f} s ({lo:.2f}–{hi:.2f})"
+
+
+def _verdict(c: Case) -> str:
+    ok_t = c.wall <= BUDGET_S
+    ok_m = max(c.peak("plan_rss_mb"), c.peak("pack_rss_mb")) <= BUDGET_MB
+    return "within" if ok_t and ok_m else "**over**"
+
+
+def tables(cases: list[Case], runs: int, plain_runs: int, scale_runs: int) -> str:
+    out: list[str] = []
+    matrix = [c for c in cases if c.kind == "matrix"]
+    out.append(
+        f"Stack files as they are, `--set cloud=…` (median of {runs} runs with the gate, {plain_runs} without, "
+        "each after one warm-up run; min–max in brackets). "
+        "Peak RSS is the largest of the runs, of the plan process and of the pack process (a child)."
+    )
+    out.append("")
+    out.append(
+        "| cloud | stack | mode | resources | plan | plan + gate | ms / resource (plan + gate) "
+        "| peak RSS plan / pack | budget (≤ 2.0 s, ≤ 200 MB) |"
+    )
+    out.append("|---|---|---|---:|---:|---:|---:|---:|---|")
+    by_key = {(c.cloud, c.stack, c.gate): c for c in matrix}
+    for c in matrix:
+        if c.gate:
+            continue
+        g = by_key.get((c.cloud, c.stack, True))
+        if g is None:
+            continue
+        out.append(
+            f"| {c.cloud} | {c.stack} | {c.mode} | {g.resources} | {_fmt_wall(c)} | {_fmt_wall(g)} "
+            f"| {g.wall * 1000 / max(g.resources, 1):.1f} | {g.peak('plan_rss_mb'):.0f} / {g.peak('pack_rss_mb'):.0f} MB "
+            f"| {_verdict(g) if c.stack == 'dev' else '(dev only)'} |"
+        )
+    out.append("")
+    out.append(
+        "The gate on the same runs (medians): the pack's own start-up (process start to `GetAnalyzerInfo`, "
+        "overlapping the program), what of it the plan still waited for after the program, and the "
+        "analysis (Remediate + Analyze per resource, AnalyzeStack once)."
+    )
+    out.append("")
+    out.append(
+        "| cloud | stack | program | pack start-up | wait for pack | analysis | analysis per resource | gate's share of wall |"
+    )
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
+    for c in matrix:
+        if not c.gate:
+            continue
+        plain = by_key.get((c.cloud, c.stack, False))
+        share = (c.wall - plain.wall) if plain else float("nan")
+        out.append(
+            f"| {c.cloud} | {c.stack} | {c.median('program_s'):.2f} s | {c.median('pack_startup_s'):.2f} s "
+            f"| {c.median('gate_wait_s'):.2f} s | {c.median('gate_analyze_s'):.2f} s "
+            f"| {c.median('gate_analyze_s') * 1000 / max(c.resources, 1):.2f} ms | {share:+.2f} s |"
+        )
+    scale = [c for c in cases if c.kind in ("scale", "group")]
+    if scale:
+        out.append("")
+        out.append(
+            f"Scaling: the dev stack with the gate (median of {scale_runs} runs after one warm-up), "
+            "`--set compute.instanceCount=N` in `instances` mode, and `compute.mode=group`. "
+            f"Target: ≤ {BUDGET_MS_PER_RESOURCE:.0f} ms per planned resource at the largest N — the cost of each "
+            "resource N adds (wall time from the smallest N to this N over the resources added), since the "
+            "average over all resources is mostly the fixed start-up (interpreter, SDK imports, pack start-up)."
+        )
+        out.append("")
+        out.append(
+            "| cloud | stack | mode | N | resources | plan + gate | average ms / resource "
+            "| ms per added resource | peak RSS plan / pack |"
+        )
+        out.append("|---|---|---|---:|---:|---:|---:|---:|---:|")
+        for c in scale:
+            ms = c.wall * 1000 / max(c.resources, 1)
+            marg = marginal_ms(c, cases) if c.kind == "scale" else float("nan")
+            flag = " **over**" if marg == marg and marg > BUDGET_MS_PER_RESOURCE else ""
+            out.append(
+                f"| {c.cloud} | {c.stack} | {c.mode} | {c.n if c.n is not None else '—'} | {c.resources} "
+                f"| {_fmt_wall(c)} | {ms:.1f} | {'—' if marg != marg else f'{marg:.1f}'}{flag} "
+                f"| {c.peak('plan_rss_mb'):.0f} / {c.peak('pack_rss_mb'):.0f} MB |"
+            )
+    return "\n".join(out)
+
+
+def marginal_ms(case: Case, cases: list[Case]) -> float:
+    """Milliseconds per planned resource added, from the cloud's smallest N to `case`'s N."""
+    scale = [c for c in cases if c.kind == "scale" and c.cloud == case.cloud]
+    base = min(scale, key=lambda c: c.n or 0) if scale else None
+    if base is None or case.resources <= base.resources:
+        return float("nan")
+    return (case.wall - base.wall) * 1000 / (case.resources - base.resources)
+
+
+def chart(cases: list[Case], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = {"aws": "#d97706", "azure": "#2563eb", "gcp": "#16a34a"}
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=110)
+    for cloud in CLOUDS:
+        pts = sorted(
+            (c for c in cases if c.cloud == cloud and c.gate and c.kind in ("scale", "matrix")),
+            key=lambda c: c.resources,
+        )
+        if not pts:
+            continue
+        scale = sorted((c for c in pts if c.kind == "scale"), key=lambda c: c.resources)
+        xs = [c.resources for c in scale]
+        ys = [c.wall for c in scale]
+        err = [[c.wall - c.spread[0] for c in scale], [c.spread[1] - c.wall for c in scale]]
+        ax.errorbar(
+            xs,
+            ys,
+            yerr=err,
+            color=colors[cloud],
+            marker="o",
+            capsize=3,
+            label=f"{cloud}: dev, N = {', '.join(str(c.n) for c in scale)}",
+        )
+        for c in scale:
+            ax.annotate(
+                f"N={c.n}",
+                (c.resources, c.wall),
+                textcoords="offset points",
+                xytext=(4, -11),
+                fontsize=7,
+                color=colors[cloud],
+            )
+        others = [
+            c
+            for c in cases
+            if c.cloud == cloud and c.gate and (c.kind == "group" or (c.kind == "matrix" and c.stack == "prod"))
+        ]
+        ax.scatter(
+            [c.resources for c in others], [c.wall for c in others], color=colors[cloud], marker="s", facecolors="none"
+        )
+        for c in others:
+            ax.annotate(
+                f"{c.stack} {c.mode}",
+                (c.resources, c.wall),
+                textcoords="offset points",
+                xytext=(4, 3),
+                fontsize=7,
+                color=colors[cloud],
+            )
+        ax2.plot(
+            xs, [c.wall * 1000 / c.resources for c in scale], color=colors[cloud], marker="o", label=f"{cloud}: average"
+        )
+        marg = [(c.resources, marginal_ms(c, cases)) for c in scale[1:]]
+        ax2.plot(
+            [x for x, _ in marg],
+            [y for _, y in marg],
+            color=colors[cloud],
+            marker="^",
+            linestyle=":",
+            label=f"{cloud}: per added resource",
+        )
+    ax.axhline(BUDGET_S, color="#b91c1c", linestyle="--", linewidth=1)
+    ax.text(
+        ax.get_xlim()[0], BUDGET_S, f" {BUDGET_S:.1f} s budget (dev stack)", va="bottom", fontsize=8, color="#b91c1c"
+    )
+    ax.set_xlabel("planned resources")
+    ax.set_ylabel("wall time, plan + policy gate (s)")
+    ax.set_title("Offline plan + gate: time against stack size")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax2.axhline(BUDGET_MS_PER_RESOURCE, color="#b91c1c", linestyle="--", linewidth=1)
+    ax2.text(
+        ax2.get_xlim()[0],
+        BUDGET_MS_PER_RESOURCE,
+        f" {BUDGET_MS_PER_RESOURCE:.0f} ms budget per added resource",
+        va="bottom",
+        fontsize=8,
+        color="#b91c1c",
+    )
+    ax2.set_xlabel("planned resources (dev stack, instances mode)")
+    ax2.set_ylabel("ms per planned resource")
+    ax2.set_title("Cost per planned resource (dev stack, N = 1 … max)")
+    ax2.set_ylim(bottom=0)
+    ax2.grid(alpha=0.3)
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _replace_block(text: str, start: str, end: str, body: str) -> str:
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        return f"{head}{start}\n{body}\n{end}{tail}"
+    return f"{text.rstrip()}\n\n{start}\n{body}\n{end}\n"
+
+
+DOC_HEAD = """# Performance
+
+How long the offline plan (`python -m tools.plan`) and its policy gate take, how much memory they
+use, and how that scales — measured by `make bench` (`tools/bench.py`, `tools/bench_policy.py`);
+the comparison with AWS CDK + cdk-nag and Checkov by `make bench-compare` (`tools/compare/`).
+Nothing in the test suite asserts on time.
+
+Targets on the 2-core reference machine, for one stack: the dev stack planned and judged by the
+gate in ≤ 2.0 s and ≤ 200 MB peak on each cloud; ≤ 4 ms per planned resource at the largest
+instance count; the offline plan + gate of the AWS dev stack ≤ 0.3× an AWS CDK synth + cdk-nag of
+the same stack.
+"""
+
+
+def write_doc(body: str) -> None:
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    text = DOC.read_text() if DOC.exists() else DOC_HEAD
+    DOC.write_text(_replace_block(text, "<!-- bench:start -->", "<!-- bench:end -->", body))
+
+
+def write_readme(summary: str) -> None:
+    text = README.read_text()
+    README.write_text(_replace_block(text, "<!-- bench:start -->", "<!-- bench:end -->", summary))
+
+
+def readme_summary(cases: list[Case], info: dict[str, str], load: str, runs: int) -> str:
+    lines = [
+        f"Measured on the 2-core reference machine ({info['cpu']}, {info['memory']}; load average {load} before "
+        f"the run), `make bench`, median of {runs} runs with warm caches; the full tables, the machine, "
+        "the scaling chart and the comparison with AWS CDK + cdk-nag and Checkov are in "
+        "[docs/performance.md](docs/performance.md).",
+        "",
+        "| cloud | dev: plan + gate | dev: peak RSS plan / pack | prod: plan + gate | largest N: ms / planned resource |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for cloud in CLOUDS:
+        dev = next((c for c in cases if c.kind == "matrix" and c.cloud == cloud and c.stack == "dev" and c.gate), None)
+        prod = next(
+            (c for c in cases if c.kind == "matrix" and c.cloud == cloud and c.stack == "prod" and c.gate), None
+        )
+        scale = [c for c in cases if c.kind == "scale" and c.cloud == cloud]
+        big = max(scale, key=lambda c: c.n or 0) if scale else None
+        if dev is None:
+            continue
+        lines.append(
+            f"| {cloud} | {dev.wall:.2f} s ({dev.resources} resources) | {dev.peak('plan_rss_mb'):.0f} / {dev.peak('pack_rss_mb'):.0f} MB "
+            f"| {prod.wall:.2f} s ({prod.resources}) | "
+            + (
+                f"{marginal_ms(big, cases):.1f} ms per added resource, {big.wall * 1000 / big.resources:.0f} ms "
+                f"average (N={big.n}, {big.resources} resources, {big.wall:.2f} s)"
+                if big
+                else "—"
+            )
+            + " |"
+            if prod
+            else "| — | — |"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Set-up benchmark (a fresh clone's first `make plan`)
 
 
 def _du_mb(path: Path) -> float:
@@ -37,9 +590,6 @@ def bench_setup(cold: bool) -> int:
     Warm: uv's and pip's caches as this machine has them (a second project, or a re-clone).
     Cold (--cold): empty caches, so every package is downloaded (network-bound).
     """
-    import shutil
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="appstack-setup-") as tmp:
         clone = Path(tmp) / "appstack"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
@@ -66,46 +616,90 @@ def bench_setup(cold: bool) -> int:
     return 0
 
 
-#: The plans run as on a developer's machine: Python writes and reuses its bytecode caches
-#: (a PYTHONDONTWRITEBYTECODE in the environment would make every run recompile the SDK).
-_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# ---------------------------------------------------------------------------------------------
 
 
-def measure(args: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MB) of the process tree's largest process, and exit status."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_ENV
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    # ru_maxrss is KiB on Linux; for the plan process itself (the pack is a grandchild).
-    return elapsed, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
-
-
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--one"]:
+        # python -m tools.bench --one OUT -- <tools.plan arguments>
+        rest = argv[2:]
+        return run_one(Path(argv[1]), rest[1:] if rest[:1] == ["--"] else rest)
     parser = argparse.ArgumentParser(prog="python -m tools.bench")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per stack-file case (after one warm-up)")
+    parser.add_argument("--plain-runs", type=int, default=3, help="timed runs per stack-file case without the gate")
+    parser.add_argument("--scale-runs", type=int, default=3, help="timed runs per scaling / group case")
+    parser.add_argument("--cloud", action="append", choices=CLOUDS, help="only this cloud (repeatable)")
+    parser.add_argument("--no-scale", action="store_true", help="stack files only: no instance counts, no group")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ and README.md alone")
+    parser.add_argument("--no-hyperfine", action="store_true", help="time with the built-in loop")
     parser.add_argument("--setup", action="store_true", help="time a fresh clone's first `make plan` instead")
     parser.add_argument("--cold", action="store_true", help="with --setup: empty uv and pip caches")
-    opts = parser.parse_args()
+    opts = parser.parse_args(argv)
     if opts.setup:
         return bench_setup(opts.cold)
-    stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
-    print(f"offline plan, median of {opts.runs} runs (budget {BUDGET_S:.0f} s, {BUDGET_MB:.0f} MB per stack)")
-    for stack in stacks:
-        for label, extra in (("plan", ["--no-policy"]), ("plan+gate", [])):
-            times, rss = [], []
-            for _ in range(opts.runs):
-                t, m, code = measure(["-m", "tools.plan", "--stack", stack, "--quiet", *extra])
-                if code not in (0, 1):
-                    print(f"{stack} {label}: exit {code}")
-                    return 1
-                times.append(t)
-                rss.append(m)
-            t, m = statistics.median(times), max(rss)
-            verdict = "within budget" if t <= BUDGET_S and m <= BUDGET_MB else "OVER BUDGET"
-            print(f"{stack:>6} {label:<10} wall {t:5.2f} s   peak RSS {m:6.1f} MB   {verdict}")
+
+    clouds = opts.cloud or list(CLOUDS)
+    use_hf = bool(shutil.which("hyperfine")) and not opts.no_hyperfine
+    load_before = _load()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    n_max = max_instance_count()
+    group = group_mode_supported()
+    notes = [f"`compute.instanceCount` is at most {n_max} (`components/config/model.py`), so the largest N is {n_max}."]
+    if group:
+        notes.append("`compute.mode: group` is accepted: the group rows plan one VM group instead of N VMs.")
+    else:
+        notes.append(
+            "`compute.mode: group` is not accepted by the config yet (`--set compute.mode=group` fails): group mode skipped."
+        )
+    cases = build_cases(clouds, group and not opts.no_scale, n_max)
+    if opts.no_scale:
+        cases = [c for c in cases if c.kind == "matrix"]
+    print(
+        f"{len(cases)} cases; harness: {'hyperfine' if use_hf else 'own loop'}; load average {load_before}", flush=True
+    )
+    seen: dict[tuple[str, ...], Case] = {}
+    for case in cases:
+        key = tuple(case.plan_args)
+        if key in seen:  # the same command (e.g. N=1 is the dev stack file): measured once
+            case.runs, case.walls = seen[key].runs, seen[key].walls
+        else:
+            runs = (opts.runs if case.gate else opts.plain_runs) if case.kind == "matrix" else opts.scale_runs
+            measure(case, runs, use_hf)
+            seen[key] = case
+        lo, hi = case.spread
+        print(
+            f"{case.label:<40} {case.resources:4d} resources  wall {case.wall:5.2f} s ({lo:.2f}–{hi:.2f})  "
+            f"{case.wall * 1000 / max(case.resources, 1):5.1f} ms/resource  RSS plan {case.peak('plan_rss_mb'):4.0f} MB"
+            + (f" pack {case.peak('pack_rss_mb'):4.0f} MB" if case.gate else ""),
+            flush=True,
+        )
+    load_after = _load()
+    info = machine()
+    body = "\n".join(
+        [
+            f"Measured {started}: load average (1, 5, 15 min) {load_before} before the run, {load_after} after.",
+            "",
+            "Machine: " + f"{info['cpu']}, {info['cores']} cores, {info['memory']} memory, {info['os']}; "
+            f"Python {info['python']}; {info['packages']}. Harness: {info['harness']}.",
+            "",
+            "Warm caches: `__pycache__` written and reused as on a developer's machine (bench drops "
+            "PYTHONDONTWRITEBYTECODE), one untimed run of each case first.",
+            "",
+            tables(cases, opts.runs, opts.plain_runs, opts.scale_runs),
+            "",
+            *[f"- {n}" for n in notes],
+            "",
+            "![plan + gate wall time against planned resources, per cloud](performance.png)",
+        ]
+    )
+    print()
+    print(body)
+    if not opts.no_write and clouds == list(CLOUDS):
+        chart(cases, CHART)
+        write_doc(body)
+        write_readme(readme_summary(cases, info, load_before, opts.runs))
+        print(f"\nwrote {DOC.relative_to(ROOT)}, {CHART.relative_to(ROOT)} and README.md's Budgets section")
     return 0
 
 
