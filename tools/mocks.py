@@ -12,6 +12,7 @@ AMI IDs) and give resources deterministic IDs and the computed outputs the progr
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib
 import json
@@ -342,9 +343,17 @@ _ACTIVE: Recorder | None = None
 _TRANSFORMED_ROOTS: set[int] = set()
 
 
-def _forward_transformation(args: pulumi.ResourceTransformationArgs) -> None:
+def _forward_transformation(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
     if _ACTIVE is not None:
         _ACTIVE.transformation(args)
+    if args.opts.aliases:
+        # The SDK turns every alias into a URN as the resource is constructed (Output work per
+        # alias); azure-native declares one per API version, ~25 per resource. Nothing here reads
+        # aliases (the plan has no prior state to match them against, and the gate's resources
+        # carry none), so the plan drops them: same resources and inputs, an Azure plan in half the time.
+        opts = copy.copy(args.opts)
+        opts.aliases = None
+        return pulumi.ResourceTransformationResult(props=args.props, opts=opts)
     return None  # change nothing
 
 

@@ -148,23 +148,24 @@ def main(argv: Iterable[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # Validate before anything starts, naming the --set that set a bad value (the program
-    # validates again when it runs, as it does under `pulumi up`).
-    from components.config import ConfigError, parse_config, raw_from_config_map
-
-    try:
-        parse_config(raw_from_config_map(config), args.stack, origins=origins)
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
     session = None
     if not args.no_policy:
         from .policy_gate import PackSession
 
-        # The pack boots in its own process while the program runs: the two overlap.
+        # The pack boots in its own process (its start-up is mostly the SDK's imports) while this
+        # one validates the config and runs the program: spawned first, so the two overlap fully.
         session = PackSession(project=PROJECT, stack=args.stack, stack_config=config, dry_run=True)
         session.spawn()
     try:
+        # Validate before the program runs, naming the --set that set a bad value (the program
+        # validates again when it runs, as it does under `pulumi up`).
+        from components.config import ConfigError, parse_config, raw_from_config_map
+
+        try:
+            parse_config(raw_from_config_map(config), args.stack, origins=origins)
+        except ConfigError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
         return _plan_and_gate(args, config, policy_config, session)
     finally:
         if session is not None:
