@@ -50,6 +50,8 @@ ARM: dict[str, tuple[str, str]] = {
         "virtualMachines/{vmName}/extensions/{vmExtensionName}",
     ),
     "azure-native:compute:DiskEncryptionSet": ("Microsoft.Compute", "diskEncryptionSets/{diskEncryptionSetName}"),
+    "azure-native:compute:VirtualMachineScaleSet": ("Microsoft.Compute", "virtualMachineScaleSets/{vmScaleSetName}"),
+    "azure-native:monitor:AutoscaleSetting": ("Microsoft.Insights", "autoscalesettings/{autoscaleSettingName}"),
     "azure-native:keyvault:Vault": ("Microsoft.KeyVault", "vaults/{vaultName}"),
     "azure-native:keyvault:Key": ("Microsoft.KeyVault", "vaults/{vaultName}/keys/{keyName}"),
     "azure-native:managedidentity:UserAssignedIdentity": (

@@ -23,6 +23,7 @@ from .names import AzureNames
 from .network import Network
 from .settings import KEY, AzureSettings
 from .vm import Vm, monitor_agent
+from .vm_group import VmGroup
 
 
 class AzureCloud:
@@ -35,6 +36,9 @@ class AzureCloud:
     Vm = Vm
     LoadBalancer = LoadBalancer
     Monitoring = Monitoring
+    VmGroup = VmGroup
+    #: The scale set's NICs join the gateway's backend pool, so the gateway comes first.
+    group_joins_backend = True
 
     def foundation(self, name: str, cfg: StackConfig, parent: pulumi.Resource) -> Foundation:
         """An explicit provider for `appstack:azure.location` and the stack's resource group.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_azure_native.monitor as monitor
@@ -22,6 +22,7 @@ WINDOWS: tuple[tuple[int, str], ...] = (
     (86400, "P1D"),
 )
 VM_NAMESPACE = "Microsoft.Compute/virtualMachines"
+VMSS_NAMESPACE = "Microsoft.Compute/virtualMachineScaleSets"
 GATEWAY_NAMESPACE = "Microsoft.Network/applicationGateways"
 
 
@@ -152,6 +153,10 @@ class Monitoring(pulumi.ComponentResource):
         targets: list[tuple[str, pulumi.Input[str], list[Alert]]] = [
             (f"vm{i}", vm_id, vm_alerts(args)) for i, vm_id in enumerate(args.instance_ids)
         ]
+        if args.group_id is not None:
+            # A VM group: the same alerts on the scale set, averaged over its VMs (CPU above the
+            # threshold; availability below 1: a VM down), instead of one pair per VM.
+            targets.append(("vmss", args.group_id, [replace(a, namespace=VMSS_NAMESPACE) for a in vm_alerts(args)]))
         targets.append(("agw", args.lb_id, gateway_alerts(args)))
         for label, scope, alerts in targets:
             for alert in alerts:

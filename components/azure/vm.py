@@ -15,7 +15,7 @@ from ..interfaces import VmArgs
 from .keys import ROLE_CRYPTO_SERVICE_ENCRYPTION_USER, grant, rotating_key, vault
 from .names import AzureNames, app_of
 from .network import vm_address
-from .settings import ADMIN_USER, settings_of
+from .settings import ADMIN_USER, AzureSettings, settings_of
 
 #: Ubuntu 24.04 LTS (Gen2, so Trusted Launch works) from Canonical, x86_64 (the only architecture
 #: Trusted Launch supports; the config refuses arm64 on Azure).
@@ -54,6 +54,31 @@ def image_reference(image_id: str | None, architecture: str) -> compute.ImageRef
     return compute.ImageReferenceArgs(publisher=publisher, offer=offer, sku=sku, version="latest")
 
 
+def linux_configuration(az: AzureSettings) -> compute.LinuxConfigurationArgs:
+    """SSH keys only: password login off, the admin's public key, the VM agent for extensions."""
+    return compute.LinuxConfigurationArgs(
+        disable_password_authentication=True,
+        provision_vm_agent=True,
+        ssh=compute.SshConfigurationArgs(
+            public_keys=[
+                compute.SshPublicKeyArgs(
+                    path=f"/home/{ADMIN_USER}/.ssh/authorized_keys",
+                    key_data=az.admin_ssh_public_key,
+                )
+            ]
+        ),
+    )
+
+
+def security_profile(az: AzureSettings) -> compute.SecurityProfileArgs:
+    """Trusted Launch (secure boot + vTPM) and encryption at host."""
+    return compute.SecurityProfileArgs(
+        security_type="TrustedLaunch",
+        uefi_settings=compute.UefiSettingsArgs(secure_boot_enabled=True, v_tpm_enabled=True),
+        encryption_at_host=az.encryption_at_host,
+    )
+
+
 class Vm(pulumi.ComponentResource):
     """N Linux VMs, round-robin over the zones' subnets, no public IPs.
 
@@ -81,7 +106,7 @@ class Vm(pulumi.ComponentResource):
         disk_set: compute.DiskEncryptionSet | None = None
         ready: list[pulumi.Resource] = []
         if az.customer_managed_keys:
-            disk_set, grant_ = self._disk_encryption_set(name, az, names, rg, tags, args.protect)
+            disk_set, grant_ = disk_encryption_set(name, az, names, rg, tags, args.protect, self)
             # The set can wrap keys only once its identity holds the role.
             ready.append(grant_)
 
@@ -135,24 +160,9 @@ class Vm(pulumi.ComponentResource):
                     admin_username=ADMIN_USER,
                     custom_data=custom_data(args.user_data),
                     allow_extension_operations=True,
-                    linux_configuration=compute.LinuxConfigurationArgs(
-                        disable_password_authentication=True,
-                        provision_vm_agent=True,
-                        ssh=compute.SshConfigurationArgs(
-                            public_keys=[
-                                compute.SshPublicKeyArgs(
-                                    path=f"/home/{ADMIN_USER}/.ssh/authorized_keys",
-                                    key_data=az.admin_ssh_public_key,
-                                )
-                            ]
-                        ),
-                    ),
+                    linux_configuration=linux_configuration(az),
                 ),
-                security_profile=compute.SecurityProfileArgs(
-                    security_type="TrustedLaunch",
-                    uefi_settings=compute.UefiSettingsArgs(secure_boot_enabled=True, v_tpm_enabled=True),
-                    encryption_at_host=az.encryption_at_host,
-                ),
+                security_profile=security_profile(az),
                 network_profile=compute.NetworkProfileArgs(
                     network_interfaces=[
                         compute.NetworkInterfaceReferenceArgs(id=nic.id, primary=True, delete_option="Delete")
@@ -207,34 +217,45 @@ class Vm(pulumi.ComponentResource):
             self.private_ips.append(nic.id.apply(lambda _, i=i: vm_address(az.network_cidr, len(az.zones), i)))
         self.register_outputs({"instance_ids": self.instance_ids, "private_ips": self.private_ips})
 
-    def _disk_encryption_set(
-        self, name: str, az, names: AzureNames, rg: pulumi.Input[str], tags: dict[str, str], protect: bool
-    ) -> tuple[compute.DiskEncryptionSet, authorization.RoleAssignment]:
-        kv = vault(f"{name}-kv", az=az, vault_name=names.vault("d"), rg=rg, tags=tags, protect=protect, parent=self)
-        key = rotating_key(
-            f"{name}-disk-key", key_name="disk", vault_name=kv.name, rg=rg, tags=tags, protect=protect, parent=self
-        )
-        disk_set = compute.DiskEncryptionSet(
-            f"{name}-des",
-            disk_encryption_set_name=names.of("des"),
-            resource_group_name=rg,
-            encryption_type="EncryptionAtRestWithCustomerKey",
-            identity=compute.EncryptionSetIdentityArgs(type="SystemAssigned"),
-            active_key=compute.KeyForDiskEncryptionSetArgs(
-                key_url=key.key_uri_with_version, source_vault=compute.SourceVaultArgs(id=kv.id)
-            ),
-            # Follows the key's yearly rotation without a deployment.
-            rotation_to_latest_key_version_enabled=True,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
-        )
-        role = grant(
-            f"{name}-des-key-access",
-            az=az,
-            purpose="des-key",
-            role=ROLE_CRYPTO_SERVICE_ENCRYPTION_USER,
-            principal_id=disk_set.identity.apply(lambda i: i.principal_id if i else ""),
-            scope=kv.id,
-            parent=self,
-        )
-        return disk_set, role
+
+def disk_encryption_set(
+    name: str,
+    az: AzureSettings,
+    names: AzureNames,
+    rg: pulumi.Input[str],
+    tags: dict[str, str],
+    protect: bool,
+    parent: pulumi.Resource,
+) -> tuple[compute.DiskEncryptionSet, authorization.RoleAssignment]:
+    """A disk encryption set over a rotating Key Vault key of its own vault, and the set's grant.
+
+    Shared by `Vm` and `VmGroup`; children ``{name}-kv``, ``{name}-disk-key``, ``{name}-des``.
+    """
+    kv = vault(f"{name}-kv", az=az, vault_name=names.vault("d"), rg=rg, tags=tags, protect=protect, parent=parent)
+    key = rotating_key(
+        f"{name}-disk-key", key_name="disk", vault_name=kv.name, rg=rg, tags=tags, protect=protect, parent=parent
+    )
+    disk_set = compute.DiskEncryptionSet(
+        f"{name}-des",
+        disk_encryption_set_name=names.of("des"),
+        resource_group_name=rg,
+        encryption_type="EncryptionAtRestWithCustomerKey",
+        identity=compute.EncryptionSetIdentityArgs(type="SystemAssigned"),
+        active_key=compute.KeyForDiskEncryptionSetArgs(
+            key_url=key.key_uri_with_version, source_vault=compute.SourceVaultArgs(id=kv.id)
+        ),
+        # Follows the key's yearly rotation without a deployment.
+        rotation_to_latest_key_version_enabled=True,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect),
+    )
+    role = grant(
+        f"{name}-des-key-access",
+        az=az,
+        purpose="des-key",
+        role=ROLE_CRYPTO_SERVICE_ENCRYPTION_USER,
+        principal_id=disk_set.identity.apply(lambda i: i.principal_id if i else ""),
+        scope=kv.id,
+        parent=parent,
+    )
+    return disk_set, role

@@ -39,20 +39,27 @@ def cloudwatch_agent_schema() -> dict:
 
 
 def aws_user_data(stack_file: str, overrides: tuple[str, ...]) -> str:
-    """The first VM's user data, as the offline plan of the stack file registers it."""
+    """The first VM's user data (or the VM group's launch template's), as the offline plan registers it."""
     plan = plan_of(stack_file, overrides)
+    if templates := plan.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        return base64.b64decode(templates[0].properties["userData"]).decode()
     return plan.of_type("aws:ec2/instance:Instance")[0].properties["userData"]
 
 
 def gcp_user_data(stack_file: str, overrides: tuple[str, ...]) -> str:
-    """The first VM's `user-data` metadata, as the offline plan of the stack file on GCP registers it."""
+    """The first VM's (or the group template's) `user-data` metadata, as the offline plan on GCP registers it."""
     plan = plan_of(stack_file, ("cloud=gcp", *overrides))
-    return plan.of_type("gcp:compute/instance:Instance")[0].properties["metadata"]["user-data"]
+    vms = plan.of_type("gcp:compute/regionInstanceTemplate:RegionInstanceTemplate") or plan.of_type(
+        "gcp:compute/instance:Instance"
+    )
+    return vms[0].properties["metadata"]["user-data"]
 
 
 def azure_user_data(stack_file: str, overrides: tuple[str, ...]) -> str:
-    """The first VM's custom data (base64 on the wire), as the offline plan on Azure registers it."""
+    """The first VM's (or the scale set's) custom data (base64 on the wire), as the offline plan on Azure registers it."""
     plan = plan_of(stack_file, ("cloud=azure", *overrides))
+    if sets := plan.of_type("azure-native:compute:VirtualMachineScaleSet"):
+        return base64.b64decode(sets[0].properties["virtualMachineProfile"]["osProfile"]["customData"]).decode()
     vm = plan.of_type("azure-native:compute:VirtualMachine")[0]
     return base64.b64decode(vm.properties["osProfile"]["customData"]).decode()
 
@@ -83,6 +90,8 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "command": ("app.command=/usr/local/bin/server --port 8080",),
     # The README's example image: nginx listens on 80 and answers / (not /health).
     "container": ("app.image=public.ecr.aws/nginx/nginx:1.27", "app.containerPort=80", "app.healthCheckPath=/"),
+    # The VM group's template (launch template, instance template, scale set model).
+    "group": ("compute.mode=group",),
 }
 CASES = [
     pytest.param(cloud, file, variant, id=f"{cloud}-{file}-{variant}")
