@@ -104,7 +104,11 @@ def test_pack_requirements_have_the_bounds_of_pyproject():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     ours = _bounds(project["dependencies"])
-    lines = [line for line in (ROOT / "policies" / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    lines = [
+        line
+        for line in (ROOT / "policies" / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     pack = _bounds(lines)
     assert pack == {name: ours[name] for name in pack}
 
