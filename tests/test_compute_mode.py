@@ -23,8 +23,10 @@ def test_dev_defaults_to_plain_instances_and_a_group_of_one():
     assert (group.min, group.desired, group.max, group.cpu_target_percent) == (1, 1, 2, 60)
 
 
-def test_prod_group_is_two_to_six_starting_at_three():
-    group = load("prod").compute.group
+def test_prod_defaults_to_a_group_of_two_to_six_starting_at_three():
+    compute = load("prod").compute
+    assert compute.mode == "group"
+    group = compute.group
     assert (group.min, group.desired, group.max, group.cpu_target_percent) == (2, 3, 6, 60)
 
 

@@ -21,21 +21,25 @@ def count(plan, type_: str) -> int:
 
 def test_dev_and_prod_differ_where_the_profiles_say(dev_plan, prod_plan):
     assert count(dev_plan, "aws:ec2/instance:Instance") == 1
-    assert count(prod_plan, "aws:ec2/instance:Instance") == 3
+    # Prod: a VM group of 2-6, starting at 3.
+    assert count(prod_plan, "aws:ec2/instance:Instance") == 0
+    asg = prod_plan.named("appstack-vm-asg").properties
+    assert (asg["minSize"], asg["desiredCapacity"], asg["maxSize"]) == (2, 3, 6)
+    template = prod_plan.named("appstack-vm-template").properties
     assert count(dev_plan, "aws:ec2/natGateway:NatGateway") == 1
     assert count(prod_plan, "aws:ec2/natGateway:NatGateway") == 3
     assert count(dev_plan, "aws:ec2/subnet:Subnet") == 4
     assert count(prod_plan, "aws:ec2/subnet:Subnet") == 6
     assert dev_plan.named("appstack-vm-0").properties["instanceType"] == "t3.small"
-    assert prod_plan.named("appstack-vm-0").properties["instanceType"] == "m6i.large"
+    assert template["instanceType"] == "m6i.large"
     assert dev_plan.named("appstack-logs-app").properties["retentionInDays"] == 30
     assert prod_plan.named("appstack-logs-app").properties["retentionInDays"] == 365
     assert dev_plan.named("appstack-lb-alb").properties["enableDeletionProtection"] is False
     assert prod_plan.named("appstack-lb-alb").properties["enableDeletionProtection"] is True
     assert dev_plan.named("appstack-vm-0").properties["disableApiTermination"] is False
-    assert prod_plan.named("appstack-vm-0").properties["disableApiTermination"] is True
+    assert template["disableApiTermination"] is True
     assert dev_plan.named("appstack-monitoring-cpu-0").properties["threshold"] == 90
-    assert prod_plan.named("appstack-monitoring-cpu-0").properties["threshold"] == 80
+    assert prod_plan.named("appstack-monitoring-cpu").properties["threshold"] == 80
     assert dev_plan.named("appstack-monitoring-response-time").properties["threshold"] == 2.0
     assert prod_plan.named("appstack-monitoring-response-time").properties["threshold"] == 1.0
     assert count(dev_plan, "aws:wafv2/webAcl:WebAcl") == 0

@@ -179,9 +179,10 @@ def _parse_mermaid(path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_dev_report_against_prod_parses_as_mermaid(tmp_path: Path) -> None:
-    dev, prod = plan_of("dev"), plan_of("prod")
+    instances = ["compute.mode=instances"]
+    dev, prod = plan_of("dev"), plan_of("prod", instances)
     settings = settings_of(plan_cli.load_stack_config("dev"), "dev")
-    cmp = Comparison("prod", prod, settings_of(plan_cli.load_stack_config("prod"), "prod"))
+    cmp = Comparison("prod", prod, settings_of(plan_cli.load_stack_config("prod", instances), "prod"))
     vm = dev.named("appstack-vm-0")
     flagged = Violation(policy="vm-imds", pack="appstack", level="mandatory", urn=vm.urn, name=vm.name, message="m")
     text = render(dev, cloud="aws", gate=gate_with(flagged), settings=settings, comparison=cmp)

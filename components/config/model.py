@@ -221,7 +221,8 @@ class ComputeConfig(_Model):
         description="`instances`: `instanceCount` VMs with stable IDs; a changed boot config replaces them all in one "
         "`pulumi up`, a dead VM stays dead. `group`: a self-healing group (AWS auto scaling group, Azure "
         "Flexible scale set, GCP regional managed instance group) sized by `group`, replacing unhealthy VMs, "
-        "rolling a changed boot config out with no capacity drop and scaling on CPU. Default: `instances`."
+        "rolling a changed boot config out with no capacity drop and scaling on CPU. Default: `instances` "
+        "(dev), `group` (prod)."
     )
     instance_count: int = Field(
         ge=1,

@@ -49,7 +49,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "compute": {
             "instanceCount": 3,
             "size": "medium",
-            "mode": "instances",
+            "mode": "group",
             "group": {"min": 2, "desired": 3, "max": 6, "cpuTargetPercent": 60},
         },
         # NAT per AZ so an AZ outage does not cut every instance's egress.

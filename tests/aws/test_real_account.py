@@ -71,12 +71,15 @@ def test_alb_is_created_only_once_the_internet_gateway_route_exists():
 def test_vms_boot_only_once_their_nat_route_exists():
     """A VM that boots before its NAT route cannot install the agent, rsyslog or docker."""
     for file, count in (("dev", 1), ("prod", 3)):
-        c = captured(file, file)
+        c = captured(file, file, ("compute.mode=instances",))
+        zones = 2 if file == "dev" else 3
         for i in range(count):
             deps = c.dependencies(f"appstack-vm-{i}")
-            zones = 2 if file == "dev" else 3
             assert {f"appstack-network-private-default-{z}" for z in range(zones)} <= deps, (file, i)
             assert {f"appstack-network-private-{z}" for z in range(zones)} <= deps, (file, i)
+        # A VM group's: the auto scaling group launches VMs only once every route exists.
+        deps = captured(file, file, ("compute.mode=group",)).dependencies("appstack-vm-asg")
+        assert {f"appstack-network-private-default-{z}" for z in range(zones)} <= deps, file
 
 
 def test_vms_are_deleted_before_the_log_groups_their_agent_writes():

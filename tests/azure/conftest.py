@@ -22,4 +22,5 @@ def az_dev() -> Plan:
 
 @pytest.fixture(scope="session")
 def az_prod() -> Plan:
-    return azure_plan("prod")
+    # The instances mode (prod's default is a VM group: tests/azure/test_vm_group.py).
+    return azure_plan("prod", ["compute.mode=instances"])

@@ -34,7 +34,8 @@ def dev() -> Plan:
 
 @pytest.fixture(scope="module")
 def prod() -> Plan:
-    return plan_of("prod", GCP)
+    # The instances mode (prod's default is a VM group: tests/gcp/test_vm_group.py).
+    return plan_of("prod", [*GCP, "compute.mode=instances"])
 
 
 def props(plan: Plan, name: str, type_: str | None = None) -> dict:
@@ -487,7 +488,9 @@ def _check_names(plan: Plan) -> None:
 
 def test_every_name_fits_at_the_longest_app_name_and_a_long_stack_name():
     stack = "feature-Branch_with.a-very-long-stack-name-for-testing-limits"
-    config = load_stack_config("prod", [*GCP, "app.name=abcdefghij-klmnopqrs", "tags={CostCenter: 'Team A/B'}"])
+    config = load_stack_config(
+        "prod", [*GCP, "compute.mode=instances", "app.name=abcdefghij-klmnopqrs", "tags={CostCenter: 'Team A/B'}"]
+    )
     plan = run_program(stack, config)
     _check_names(plan)
     vm = plan.named("abcdefghij-klmnopqrs-vm-0", INSTANCE).properties
@@ -532,7 +535,9 @@ def test_the_gcp_stack_passes_the_policy_pack(stack: str, dry_run: bool):
 
 
 def test_prod_without_protection_or_waf_is_blocked():
-    plan = plan_of("prod", [*GCP, "protection.deletionProtection=false", "loadBalancer.waf=false"])
+    plan = plan_of(
+        "prod", [*GCP, "compute.mode=instances", "protection.deletionProtection=false", "loadBalancer.waf=false"]
+    )
     result = run_gate([r.as_json() for r in plan.resources], project=PROJECT, stack="prod", dry_run=True)
     assert {v.policy for v in result.mandatory} == {
         "deletion-lb-protection",

@@ -6,7 +6,8 @@ import pytest
 
 from components.gcp.vm import HARDENED_METADATA, VM_SCOPES
 from tests.conftest import plan_of
-from tools.mocks import PROJECT, Plan
+from tests.gcp.test_stack_plan import _check_names
+from tools.mocks import PROJECT, Plan, run_program
 from tools.plan import load_stack_config
 from tools.policy_gate import run_gate
 
@@ -150,3 +151,10 @@ def test_group_plan_does_not_grow_with_the_group_size():
     small = plan_of("prod", (*GROUP, "compute.group.desired=2", "compute.group.max=6"))
     large = plan_of("prod", (*GROUP, "compute.group.desired=500", "compute.group.max=2000"))
     assert len(small.resources) == len(large.resources)
+
+
+def test_every_group_name_fits_at_the_longest_app_name_and_a_long_stack_name():
+    stack = "feature-Branch_with.a-very-long-stack-name-for-testing-limits"
+    plan = run_program(stack, load_stack_config("prod", [*GROUP, "app.name=abcdefghij-klmnopqrs"]))
+    _check_names(plan)
+    assert plan.named("abcdefghij-klmnopqrs-vm-mig").properties["name"].endswith("-mig")

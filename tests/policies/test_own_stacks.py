@@ -37,7 +37,15 @@ def test_prod_without_waf_is_blocked():
     assert [v.policy for v in result.mandatory] == ["waf-alb-web-acl-associated"]
 
 
-def test_prod_without_deletion_protection_is_blocked():
-    plan = plan_of("prod", ["protection.deletionProtection=false"])
+@pytest.mark.parametrize(
+    ("mode", "blocked"),
+    [
+        ("instances", {"deletion-lb-protection", "deletion-vm-protection"}),
+        # A group's VMs are the cloud's to replace: only the load balancer is judged.
+        ("group", {"deletion-lb-protection"}),
+    ],
+)
+def test_prod_without_deletion_protection_is_blocked(mode: str, blocked: set[str]):
+    plan = plan_of("prod", [f"compute.mode={mode}", "protection.deletionProtection=false"])
     result = run_gate([r.as_json() for r in plan.resources], project=PROJECT, stack="prod", dry_run=True)
-    assert {v.policy for v in result.mandatory} == {"deletion-lb-protection", "deletion-vm-protection"}
+    assert {v.policy for v in result.mandatory} == blocked
