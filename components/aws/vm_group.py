@@ -64,7 +64,11 @@ class VmGroup(pulumi.ComponentResource):
     instance_group: pulumi.Output[str]
 
     def __init__(self, name: str, args: VmGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("appstack:aws:VmGroup", name, None, opts)
+        # Switching an existing stack from `instances` keeps the VMs' key, identity and the
+        # rest of what both parts share (children of the same names): they move to the group
+        # instead of being replaced (prod protects the key, so a replacement would fail).
+        moved = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="appstack:aws:Vm")])
+        super().__init__("appstack:aws:VmGroup", name, None, pulumi.ResourceOptions.merge(opts, moved))
         child = pulumi.ResourceOptions(parent=self)
         vm = args.vm
         tags = dict(vm.tags)
