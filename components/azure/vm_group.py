@@ -22,8 +22,9 @@ from .vm import (
 )
 
 #: The Application Health extension for Linux: the VM reports its app's health to the platform
-#: (rolling upgrades and automatic repairs read it).
-HEALTH_PUBLISHER, HEALTH_TYPE, HEALTH_VERSION = "Microsoft.ManagedServices", "ApplicationHealthLinux", "2.0"
+#: (rolling upgrades and automatic repairs read it). 1.0: binary states, an HTTP 200 from the
+#: health path is healthy; 2.0's rich states want a JSON body the app does not send.
+HEALTH_PUBLISHER, HEALTH_TYPE, HEALTH_VERSION = "Microsoft.ManagedServices", "ApplicationHealthLinux", "1.0"
 #: A Flexible scale set's NICs need this network API version (or later).
 NETWORK_API_VERSION = "2020-11-01"
 #: Time a new VM has before automatic repairs act on an unhealthy report: cloud-init installs

@@ -85,7 +85,7 @@ def test_health_extension_and_automatic_repairs(group_plan: Plan):
     assert (health["publisher"], health["type"], health["typeHandlerVersion"]) == (
         "Microsoft.ManagedServices",
         "ApplicationHealthLinux",
-        "2.0",
+        "1.0",
     )
     assert health["settings"] == {
         "protocol": "http",
