@@ -61,7 +61,7 @@ test-lowest: | $(UV) $(NODE_TOOLS)
 
 ## Lint, format check and type check: ruff and pyright (standard mode), actionlint; zero findings.
 lint: | $(UV) $(NODE_TOOLS)
-	$(SYNC) --all-extras --group lint --group test
+	$(SYNC) --all-extras --group lint --group test --group bench
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright
