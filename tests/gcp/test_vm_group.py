@@ -134,14 +134,12 @@ def test_instance_ids_output_is_the_group(group_plan: Plan):
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_group_mode_passes_the_pack(stack: str):
-    plan = plan_of(stack, GROUP)
+@pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "up"])
+def test_group_mode_passes_the_pack(stack: str, dry_run: bool):
+    config = load_stack_config(stack, GROUP)
+    plan = plan_of(stack, GROUP) if dry_run else run_program(stack, config, preview=False)
     result = run_gate(
-        [r.as_json() for r in plan.resources],
-        project=PROJECT,
-        stack=stack,
-        stack_config=load_stack_config(stack, GROUP),
-        dry_run=True,
+        [r.as_json() for r in plan.resources], project=PROJECT, stack=stack, stack_config=config, dry_run=dry_run
     )
     assert result.mandatory == [], [f"{v.policy} {v.name}: {v.message}" for v in result.mandatory]
     assert result.advisory == [], [f"{v.policy} {v.name}: {v.message}" for v in result.advisory]
