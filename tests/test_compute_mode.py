@@ -84,3 +84,23 @@ def test_max_is_the_clouds_limit():
 def test_group_limits_are_not_checked_in_instances_mode():
     # The group's settings are inert until the mode selects them.
     load("prod", ["compute.mode=instances", "compute.group.max=1500", "compute.group.cpuTargetPercent=85"])
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_switching_to_a_group_keeps_what_the_vms_shared(cloud, monkeypatch):
+    """The group aliases the `Vm` type: its same-named children (disk key, identity) move, not replace."""
+    from tools.mocks import Recorder, run_program
+    from tools.plan import load_stack_config
+
+    seen: dict[str, list] = {}
+    original = Recorder.transformation
+
+    def spy(self, args):
+        if args.type_.endswith(":VmGroup"):
+            seen[args.type_] = list(args.opts.aliases or [])
+        return original(self, args)
+
+    monkeypatch.setattr(Recorder, "transformation", spy)
+    run_program("prod", load_stack_config("prod", [f"cloud={cloud}", GROUP]))
+    (alias,) = seen[f"appstack:{cloud}:VmGroup"]
+    assert alias.type_ == f"appstack:{cloud}:Vm"
