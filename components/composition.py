@@ -10,8 +10,8 @@ scaling group names the target group; Azure: the scale set's NICs name the gatew
 pool), or is named by it, so the group comes first (GCP: the backend service names the managed
 instance group) — `Cloud.group_joins_backend` says which.
 
-A cloud supplies only what is its own, as a `Cloud` (``components/<cloud>/cloud.py``): its six
-part classes, the foundation every part is created under (provider, and on Azure the resource
+A cloud supplies only what is its own, as a `Cloud` (``components/<cloud>/cloud.py``): its part
+classes (`Vm` and `VmGroup` among them), the foundation every part is created under (provider, and on Azure the resource
 group), its machine types, its boot config and its default TLS policy. The wiring below —
 which part receives which outputs, the mapping from config to the shared `*Args`, names, tags
 and the stack outputs — exists once.
