@@ -7,7 +7,8 @@ time per resource. `install()` gives the servicer module a ``json_format`` whose
 ``MessageToDict`` remembers its answer per message object (held, so its id cannot be reused), so
 every policy after the first gets the same plain data, and the same deserialized form of it. Each
 policy still gets its own `unknown_checking_proxy` of that data (a copy of every dict and list), so
-policies cannot see each other's changes.
+policies cannot see each other's changes — built when the policy first reads a property, since
+most policies look only at the resource type.
 """
 
 from __future__ import annotations
@@ -61,6 +62,44 @@ def _remembering_deserialize(deserialize: Any) -> Any:
     return deserialize_properties
 
 
+def _lazy_proxy(proxy: Any) -> Any:
+    """`unknown_checking_proxy`, building the proxy when a policy first reads the properties.
+
+    The servicer builds each policy's proxy (a copy of every dict and list) before calling it,
+    and most policies return on the resource type without reading a property. The object a policy
+    gets is still a `_DictProxy` (so the SDK's isinstance checks hold) that hands every access to
+    the proxy `unknown_checking_proxy` would have built — its own, from the same data — once read.
+    """
+    from pulumi_policy.proxy import _DictProxy
+
+    class _LazyDictProxy(_DictProxy):
+        def __init__(self, props: dict[str, Any]) -> None:  # the proxy itself is built on first use
+            self._lazy_props = props
+            self._lazy_real: Any = None
+
+        def _real(self) -> Any:
+            if self._lazy_real is None:
+                self._lazy_real = proxy(self._lazy_props)
+            return self._lazy_real
+
+        def __getitem__(self, key: Any) -> Any:
+            return self._real()[key]
+
+        def __setitem__(self, key: Any, value: Any) -> None:
+            self._real()[key] = value
+
+        def __len__(self) -> int:
+            return len(self._real())
+
+        def __iter__(self) -> Any:
+            return iter(self._real())
+
+    def unknown_checking_proxy(props: Any) -> Any:
+        return _LazyDictProxy(props) if type(props) is dict else proxy(props)
+
+    return unknown_checking_proxy
+
+
 def install() -> None:
     """Route pulumi-policy's servicer to the remembering conversions (idempotent)."""
     import pulumi_policy.policy as servicer
@@ -72,4 +111,5 @@ def install() -> None:
     shim.MessageToDict = message_to_dict  # type: ignore[attr-defined]
     servicer.json_format = shim  # type: ignore[attr-defined]
     servicer.deserialize_properties = _remembering_deserialize(servicer.deserialize_properties)  # type: ignore[attr-defined]
+    servicer.unknown_checking_proxy = _lazy_proxy(servicer.unknown_checking_proxy)  # type: ignore[attr-defined]
     servicer._appstack_speedups = True  # type: ignore[attr-defined]
