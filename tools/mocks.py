@@ -428,21 +428,10 @@ def run_program(
         # Resolved inside the run: `@pulumi.runtime.test` awaits the returned Output.
         return pulumi.Output.all(**exported).apply(plan.outputs.update)
 
-    # The SDK walks the Python stack of every resource it registers, for the engine's source
-    # positions; the mocks drop them, so the plan skips the walk (~1 ms a resource).
-    sdk_resource = pulumi.runtime.resource
-    stack_trace = getattr(sdk_resource, "_get_stack_trace", None)
-    if stack_trace is not None:
-        from pulumi.runtime.proto import source_pb2
-
-        sdk_resource._get_stack_trace = source_pb2.StackTrace  # type: ignore[attr-defined]
     try:
         pulumi.runtime.test(program)()
     except BaseException as exc:
         # Tests check what was registered before the failure (for bad config: nothing).
         exc.plan = plan  # type: ignore[attr-defined]
         raise
-    finally:
-        if stack_trace is not None:
-            sdk_resource._get_stack_trace = stack_trace  # type: ignore[attr-defined]
     return plan
