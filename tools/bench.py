@@ -465,6 +465,7 @@ def chart(cases: list[Case], path: Path) -> None:
             xs, [c.wall * 1000 / c.resources for c in scale], color=colors[cloud], marker="o", label=f"{cloud}: average"
         )
         marg = [(c.resources, marginal_ms(c, cases)) for c in scale[1:]]
+        marg = [(x, y) for x, y in marg if y > 0]  # noise can make a small step negative
         ax2.plot(
             [x for x, _ in marg],
             [y for _, y in marg],
@@ -495,7 +496,7 @@ def chart(cases: list[Case], path: Path) -> None:
     ax2.set_xlabel("planned resources (dev stack, instances mode)")
     ax2.set_ylabel("ms per planned resource")
     ax2.set_title("Cost per planned resource (dev stack, N = 1 … max)")
-    ax2.set_ylim(bottom=0)
+    ax2.set_yscale("log")
     ax2.grid(alpha=0.3)
     ax2.legend(fontsize=8)
     fig.tight_layout()
@@ -633,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-scale", action="store_true", help="stack files only: no instance counts, no group")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ and README.md alone")
     parser.add_argument("--no-hyperfine", action="store_true", help="time with the built-in loop")
+    parser.add_argument("--replot", type=Path, help="rewrite the docs from a results file of an earlier run")
     parser.add_argument("--setup", action="store_true", help="time a fresh clone's first `make plan` instead")
     parser.add_argument("--cold", action="store_true", help="with --setup: empty uv and pip caches")
     opts = parser.parse_args(argv)
@@ -641,6 +643,10 @@ def main(argv: list[str] | None = None) -> int:
 
     clouds = opts.cloud or list(CLOUDS)
     use_hf = bool(shutil.which("hyperfine")) and not opts.no_hyperfine
+    if opts.replot:
+        saved = json.loads(opts.replot.read_text())
+        cases = [Case(**c) for c in saved["cases"]]
+        return report(cases, saved["meta"], opts, clouds)
     load_before = _load()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     n_max = max_instance_count()
@@ -659,13 +665,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(cases)} cases; harness: {'hyperfine' if use_hf else 'own loop'}; load average {load_before}", flush=True
     )
     seen: dict[tuple[str, ...], Case] = {}
+    failed: list[Case] = []
     for case in cases:
         key = tuple(case.plan_args)
         if key in seen:  # the same command (e.g. N=1 is the dev stack file): measured once
             case.runs, case.walls = seen[key].runs, seen[key].walls
         else:
             runs = (opts.runs if case.gate else opts.plain_runs) if case.kind == "matrix" else opts.scale_runs
-            measure(case, runs, use_hf)
+            try:
+                measure(case, runs, use_hf)
+            except SystemExit as exc:  # a plan that fails: say so and go on with the other cases
+                print(exc, flush=True)
+                notes.append(f"{case.label}: not measured, {exc}.")
+                failed.append(case)
+                continue
             seen[key] = case
         lo, hi = case.spread
         print(
@@ -674,7 +687,26 @@ def main(argv: list[str] | None = None) -> int:
             + (f" pack {case.peak('pack_rss_mb'):4.0f} MB" if case.gate else ""),
             flush=True,
         )
-    load_after = _load()
+    cases = [c for c in cases if c not in failed and c.runs]
+    meta = {
+        "started": started,
+        "load_before": load_before,
+        "load_after": _load(),
+        "notes": notes,
+        "runs": opts.runs,
+        "plain_runs": opts.plain_runs,
+        "scale_runs": opts.scale_runs,
+    }
+    results = ROOT / "build" / "bench-results.json"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({"meta": meta, "cases": [c.__dict__ for c in cases]}, indent=1) + "\n")
+    print(f"results: {results.relative_to(ROOT)} (python -m tools.bench --replot {results.relative_to(ROOT)})")
+    return report(cases, meta, opts, clouds)
+
+
+def report(cases: list[Case], meta: dict[str, Any], opts: argparse.Namespace, clouds: list[str]) -> int:
+    """Print the tables and (unless --no-write) write docs/performance.md, its chart and README."""
+    started, load_before, load_after, notes = meta["started"], meta["load_before"], meta["load_after"], meta["notes"]
     info = machine()
     body = "\n".join(
         [
@@ -686,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
             "Warm caches: `__pycache__` written and reused as on a developer's machine (bench drops "
             "PYTHONDONTWRITEBYTECODE), one untimed run of each case first.",
             "",
-            tables(cases, opts.runs, opts.plain_runs, opts.scale_runs),
+            tables(cases, meta["runs"], meta["plain_runs"], meta["scale_runs"]),
             "",
             *[f"- {n}" for n in notes],
             "",
@@ -698,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
     if not opts.no_write and clouds == list(CLOUDS):
         chart(cases, CHART)
         write_doc(body)
-        write_readme(readme_summary(cases, info, load_before, opts.runs))
+        write_readme(readme_summary(cases, info, load_before, meta["runs"]))
         print(f"\nwrote {DOC.relative_to(ROOT)}, {CHART.relative_to(ROOT)} and README.md's Budgets section")
     return 0
 
