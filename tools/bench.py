@@ -570,7 +570,26 @@ def readme_summary(cases: list[Case], info: dict[str, str], load: str, runs: int
             if prod
             else "| — | — |"
         )
+    compare = _compare_ratios()
+    if compare:
+        lines += ["", compare]
     return "\n".join(lines)
+
+
+def _compare_ratios() -> str:
+    """The sentence on `make bench-compare`'s ratios, from docs/performance.md when it has them."""
+    import re
+
+    text = DOC.read_text() if DOC.exists() else ""
+    cdk = re.search(r"takes \*\*([\d.]+)×\*\* the time of an AWS CDK synth \+ cdk-nag", text)
+    checkov = re.search(r"Checkov on the Terraform equivalent takes ([\d.]+)×", text)
+    if not cdk:
+        return ""
+    return (
+        f"`make bench-compare`: the AWS dev stack's plan + gate takes {cdk.group(1)}× the time of an AWS CDK "
+        "synth + cdk-nag of the same stack (target ≤ 0.3×)"
+        + (f"; Checkov on its Terraform equivalent takes {checkov.group(1)}× appstack's time." if checkov else ".")
+    )
 
 
 # ---------------------------------------------------------------------------------------------
