@@ -73,14 +73,16 @@ class _LazyService(types.ModuleType):
         path = Path(d["__path__"][0])
         for mod in _candidates(name):
             if mod == name and (path / mod).is_dir():
-                value = importlib.import_module(f"{self.__name__}.{mod}")
-                d[name] = value
-                return value
+                importlib.import_module(f"{self.__name__}.{mod}")
+                return d[name]
             if not (path / f"{mod}.py").is_file():
                 continue
             module = importlib.import_module(f"{self.__name__}.{mod}")
+            if name in d:  # `mod == name`: set by the import (see __setattr__)
+                return d[name]
             if mod == name:
-                d[name] = module
+                # A submodule still being imported (`outputs.py` runs `from . import outputs`):
+                # the import system hands out the module itself, and so does this.
                 return module
             if hasattr(module, name):
                 value = getattr(module, name)
@@ -90,6 +92,16 @@ class _LazyService(types.ModuleType):
         if name in d:
             return d[name]
         raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Importing submodule `get_ami` sets the package's `get_ami` to the module; the real
+        # `__init__`'s `from .get_ami import *` then rebinds it to the function the module exports
+        # under its own name. Do the same, whichever way the submodule gets imported.
+        if isinstance(value, types.ModuleType) and value.__name__ == f"{self.__name__}.{name}":
+            exported = getattr(value, "__all__", None)
+            if exported is not None and name in exported:
+                value = getattr(value, name)
+        super().__setattr__(name, value)
 
 
 def _materialize(module: types.ModuleType) -> None:
