@@ -88,6 +88,17 @@ def _short(seed: str, n: int = 17) -> str:
 CLOUD_MOCKS: dict[str, str] = {"azure-native": "tools.mocks_azure", "gcp": "tools.mocks_gcp"}
 
 
+#: The config map of the program run under way. Mocks read it from here, not through
+#: `pulumi.Config`: their calls run on the SDK's worker threads, where older SDKs (3.231) do not
+#: see the config the run set.
+_RUN_CONFIG: dict[str, str] = {}
+
+
+def run_config(key: str) -> str | None:
+    """`key` (``appstack:dns``) of the config map the current `run_program` runs with."""
+    return _RUN_CONFIG.get(key)
+
+
 def _cloud_mocks(token: str) -> Any:
     module = CLOUD_MOCKS.get(token.split(":", 1)[0])
     return importlib.import_module(module) if module else None
@@ -416,6 +427,8 @@ def run_program(
 
         slim.install()
     pulumi.runtime.set_all_config(dict(config))
+    _RUN_CONFIG.clear()
+    _RUN_CONFIG.update(config)
     # The program must read the config above, never a PULUMI_CONFIG left in the environment.
     os.environ.pop("PULUMI_CONFIG", None)
     recorder.activate(PROJECT, stack, preview)

@@ -14,6 +14,8 @@ from typing import Any
 
 import pulumi
 
+from .mocks import run_config
+
 COMPUTE = "https://www.googleapis.com/compute/v1/"
 #: A project number of the documented example form (never a real project).
 PROJECT_NUMBER = "123456789012"
@@ -33,7 +35,7 @@ def _number(seed: str, n: int = 19) -> str:
 def project_and_region() -> tuple[str, str]:
     """The stack's `appstack:gcp` project and region (defaults outside a stack, e.g. unit tests)."""
     try:
-        gcp = json.loads(pulumi.Config("appstack").get("gcp") or "{}")
+        gcp = json.loads(run_config("appstack:gcp") or pulumi.Config("appstack").get("gcp") or "{}")
     except (json.JSONDecodeError, TypeError):
         gcp = {}
     if not isinstance(gcp, dict):
@@ -170,7 +172,8 @@ def call(args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         # The stack's own zone exists (a real project must have it: README, deploy on GCP).
         zone = "example.com"
         try:
-            zone = str(json.loads(pulumi.Config("appstack").get("dns") or "{}").get("zone") or zone)
+            dns = run_config("appstack:dns") or pulumi.Config("appstack").get("dns") or "{}"
+            zone = str(json.loads(dns).get("zone") or zone)
         except (json.JSONDecodeError, AttributeError):
             pass
         zone_name = zone.rstrip(".").replace(".", "-")
