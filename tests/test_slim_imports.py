@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CODE = """
@@ -37,3 +39,28 @@ def test_a_lazy_service_package_resolves_names_like_the_real_one():
     proc = subprocess.run([sys.executable, "-c", CODE], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def _plan_json(cloud: str, slim: bool) -> list[dict]:
+    import json
+
+    code = (
+        "import json, sys\n"
+        "from tools.mocks import run_program\n"
+        "from tools.plan import load_stack_config\n"
+        f"plan = run_program('prod', load_stack_config('prod', ['cloud={cloud}']), slim_imports={slim})\n"
+        "json.dump([r.as_json() for r in plan.resources], sys.stdout)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_the_offline_plan_is_the_same_with_and_without_slim_imports(cloud):
+    # The plan is only faster: the same resources, URNs, parents and inputs as with the SDK's
+    # real package __init__ (what `pulumi up` runs).
+    # (Registration order may differ: the SDK registers resources concurrently.)
+    slim, real = (sorted(_plan_json(cloud, slim=s), key=lambda r: r["urn"]) for s in (True, False))
+    assert [r["urn"] for r in slim] == [r["urn"] for r in real]
+    assert slim == real
