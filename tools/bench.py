@@ -644,7 +644,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--one"]:
         # python -m tools.bench --one OUT -- <tools.plan arguments>
         rest = argv[2:]
-        return run_one(Path(argv[1]), rest[1:] if rest[:1] == ["--"] else rest)
+        status = run_one(Path(argv[1]), rest[1:] if rest[:1] == ["--"] else rest)
+        # As `python -m tools.plan` does: no interpreter teardown after the plan.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
     parser = argparse.ArgumentParser(prog="python -m tools.bench")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per stack-file case (after one warm-up)")
     parser.add_argument("--plain-runs", type=int, default=3, help="timed runs per stack-file case without the gate")
