@@ -364,7 +364,13 @@ def to_policy(rule: Rule | StackRule) -> ResourceValidationPolicy | StackValidat
             config_schema=schema,
         )
 
+    applies_to = frozenset(rule.resource_types)
+
     def validate(args, report_violation) -> None:
+        # The servicer calls every policy for every resource; most return here, so this check
+        # comes before any other per-call work (config, environment).
+        if args.resource_type not in applies_to:
+            return
         stack, dry_run = _deployment()
         for message in run_resource_rule(
             rule, args.resource_type, args.props, args.urn, args.name, args.get_config(), stack, dry_run
