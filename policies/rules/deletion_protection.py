@@ -2,11 +2,30 @@
 
 All rules here apply only to production stacks (knob ``prodStacks``, stack-name globs).
 
-- AWS: ``enableDeletionProtection`` on ALB/NLB, ``disableApiTermination`` on instances.
+- AWS: ``enableDeletionProtection`` on ALB/NLB, ``disableApiTermination`` on instances and on
+  launch templates (the instances an auto scaling group launches from them).
 - GCP: ``deletionProtection`` on instances; forwarding rules (the load balancer's front end)
   carry the provider's ``deletionPolicy = "PREVENT"`` (pulumi-gcp v9+), which makes a delete fail.
 - Azure has no deletion flag on these resources: a management lock (``CanNotDelete`` or
   ``ReadOnly``) on the resource, its resource group or the subscription is required (stack rule).
+
+VM groups (property names checked against pulumi-aws 7.51, pulumi-gcp 10.2, azure-native 3.29):
+
+- AWS launch template ``disableApiTermination`` is judged like an instance's: it stops a
+  TerminateInstances from the console or CLI. Auto Scaling ignores it (AWS documents that scale-in,
+  health replacement and instance refresh still terminate), so it never gets in the group's way.
+  The auto scaling group itself: AWS has added group deletion protection to its API, but
+  ``aws:autoscaling/group:Group`` in pulumi-aws 7.51 has no input for it (only ``forceDelete``,
+  a provider switch), so there is nothing to set or judge yet. Launch configurations have no
+  termination flag at all.
+- GCP instance templates (``instanceTemplate``, ``regionInstanceTemplate``) have no
+  ``deletionProtection`` (the API's instance properties lack it; a managed instance group
+  deletes its own VMs to heal, roll and scale in). The group manager's
+  ``deletionPolicy`` only makes the provider refuse a delete (like ``protect``, the console and
+  API can still delete the group), so it is not required here.
+- Azure scale sets have no deletion flag. A CanNotDelete lock applies to a resource and what
+  lies under it, so on a scale set it gets in the way of the VM deletes that scale-in and
+  automatic repairs make: the lock rule does not require one on scale sets.
 
 Pulumi's ``protect`` resource option is not part of a resource's properties, so this pack cannot
 see it: it does not count as deletion protection here (it also only guards against Pulumi, not
@@ -23,6 +42,7 @@ from ..shapes import UNKNOWN, arm_name, arm_names, get, peek, show, text, unmatc
 from ..tokens import (
     AWS_ALB,
     AWS_INSTANCE,
+    AWS_LAUNCH_TEMPLATE,
     AWS_LB,
     AZ_APPGW,
     AZ_LB,
@@ -39,7 +59,8 @@ AZ_LOCK_GROUP = "azure-native:authorization:ManagementLockAtResourceGroupLevel"
 AZ_LOCK_SUBSCRIPTION = "azure-native:authorization:ManagementLockAtSubscriptionLevel"
 AZ_LOCKS = (AZ_LOCK_RESOURCE, AZ_LOCK_SCOPE, AZ_LOCK_GROUP, AZ_LOCK_SUBSCRIPTION)
 
-#: Azure resources that need a lock in production: type -> (name property, ARM collection).
+#: Azure resources that need a lock in production: type -> (name property, ARM collection). Scale
+#: sets are left out on purpose: a lock would block their own scale-in and repair deletes.
 AZ_LOCKED_TYPES = {
     AZ_APPGW: ("applicationGatewayName", "applicationGateways"),
     AZ_LB: ("loadBalancerName", "loadBalancers"),
@@ -65,11 +86,12 @@ def check_lb_deletion_protection(resource_type: str, props: Props, ctx: Context)
 def check_vm_deletion_protection(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
     if not is_prod(ctx):
         return
-    key = "disableApiTermination" if resource_type == AWS_INSTANCE else "deletionProtection"
+    key = "disableApiTermination" if resource_type in (AWS_INSTANCE, AWS_LAUNCH_TEMPLATE) else "deletionProtection"
+    what = "launch template (its instances)" if resource_type == AWS_LAUNCH_TEMPLATE else "VM"
     value = get(props, key)
     if not truthy(value):
         shown = "not set (false)" if value is None else show(value)
-        yield f"{key} is {shown} on a production VM; set it to true"
+        yield f"{key} is {shown} on a production {what}; set it to true"
 
 
 def _lock_level_ok(props: Props) -> bool:
@@ -146,10 +168,10 @@ RULES: list[Rule | StackRule] = [
     ),
     Rule(
         name="deletion-vm-protection",
-        description="Production VMs must be protected from deletion (AWS disableApiTermination, GCP deletionProtection).",
+        description="Production VMs and AWS launch templates must be protected from deletion (AWS disableApiTermination, GCP deletionProtection).",
         concern="deletion-protection",
         clouds=("aws", "gcp"),
-        resource_types=(AWS_INSTANCE, GCP_INSTANCE, GCP_INSTANCE_FROM_TEMPLATE),
+        resource_types=(AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, GCP_INSTANCE, GCP_INSTANCE_FROM_TEMPLATE),
         check=check_vm_deletion_protection,
         knobs={"prodStacks": PROD_STACKS_KNOB},
         catalogue=("D2",),

@@ -21,6 +21,8 @@ LOCK = "deletion-azure-resource-lock"
 
 AWS_LB = "aws:lb/loadBalancer:LoadBalancer"
 AWS_INSTANCE = "aws:ec2/instance:Instance"
+AWS_LT = "aws:ec2/launchTemplate:LaunchTemplate"
+AWS_ASG = "aws:autoscaling/group:Group"
 GCP_GFR = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
 GCP_FR = "gcp:compute/forwardingRule:ForwardingRule"
 GCP_INSTANCE = "gcp:compute/instance:Instance"
@@ -44,6 +46,8 @@ GFR = {
     "deletionPolicy": "PREVENT",
 }
 GCE = {"machineType": "e2-small", "deletionProtection": True}
+#: What components/aws/vm_group.py plans in prod (the parts this concern reads).
+LT = {"imageId": "ami-1", "disableApiTermination": True, "metadataOptions": {"httpTokens": "required"}}
 
 
 def test_levels_and_catalogue():
@@ -54,7 +58,14 @@ def test_levels_and_catalogue():
 
 @pytest.mark.parametrize(
     "name,type_,props",
-    [(LB, AWS_LB, ALB), (LB, GCP_GFR, GFR), (LB, GCP_FR, GFR), (VM, AWS_INSTANCE, EC2), (VM, GCP_INSTANCE, GCE)],
+    [
+        (LB, AWS_LB, ALB),
+        (LB, GCP_GFR, GFR),
+        (LB, GCP_FR, GFR),
+        (VM, AWS_INSTANCE, EC2),
+        (VM, AWS_LT, LT),
+        (VM, GCP_INSTANCE, GCE),
+    ],
 )
 @pytest.mark.parametrize("stack", ["prod", "eu-prod", "prod-2", "production"])
 def test_passes_when_protected_in_prod(name, type_, props, stack):
@@ -71,6 +82,9 @@ def test_passes_when_protected_in_prod(name, type_, props, stack):
         (LB, GCP_FR, GFR, "deletionPolicy", None, "deletionPolicy is not set"),
         (VM, AWS_INSTANCE, EC2, "disableApiTermination", False, "disableApiTermination is False"),
         (VM, AWS_INSTANCE, EC2, "disableApiTermination", None, "disableApiTermination is not set"),
+        (VM, AWS_LT, LT, "disableApiTermination", False, "disableApiTermination is False on a production launch"),
+        (VM, AWS_LT, LT, "disableApiTermination", None, "disableApiTermination is not set"),
+        (VM, AWS_LT, LT, "disableApiTermination", "false", "'false'"),
         (VM, GCP_INSTANCE, GCE, "deletionProtection", None, "deletionProtection is not set"),
         (VM, "gcp:compute/instanceFromTemplate:InstanceFromTemplate", GCE, "deletionProtection", ["yes"], "a list"),
     ],
@@ -83,10 +97,34 @@ def test_fails_when_unprotected_in_prod(name, type_, props, key, value, needle):
     assert len(msgs) == 1 and needle in msgs[0], msgs
 
 
-@pytest.mark.parametrize("name,type_", [(LB, AWS_LB), (VM, AWS_INSTANCE), (LB, GCP_GFR), (VM, GCP_INSTANCE)])
+@pytest.mark.parametrize(
+    "name,type_", [(LB, AWS_LB), (VM, AWS_INSTANCE), (VM, AWS_LT), (LB, GCP_GFR), (VM, GCP_INSTANCE)]
+)
 def test_passes_when_unprotected_outside_prod(name, type_):
     assert violations(name, type_, {}, stack="dev") == []
     assert violations(name, type_, {}, stack="staging") == []
+
+
+@pytest.mark.parametrize(
+    "type_",
+    [
+        # No deletion flag exists on these group shapes (see the module docstring): nothing to judge.
+        AWS_ASG,
+        "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate",
+        "gcp:compute/instanceTemplate:InstanceTemplate",
+        "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager",
+    ],
+)
+def test_group_shapes_without_a_deletion_flag_are_not_judged(type_):
+    assert violations(VM, type_, {}, stack="prod") == []
+    assert type_ not in rule(VM).resource_types
+
+
+def test_unknown_launch_template_flag_raises_in_preview_and_fails_on_up():
+    props = {**LT, "disableApiTermination": UNKNOWN_BOOLEAN_VALUE}
+    with pytest.raises(UnknownValueError):
+        violations(VM, AWS_LT, props, stack="prod")
+    assert "unknown" in violations(VM, AWS_LT, props, stack="prod", dry_run=False)[0]
 
 
 def test_prod_stacks_knob():
@@ -199,3 +237,35 @@ def test_lock_outputs_without_scope_count_on_up():
         dry_run=False,
     )
     assert len(found) == 2
+
+
+def test_scale_sets_need_no_lock_in_prod():
+    # Scale-in and automatic repairs delete the scale set's VMs: a lock would get in their way.
+    vmss = {"resourceGroupName": "rg-prod", "vmScaleSetName": "vmss-prod"}
+    assert stack_violations(LOCK, [("azure-native:compute:VirtualMachineScaleSet", "vmss", vmss)], stack="prod") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the Analyzer gRPC protocol, as the CLI runs the pack
+
+
+@pytest.fixture(scope="module")
+def prod_group_gate():
+    from tools.policy_gate import run_gate
+
+    def res(type_: str, name: str, props: dict) -> dict:
+        return {"type": type_, "name": name, "urn": f"urn:pulumi:prod::appstack::{type_}::{name}", "properties": props}
+
+    resources = [
+        res(AWS_LT, "guarded-template", LT),
+        res(AWS_LT, "open-template", {**LT, "disableApiTermination": False}),
+        res(AWS_ASG, "asg", {"minSize": 2, "maxSize": 6, "launchTemplate": {"id": "lt-1", "version": "1"}}),
+    ]
+    return run_gate(resources, project="appstack", stack="prod", stack_config={"appstack:cloud": "aws"}, dry_run=False)
+
+
+def test_launch_template_termination_protection_through_grpc(prod_group_gate):
+    found = {(v.name, v.level) for v in prod_group_gate.violations if v.policy == VM}
+    assert found == {("open-template", "mandatory")}, prod_group_gate.violations
+    (v,) = [v for v in prod_group_gate.violations if v.policy == VM]
+    assert "disableApiTermination is False on a production launch template" in v.message
