@@ -6,6 +6,16 @@ preview (ids are outputs), so AWS alarms are counted per VM/load balancer by met
 dimension name, and GCP/Azure alert rules (which usually cover several resources at once) must
 exist by metric name. GCP has no unhealthy-backend metric, so only the request (5xx) alert is
 required there.
+
+VM groups count as VMs here: auto scaling groups need a CPU alarm on ``AutoScalingGroupName``,
+managed instance groups and scale sets the same VM CPU/availability alerts as single VMs.
+Detailed monitoring is set where a group's VMs are defined: ``monitoring.enabled`` on launch
+templates, ``enableMonitoring`` on launch configurations (on by default), ``monitoring`` on
+each inline spot fleet launch specification; the auto scaling group has no per-instance switch
+(its ``enabledMetrics`` are group metrics). The Azure Monitor Agent on a scale set is an entry of
+``virtualMachineProfile.extensionProfile.extensions`` (or a ``VirtualMachineScaleSetExtension``
+resource). GCP's Ops Agent is installed by the boot script, which no property shows, so it is
+not judged on any GCP shape.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from ..framework import (
     StackResource,
     StackRule,
     as_list,
+    dig,
     exact_false,
     is_map,
     truthy,
@@ -30,11 +41,13 @@ from ..shapes import get, is_set, show, text
 from ..tokens import (
     AWS_ELB,
     AWS_INSTANCE,
+    AWS_LAUNCH_CONFIGURATION,
     AWS_LAUNCH_TEMPLATE,
     AWS_LBS,
     AWS_LOG_GROUP,
     AWS_METRIC_ALARM,
     AWS_SNS_TOPIC,
+    AWS_SPOT_FLEET,
     AWS_SPOT_INSTANCE,
     AZ_ACTION_GROUPS,
     AZ_APPGW,
@@ -59,6 +72,7 @@ from ..tokens import (
 AWS_ASG = "aws:autoscaling/group:Group"
 AWS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 AZ_VM_EXTENSION = "azure-native:compute:VirtualMachineExtension"
+AZ_VMSS_EXTENSION = "azure-native:compute:VirtualMachineScaleSetExtension"
 GCP_LBS = (GCP_GLOBAL_FORWARDING_RULE, GCP_FORWARDING_RULE, GCP_BACKEND, GCP_REGION_BACKEND)
 GCP_VMS = (
     GCP_INSTANCE,
@@ -281,6 +295,20 @@ def check_baseline_alarms(resources: Sequence[StackResource], ctx: Context) -> I
 
 
 def check_ec2_detailed_monitoring(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if resource_type == AWS_LAUNCH_CONFIGURATION:
+        # Detailed monitoring is the launch configuration's default: only an explicit false is off.
+        value = get(props, "enableMonitoring")
+        if value is not None and not truthy(value):
+            yield f"enableMonitoring is {show(value)}; set it to true (or leave it unset) for 1-minute metrics"
+        return
+    if resource_type == AWS_SPOT_FLEET:
+        # Fleets launched from launchTemplateConfigs take it from the template, judged on its own.
+        for i, spec in enumerate(as_list(get(props, "launchSpecifications"))):
+            value = get(spec, "monitoring") if is_map(spec) else None
+            if not truthy(value):
+                shown = "not set (basic 5-minute metrics)" if value is None else show(value)
+                yield f"launchSpecifications[{i}].monitoring is {shown}; set it to true for 1-minute metrics"
+        return
     if resource_type == AWS_LAUNCH_TEMPLATE:
         monitoring = get(props, "monitoring")
         value = get(monitoring, "enabled") if is_map(monitoring) else monitoring
@@ -294,22 +322,41 @@ def check_ec2_detailed_monitoring(resource_type: str, props: Props, ctx: Context
 
 
 def check_azure_monitor_agent(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, Any]]:
-    vms = _of(resources, (AZ_VM,))
-    if not vms:
+    vms, sets = _of(resources, (AZ_VM,)), _of(resources, (AZ_VMSS,))
+    if not vms and not sets:
         return
     agents = {str(a).lower() for a in ctx["agentTypes"]}
-    # The input `type` is the extension type; on `up` stack rules see outputs, where `type` is
-    # the ARM resource type, so the Azure Monitor publisher counts too.
-    count = sum(
-        1
-        for e in _of(resources, (AZ_VM_EXTENSION,))
-        if text(get(e.props, "type")) in agents or text(get(e.props, "publisher")) == "microsoft.azure.monitor"
-    )
+
+    def is_agent(ext: Any) -> bool:
+        # The input `type` is the extension type; on `up` stack rules see outputs, where `type` is
+        # the ARM resource type, so the Azure Monitor publisher counts too.
+        return is_map(ext) and (
+            text(get(ext, "type")) in agents or text(get(ext, "publisher")) == "microsoft.azure.monitor"
+        )
+
+    # Extensions name their VM / scale set by an output (unknown in preview): counted, not paired.
+    count = sum(1 for e in _of(resources, (AZ_VM_EXTENSION,)) if is_agent(e.props))
     if count < len(vms):
         yield (
             f"{len(vms)} VM(s) but {count} Azure Monitor Agent extension(s) ({sorted(ctx['agentTypes'])}); "
             "install the agent on every VM",
             vms[count].urn,
+        )
+    # A scale set carries the agent in its VM model, or gets it from a separate extension resource.
+    bare = [
+        s
+        for s in sets
+        if not any(
+            is_agent(e) for e in as_list(dig(s.props, "virtualMachineProfile", "extensionProfile", "extensions"))
+        )
+    ]
+    separate = sum(1 for e in _of(resources, (AZ_VMSS_EXTENSION,)) if is_agent(e.props))
+    if separate < len(bare):
+        yield (
+            f"{len(bare)} scale set(s) without the Azure Monitor Agent ({sorted(ctx['agentTypes'])}) in "
+            f"virtualMachineProfile.extensionProfile.extensions and {separate} VirtualMachineScaleSetExtension "
+            "resource(s) with it; add the agent to every scale set's VM model",
+            bare[separate].urn,
         )
 
 
@@ -386,10 +433,10 @@ RULES: list[Rule | StackRule] = [
     Rule(
         # Advisory: detailed monitoring costs money and the baseline alarms work on 5-minute data.
         name="stack-ec2-detailed-monitoring",
-        description="EC2 instances and launch templates should enable detailed (1-minute) monitoring.",
+        description="EC2 instances, launch templates, launch configurations and spot fleet launch specifications should enable detailed (1-minute) monitoring.",
         concern="stack-baseline",
         clouds=("aws",),
-        resource_types=(AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_TEMPLATE),
+        resource_types=(AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_LAUNCH_CONFIGURATION, AWS_SPOT_FLEET),
         check=check_ec2_detailed_monitoring,
         level=ADVISORY,
         catalogue=("O2",),
@@ -398,7 +445,7 @@ RULES: list[Rule | StackRule] = [
     StackRule(
         # Advisory: guest metrics/logs are best practice; VM-level platform metrics already feed the alarms.
         name="stack-azure-vm-monitor-agent",
-        description="Every Azure VM should have the Azure Monitor Agent extension.",
+        description="Every Azure VM and scale set should have the Azure Monitor Agent extension.",
         concern="stack-baseline",
         clouds=("azure",),
         check=check_azure_monitor_agent,

@@ -6,6 +6,7 @@ import pytest
 
 from policies.framework import ADVISORY, MANDATORY
 from tests.policies.support import (
+    UNKNOWN_ARRAY_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
     reported_name,
@@ -21,6 +22,7 @@ DETAILED = "stack-ec2-detailed-monitoring"
 AGENT = "stack-azure-vm-monitor-agent"
 
 U = UNKNOWN_STRING_VALUE
+UNKNOWN_ARRAY = UNKNOWN_ARRAY_VALUE
 
 
 def alarm(metric, dims, actions=(U,)):
@@ -358,13 +360,23 @@ def test_malformed_alarm_shape_does_not_crash():
         ("aws:ec2/launchTemplate:LaunchTemplate", {"monitoring": {"enabled": True}}, True),
         ("aws:ec2/launchTemplate:LaunchTemplate", {"monitoring": {"enabled": False}}, False),
         ("aws:ec2/launchTemplate:LaunchTemplate", {"monitoring": "yes"}, False),
+        ("aws:ec2/launchTemplate:LaunchTemplate", {}, False),
+        # Launch configurations default to detailed monitoring: only an explicit false is off.
+        ("aws:ec2/launchConfiguration:LaunchConfiguration", {}, True),
+        ("aws:ec2/launchConfiguration:LaunchConfiguration", {"enableMonitoring": True}, True),
+        ("aws:ec2/launchConfiguration:LaunchConfiguration", {"enableMonitoring": False}, False),
+        ("aws:ec2/launchConfiguration:LaunchConfiguration", {"enableMonitoring": "false"}, False),
+        ("aws:ec2/spotFleetRequest:SpotFleetRequest", {"launchSpecifications": [{"monitoring": True}]}, True),
+        ("aws:ec2/spotFleetRequest:SpotFleetRequest", {"launchTemplateConfigs": [{}]}, True),
+        ("aws:ec2/spotFleetRequest:SpotFleetRequest", {"launchSpecifications": [{"monitoring": False}]}, False),
+        ("aws:ec2/spotFleetRequest:SpotFleetRequest", {"launchSpecifications": [{"ami": "a"}]}, False),
     ],
 )
 def test_ec2_detailed_monitoring(type_, props, ok):
     msgs = violations(DETAILED, type_, props)
     assert (msgs == []) is ok
     if not ok:
-        assert "monitoring" in msgs[0]
+        assert "monitoring" in msgs[0].lower()
 
 
 def test_fails_when_azure_vm_has_no_monitor_agent():
@@ -389,3 +401,103 @@ def test_monitor_agent_counted_from_outputs_on_up():
         {"type": "Microsoft.Compute/virtualMachines/extensions", "publisher": "Microsoft.Azure.Extensions"},
     )
     assert len(stack_violations(AGENT, res, dry_run=False)) == 1
+
+
+# Azure scale sets: the agent lives in the VM model (what components/azure/vm_group.py plans).
+AMA_EXT = {
+    "name": "AzureMonitorLinuxAgent",
+    "publisher": "Microsoft.Azure.Monitor",
+    "type": "AzureMonitorLinuxAgent",
+    "typeHandlerVersion": "1.0",
+}
+HEALTH_EXT = {
+    "name": "ApplicationHealthLinux",
+    "publisher": "Microsoft.ManagedServices",
+    "type": "ApplicationHealthLinux",
+    "typeHandlerVersion": "1.0",
+}
+VMSS = "azure-native:compute:VirtualMachineScaleSet"
+VMSS_EXT = "azure-native:compute:VirtualMachineScaleSetExtension"
+
+
+def vmss(*extensions):
+    return (
+        VMSS,
+        "vmss",
+        {
+            "resourceGroupName": U,
+            "orchestrationMode": "Flexible",
+            "virtualMachineProfile": {"extensionProfile": {"extensions": list(extensions)}},
+        },
+    )
+
+
+def azure_group_stack(*extensions):
+    return [r for r in azure_stack() if r[0] != "azure-native:compute:VirtualMachine" and r[1] != "vm-0-ama"] + [
+        vmss(*extensions)
+    ]
+
+
+def test_passes_when_scale_set_model_has_the_agent():
+    assert stack_violations(AGENT, azure_group_stack(HEALTH_EXT, AMA_EXT)) == []
+
+
+def test_passes_when_scale_set_gets_the_agent_from_an_extension_resource():
+    res = [*azure_group_stack(HEALTH_EXT), (VMSS_EXT, "ama", {"vmScaleSetName": U, **AMA_EXT})]
+    assert stack_violations(AGENT, res) == []
+
+
+@pytest.mark.parametrize(
+    "res",
+    [
+        azure_group_stack(HEALTH_EXT),
+        azure_group_stack(),
+        [r for r in azure_group_stack() if r[0] != VMSS] + [(VMSS, "vmss", {"resourceGroupName": U})],
+        # A VM extension does not cover a scale set's VMs.
+        [*azure_group_stack(HEALTH_EXT), ("azure-native:compute:VirtualMachineExtension", "ama", AMA_EXT)],
+        [*azure_group_stack(HEALTH_EXT), (VMSS_EXT, "health", {"vmScaleSetName": U, **HEALTH_EXT})],
+    ],
+    ids=["other-extension-only", "no-extensions", "no-extension-profile", "vm-extension", "other-vmss-extension"],
+)
+def test_fails_when_scale_set_has_no_monitor_agent(res):
+    found = stack_violations(AGENT, res)
+    assert len(found) == 1 and "scale set" in found[0][0] and reported_name(found[0][1]) == "vmss", found
+
+
+def test_scale_set_agent_counted_from_outputs_on_up():
+    # On `up` an extension's `type` output may be the ARM type; the publisher identifies the agent.
+    out = {**AMA_EXT, "type": "Microsoft.Compute/virtualMachineScaleSets/extensions"}
+    assert stack_violations(AGENT, azure_group_stack(out), dry_run=False) == []
+
+
+def test_unknown_scale_set_extensions_raise_in_preview():
+    res = [r for r in azure_group_stack() if r[0] != VMSS] + [
+        (VMSS, "vmss", {"virtualMachineProfile": {"extensionProfile": {"extensions": UNKNOWN_ARRAY}}})
+    ]
+    with pytest.raises(UnknownValueError):
+        stack_violations(AGENT, res)
+    assert "unknown" in stack_violations(AGENT, res, dry_run=False)[0][0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the Analyzer gRPC protocol, as the CLI runs the pack
+
+
+@pytest.fixture(scope="module")
+def group_gate():
+    from tools.policy_gate import run_gate
+
+    def res(type_: str, name: str, props: dict) -> dict:
+        return {"type": type_, "name": name, "urn": f"urn:pulumi:dev::appstack::{type_}::{name}", "properties": props}
+
+    resources = [
+        res(VMSS, "vmss-without-agent", vmss(HEALTH_EXT)[2]),
+        res(VMSS, "vmss-with-agent", vmss(HEALTH_EXT, AMA_EXT)[2]),
+        res("aws:ec2/launchConfiguration:LaunchConfiguration", "lc-basic", {"enableMonitoring": False}),
+    ]
+    return run_gate(resources, project="appstack", stack="dev", stack_config={"appstack:cloud": "azure"}, dry_run=False)
+
+
+def test_group_shapes_through_grpc(group_gate):
+    found = {(v.policy, v.name, v.level) for v in group_gate.violations if v.policy in (AGENT, DETAILED)}
+    assert found == {(AGENT, "vmss-without-agent", "advisory"), (DETAILED, "lc-basic", "advisory")}, found
