@@ -2,6 +2,13 @@
 
 Rules work on engine type tokens and camelCase input properties (verified against pulumi-aws 7.x,
 pulumi-azure-native 3.x and pulumi-gcp 10.x). Checkers are pure generators of messages.
+
+VM groups are judged where their disks are defined: launch templates and launch configurations
+(AWS; an auto scaling group has no disk settings of its own), the scale set's
+``virtualMachineProfile`` (Azure), instance templates' ``disks`` (GCP; a managed instance group
+has none). A launch configuration cannot name a KMS key at all (its ``rootBlockDevice`` and
+``ebsBlockDevices`` have no ``kmsKeyId`` in pulumi-aws 7.51), so it fails the customer-managed-key
+rule: use a launch template.
 """
 
 from __future__ import annotations
@@ -217,6 +224,12 @@ def check_aws_ebs_cmk(resource_type: str, props: Props, ctx: Context) -> Iterato
             )
             if problem:
                 yield problem
+    elif resource_type == AWS_LAUNCH_CONFIGURATION:
+        yield (
+            "a launch configuration cannot name a KMS key (its block devices have no kmsKeyId), so its volumes use "
+            "the account's default EBS key, which this pack cannot see; launch the group from a launch template "
+            "with blockDeviceMappings[].ebs.kmsKeyId"
+        )
     elif resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE):
         root = props.get("rootBlockDevice")
         if root is None:
@@ -553,10 +566,17 @@ RULES: list[Rule | StackRule] = [
     ),
     Rule(
         name="encryption-aws-ebs-customer-managed-key",
-        description="EC2 root and extra volumes, launch template EBS devices and EBS volumes must name a customer-managed KMS key (kmsKeyId).",
+        description="EC2 root and extra volumes, launch template EBS devices and EBS volumes must name a customer-managed KMS key (kmsKeyId); launch configurations cannot.",
         concern=CONCERN,
         clouds=("aws",),
-        resource_types=(AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_SPOT_FLEET, AWS_LAUNCH_TEMPLATE, AWS_EBS_VOLUME),
+        resource_types=(
+            AWS_INSTANCE,
+            AWS_SPOT_INSTANCE,
+            AWS_SPOT_FLEET,
+            AWS_LAUNCH_TEMPLATE,
+            AWS_LAUNCH_CONFIGURATION,
+            AWS_EBS_VOLUME,
+        ),
         check=check_aws_ebs_cmk,
         knobs={"requireCustomerManagedKeys": CMK_KNOB},
         catalogue=("E3",),

@@ -282,6 +282,14 @@ def test_passes_when_instance_takes_root_volume_from_launch_template():
     assert violations(EBS_CMK, INSTANCE, props) == []
 
 
+def test_launch_configuration_cannot_name_a_customer_managed_key():
+    # Its block devices have no kmsKeyId: with CMKs required it fails; without, only encryption counts.
+    msgs = violations(EBS_CMK, LC, AWS_LC)
+    assert len(msgs) == 1 and "launch template" in msgs[0] and "kmsKeyId" in msgs[0]
+    assert violations(EBS_CMK, LC, AWS_LC, config={"requireCustomerManagedKeys": False}) == []
+    assert violations(EBS, LC, AWS_LC) == []
+
+
 def test_unknown_encrypted_raises_in_preview_and_fails_on_up():
     props = mutate(AWS_INSTANCE, ("rootBlockDevice", "encrypted"), UNKNOWN_BOOLEAN_VALUE)
     with pytest.raises(UnknownValueError):
