@@ -6,6 +6,11 @@ compute service account / an AWS managed admin policy", an unknown value during 
 be a new resource of this stack (defaults and AWS managed policies are constants or data-source
 results, known in preview), so it is not flagged in preview; on `up` the value is known and is
 checked (an unknown at apply time still fails closed).
+
+VM groups are judged where their VMs' identity is defined: launch templates and launch
+configurations (AWS ``iamInstanceProfile``; an auto scaling group has none of its own), instance
+templates' ``serviceAccount`` (GCP; a managed instance group has none), the scale set's
+``identity`` (Azure; its VMs share it).
 """
 
 from __future__ import annotations
@@ -18,7 +23,16 @@ from pulumi_policy.proxy import UnknownValueError
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackRule, as_list, is_map
 from ..shapes import get, has_key, is_set, parsed_json, policy_statements, ref_name, show, text
-from ..tokens import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_SPOT_FLEET, AWS_SPOT_INSTANCE, AZ_VM, AZ_VMSS, GCP_VM_TYPES
+from ..tokens import (
+    AWS_INSTANCE,
+    AWS_LAUNCH_CONFIGURATION,
+    AWS_LAUNCH_TEMPLATE,
+    AWS_SPOT_FLEET,
+    AWS_SPOT_INSTANCE,
+    AZ_VM,
+    AZ_VMSS,
+    GCP_VM_TYPES,
+)
 
 AWS_POLICY_ATTACHMENTS = (
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -81,7 +95,7 @@ def _is_default_sa(email: Any, ctx: Context) -> bool:
 
 
 def check_vm_identity(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
-    if resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE):
+    if resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_CONFIGURATION):
         if not is_set(props, "iamInstanceProfile"):
             yield "iamInstanceProfile is not set; attach a dedicated instance profile (e.g. for SSM)"
     elif resource_type == AWS_LAUNCH_TEMPLATE:
@@ -221,10 +235,17 @@ def check_azure_broad_roles(resource_type: str, props: Props, ctx: Context) -> I
 RULES: list[Rule | StackRule] = [
     Rule(
         name="identity-vm-dedicated",
-        description="VMs must run with a dedicated identity (AWS instance profile, GCP non-default service account).",
+        description="VMs, launch templates/configurations and instance templates must give VMs a dedicated identity (AWS instance profile, GCP non-default service account).",
         concern="identities",
         clouds=("aws", "gcp"),
-        resource_types=(AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_SPOT_FLEET, AWS_LAUNCH_TEMPLATE, *GCP_VM_TYPES),
+        resource_types=(
+            AWS_INSTANCE,
+            AWS_SPOT_INSTANCE,
+            AWS_SPOT_FLEET,
+            AWS_LAUNCH_TEMPLATE,
+            AWS_LAUNCH_CONFIGURATION,
+            *GCP_VM_TYPES,
+        ),
         check=check_vm_identity,
         knobs={
             "defaultServiceAccounts": Knob(

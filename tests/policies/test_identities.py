@@ -16,6 +16,8 @@ AZ_ROLES = "identity-azure-no-broad-roles"
 
 AWS_INSTANCE = "aws:ec2/instance:Instance"
 AWS_LT = "aws:ec2/launchTemplate:LaunchTemplate"
+AWS_LC = "aws:ec2/launchConfiguration:LaunchConfiguration"
+GCP_REGION_TEMPLATE = "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate"
 GCP_INSTANCE = "gcp:compute/instance:Instance"
 GCP_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
 AZ_VM = "azure-native:compute:VirtualMachine"
@@ -68,7 +70,9 @@ def test_levels_and_catalogue():
         (AWS_LT, LT),
         (AWS_LT, {"iamInstanceProfile": {"arn": UNKNOWN_STRING_VALUE}}),
         (GCP_INSTANCE, GCE),
+        (AWS_LC, {"imageId": "ami-1", "iamInstanceProfile": "appstack-vm-profile"}),
         (GCP_TEMPLATE, GCE),
+        (GCP_REGION_TEMPLATE, GCE),
         (GCP_INSTANCE, {"serviceAccount": {"email": UNKNOWN_STRING_VALUE, "scopes": ["cloud-platform"]}}),
     ],
 )
@@ -83,6 +87,8 @@ def test_passes_when_vm_has_dedicated_identity(type_, props):
         (AWS_INSTANCE, {"ami": "ami-1", "iamInstanceProfile": ""}, "iamInstanceProfile is not set"),
         (AWS_LT, {"imageId": "ami-1"}, "iamInstanceProfile (arn or name) is not set"),
         (AWS_LT, {"iamInstanceProfile": "profile"}, "iamInstanceProfile (arn or name) is not set"),
+        (AWS_LC, {"imageId": "ami-1"}, "iamInstanceProfile is not set"),
+        (GCP_REGION_TEMPLATE, {"serviceAccount": {"email": DEFAULT_SA}}, DEFAULT_SA),
         (GCP_INSTANCE, {"machineType": "e2-small"}, "serviceAccount is not set"),
         (GCP_INSTANCE, {"serviceAccount": {"scopes": ["cloud-platform"]}}, "email is not set"),
         (GCP_INSTANCE, {"serviceAccount": {"email": DEFAULT_SA}}, DEFAULT_SA),
