@@ -7,6 +7,10 @@ neither exposes a hop-limit setting, so M1-M2 are AWS-only.
 Settings an instance inherits from a launch template are not visible in its inputs: an
 ``aws:ec2/instance:Instance`` without ``metadataOptions`` fails closed even when it is launched
 from a hardened template; set ``metadataOptions`` on the instance as well.
+
+VM groups: an auto scaling group has no metadata settings of its own; its VMs get them from its
+launch template (``metadataOptions``) or launch configuration (``metadataOptions``), each judged
+as a resource of its own. Spot fleets are judged on their inline launch specifications.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ GCP and Azure only.
 
 GCP defaults vTPM and integrity monitoring to on but Secure Boot to off (and Checkov's check
 ignores Secure Boot); this pack requires all three explicitly, so a missing setting fails closed.
+
+VM groups: GCP instance templates (global and regional) carry ``shieldedInstanceConfig`` like
+instances and are judged (a managed instance group has no boot settings of its own); an Azure
+scale set carries ``virtualMachineProfile.securityProfile`` and is judged like a VM.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from tests.policies.support import UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, U
 
 INSTANCE = "aws:ec2/instance:Instance"
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+LAUNCH_CONFIG = "aws:ec2/launchConfiguration:LaunchConfiguration"
 IMDS = "metadata-imdsv2-required"
 HOPS = "metadata-hop-limit"
 
@@ -28,6 +29,11 @@ INSTANCE_PROPS = {
     "metadataOptions": HARDENED_OPTIONS,
 }
 TEMPLATE_PROPS = {"imageId": "ami-123", "metadataOptions": HARDENED_OPTIONS}
+LAUNCH_CONFIG_PROPS = {
+    "imageId": "ami-123",
+    "instanceType": "t3.small",
+    "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},
+}
 
 
 def with_options(props, **changes):
@@ -45,13 +51,17 @@ def test_levels_and_catalogue():
     assert rule(HOPS).level == MANDATORY and rule(HOPS).catalogue == ("M2",)
 
 
-@pytest.mark.parametrize("type_,props", [(INSTANCE, INSTANCE_PROPS), (TEMPLATE, TEMPLATE_PROPS)])
+@pytest.mark.parametrize(
+    "type_,props", [(INSTANCE, INSTANCE_PROPS), (TEMPLATE, TEMPLATE_PROPS), (LAUNCH_CONFIG, LAUNCH_CONFIG_PROPS)]
+)
 @pytest.mark.parametrize("name", [IMDS, HOPS])
 def test_passes_when_hardened(name, type_, props):
     assert violations(name, type_, props) == []
 
 
-@pytest.mark.parametrize("type_,props", [(INSTANCE, INSTANCE_PROPS), (TEMPLATE, TEMPLATE_PROPS)])
+@pytest.mark.parametrize(
+    "type_,props", [(INSTANCE, INSTANCE_PROPS), (TEMPLATE, TEMPLATE_PROPS), (LAUNCH_CONFIG, LAUNCH_CONFIG_PROPS)]
+)
 @pytest.mark.parametrize(
     "tokens,shown", [("optional", "'optional'"), (None, "not set"), ("", "''"), ("Required-ish", "Required-ish")]
 )
@@ -141,3 +151,14 @@ def test_spot_fleet_inline_specifications_cannot_require_imdsv2(name):
         "launchTemplateConfigs": [{"launchTemplateSpecification": {"id": "lt-1"}}],
     }
     assert violations(name, SPOT_FLEET, templated) == []
+
+
+@pytest.mark.parametrize("name", [IMDS, HOPS])
+def test_auto_scaling_group_is_judged_through_its_template(name):
+    # The group has no metadata settings: its VMs take them from the template, judged on its own.
+    assert "aws:autoscaling/group:Group" not in rule(name).resource_types
+
+
+def test_fails_when_launch_configuration_hop_limit_above_default():
+    msgs = violations(HOPS, LAUNCH_CONFIG, with_options(LAUNCH_CONFIG_PROPS, httpPutResponseHopLimit=2))
+    assert len(msgs) == 1 and "httpPutResponseHopLimit is 2" in msgs[0], msgs
