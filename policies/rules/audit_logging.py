@@ -245,9 +245,10 @@ def check_retention(resource_type: str, props: Props, ctx: Context) -> Iterator[
             raw = None  # 0 means "never expire": the retention is not set
         yield from _floor_message("retentionInDays", raw, floor, "logs never expire and the floor is not enforced")
     elif resource_type == AZ_WORKSPACE:
-        yield from _floor_message(
-            "retentionInDays", get(props, "retentionInDays"), ctx["minWorkspaceRetentionDays"], "the default is 30 days"
-        )
+        # Like log groups: a production floor and a lower one elsewhere. 30 days is the shortest
+        # retention a PerGB2018 workspace takes (and what its ingestion price includes).
+        floor = ctx["minWorkspaceRetentionDays"] if is_prod(ctx) else ctx["minWorkspaceRetentionDaysNonProd"]
+        yield from _floor_message("retentionInDays", get(props, "retentionInDays"), floor, "the default is 30 days")
     elif resource_type in GCP_BUCKET_CONFIGS:
         yield from _floor_message(
             "retentionDays", get(props, "retentionDays"), ctx["minBucketRetentionDays"], "the default is 30 days"
@@ -352,7 +353,14 @@ RULES: list[Rule | StackRule] = [
         knobs={
             "minRetentionDays": Knob(_INT_DAYS, 365, "CloudWatch log group retention floor on production stacks"),
             "minRetentionDaysNonProd": Knob(_INT_DAYS, 30, "CloudWatch log group retention floor on other stacks"),
-            "minWorkspaceRetentionDays": Knob(_INT_DAYS, 90, "Log Analytics workspace retention floor"),
+            "minWorkspaceRetentionDays": Knob(
+                _INT_DAYS, 90, "Log Analytics workspace retention floor on production stacks"
+            ),
+            "minWorkspaceRetentionDaysNonProd": Knob(
+                _INT_DAYS,
+                30,
+                "Log Analytics workspace retention floor on other stacks (30 is the PerGB2018 minimum)",
+            ),
             "minBucketRetentionDays": Knob(_INT_DAYS, 30, "GCP log bucket retention floor"),
             "prodStacks": PROD_STACKS_KNOB,
         },

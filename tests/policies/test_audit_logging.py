@@ -309,6 +309,9 @@ def test_gcp_firewall_logs():
         (AWS_LOG_GROUP, {"retentionInDays": 365, "kmsKeyId": "k"}, "prod"),
         (AWS_LOG_GROUP, {"retentionInDays": 400}, "eu-prod"),
         (AZ_WORKSPACE, {"retentionInDays": 90, "sku": {"name": "PerGB2018"}}, "dev"),
+        (AZ_WORKSPACE, {"retentionInDays": 30, "sku": {"name": "PerGB2018"}}, "dev"),
+        (AZ_WORKSPACE, {"retentionInDays": 90, "sku": {"name": "PerGB2018"}}, "prod"),
+        (AZ_WORKSPACE, {"retentionInDays": 365, "sku": {"name": "PerGB2018"}}, "prod"),
         (GCP_BUCKET, {"bucketId": "appstack", "retentionDays": 30, "locked": True}, "dev"),
         ("gcp:logging/folderBucketConfig:FolderBucketConfig", {"retentionDays": 400}, "prod"),
     ],
@@ -325,8 +328,12 @@ def test_passes_when_retention_meets_floor(type_, props, stack):
         (AWS_LOG_GROUP, {"retentionInDays": 0}, "dev", "never expire"),
         (AWS_LOG_GROUP, {}, "prod", "retentionInDays is not set"),
         (AWS_LOG_GROUP, {"retentionInDays": "a year"}, "dev", "not a number"),
-        (AZ_WORKSPACE, {"retentionInDays": 30}, "dev", "below the floor of 90"),
+        (AZ_WORKSPACE, {"retentionInDays": 30}, "prod", "below the floor of 90"),
+        (AZ_WORKSPACE, {"retentionInDays": 89}, "eu-prod", "below the floor of 90"),
+        (AZ_WORKSPACE, {"retentionInDays": 7}, "dev", "below the floor of 30"),
+        (AZ_WORKSPACE, {"retentionInDays": "a month"}, "dev", "not a number"),
         (AZ_WORKSPACE, {}, "dev", "the default is 30 days"),
+        (AZ_WORKSPACE, {}, "prod", "retentionInDays is not set"),
         (GCP_BUCKET, {"retentionDays": 7}, "dev", "below the floor of 30"),
         (GCP_BUCKET, {}, "dev", "retentionDays is not set"),
     ],
@@ -345,6 +352,21 @@ def test_retention_knobs_change_the_floor():
         RETENTION, AWS_LOG_GROUP, {"retentionInDays": 30}, stack="dev", config={"minRetentionDaysNonProd": 60}
     )
     assert violations(RETENTION, AWS_LOG_GROUP, {"retentionInDays": 30}, stack="live", config={"prodStacks": ["live"]})
+
+
+def test_workspace_retention_knobs_change_the_floor():
+    ws = {"retentionInDays": 30}
+    assert violations(RETENTION, AZ_WORKSPACE, ws, stack="prod", config={"minWorkspaceRetentionDays": 30}) == []
+    msgs = violations(RETENTION, AZ_WORKSPACE, ws, stack="dev", config={"minWorkspaceRetentionDaysNonProd": 60})
+    assert len(msgs) == 1 and "below the floor of 60" in msgs[0]
+    # The production floor does not reach non-production stacks, nor the other way round.
+    assert violations(RETENTION, AZ_WORKSPACE, ws, stack="dev", config={"minWorkspaceRetentionDays": 365}) == []
+    assert violations(RETENTION, AZ_WORKSPACE, ws, stack="live", config={"prodStacks": ["live"]})
+
+
+def test_misspelt_workspace_knob_fails_closed():
+    msgs = violations(RETENTION, AZ_WORKSPACE, {"retentionInDays": 90}, config={"minWorkspaceRetentionDaysNonprod": 30})
+    assert len(msgs) == 1 and "'minWorkspaceRetentionDaysNonProd'" in msgs[0]
 
 
 def test_unknown_retention_raises_in_preview_and_fails_on_up():
@@ -398,3 +420,34 @@ def test_vnet_output_name_is_matched_on_up():
     assert stack_violations(VNET_FLOW, ok, dry_run=False) == []
     other = {**VNET_FLOW_LOG, "targetResourceId": VNET_FLOW_LOG["targetResourceId"].replace("vnet-app", "vnet-x")}
     assert len(stack_violations(VNET_FLOW, [(AZ_VNET, "vnet", vnet_out), (AZ_FLOW, "fl", other)], dry_run=False)) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the Analyzer gRPC protocol, as the CLI runs the pack
+
+
+@pytest.fixture(scope="module")
+def dev_workspace_gate():
+    from tools.policy_gate import run_gate
+
+    def res(name: str, days: int) -> dict:
+        return {
+            "type": AZ_WORKSPACE,
+            "name": name,
+            "urn": f"urn:pulumi:dev::appstack::{AZ_WORKSPACE}::{name}",
+            "properties": {"retentionInDays": days, "sku": {"name": "PerGB2018"}},
+        }
+
+    return run_gate(
+        [res("law-30", 30), res("law-7", 7)],
+        project="appstack",
+        stack="dev",
+        stack_config={"appstack:cloud": "azure"},
+        dry_run=False,
+    )
+
+
+def test_workspace_non_prod_floor_through_grpc(dev_workspace_gate):
+    found = [v for v in dev_workspace_gate.violations if v.policy == RETENTION]
+    assert [(v.name, v.level) for v in found] == [("law-7", "mandatory")], found
+    assert "below the floor of 30" in found[0].message
