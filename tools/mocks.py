@@ -19,7 +19,7 @@ import json
 import os
 import runpy
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,9 +270,12 @@ class Recorder(PlanMocks):
     stack's, so URN-based policy exemptions match what they will match on `pulumi up`.
     """
 
-    def __init__(self, region: str = "eu-west-1") -> None:
+    def __init__(self, region: str = "eu-west-1", on_record: Callable[[dict[str, Any]], None] | None = None) -> None:
         super().__init__(region)
         self.recorded: list[PlannedResource] = []
+        #: Called with each resource's gate form (`PlannedResource.as_json`) as it is recorded, as
+        #: the engine hands each registration to the analyzers while the program goes on.
+        self.on_record = on_record
         # (type, name) -> what the transformation saw, in construction order.
         self._seen: dict[tuple[str, str], list[_Seen]] = {}
         # id(resource) -> (qualified type, protect, urn) of every resource constructed so far.
@@ -320,22 +323,24 @@ class Recorder(PlanMocks):
             queue = self._seen.get((args.typ, args.name)) or []
             seen = queue.pop(0) if queue else None
         inputs = autoname(args.typ, args.name, dict(args.inputs))
-        self.recorded.append(
-            PlannedResource(
-                type=args.typ,
-                name=args.name,
-                urn=seen.urn
-                if seen
-                else f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{args.typ}::{args.name}",
-                parent=seen.parent_urn if seen else None,
-                custom=bool(args.custom),
-                properties=_plain(inputs),
-                id=rid,
-                protect=seen.protect if seen else False,
-                retain_on_delete=seen.retain_on_delete if seen else False,
-                ignore_changes=seen.ignore_changes if seen else (),
-            )
+        planned = PlannedResource(
+            type=args.typ,
+            name=args.name,
+            urn=seen.urn
+            if seen
+            else f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{args.typ}::{args.name}",
+            parent=seen.parent_urn if seen else None,
+            custom=bool(args.custom),
+            properties=_plain(inputs),
+            id=rid,
+            protect=seen.protect if seen else False,
+            retain_on_delete=seen.retain_on_delete if seen else False,
+            ignore_changes=seen.ignore_changes if seen else (),
         )
+        with self._lock:  # the plan's order is the gate's order
+            self.recorded.append(planned)
+            if self.on_record is not None:
+                self.on_record(planned.as_json())
         return rid, state
 
 
@@ -407,11 +412,14 @@ def run_program(
     preview: bool = True,
     program_path: Path = ROOT / "__main__.py",
     slim_imports: bool = True,
+    on_resource: Callable[[dict[str, Any]], None] | None = None,
 ) -> Plan:
     """Run the program under mocks with `config` (an engine config map) and return its plan.
 
     `slim_imports`: load only the provider SDK modules the program uses (`tools/slim_imports.py`);
     the resources and inputs are the same either way, only start-up differs.
+    `on_resource`: called with each resource's gate form as it registers (the offline plan's
+    policy gate judges resources while the program runs, as the engine does).
 
     Raises whatever the program raises (e.g. `ConfigError`), after the runtime has settled.
     """
@@ -420,7 +428,7 @@ def run_program(
         region = json.loads(config.get("appstack:aws", "{}")).get("region", region)
     except (json.JSONDecodeError, AttributeError):
         pass  # bad config: the program's own validation reports it
-    recorder = Recorder(region=region)
+    recorder = Recorder(region=region, on_record=on_resource)
     if slim_imports:
         # Only the SDK modules the program touches are loaded (see tools/slim_imports.py).
         from . import slim_imports as slim

@@ -187,13 +187,24 @@ def _plan_and_gate(
 ) -> int:
     from components.config import ConfigError
 
+    gate = None
+    if session is not None:
+        from .policy_gate import GateStream
+
+        # The pack judges each resource as the program registers it (Remediate, Analyze), as the
+        # engine does, on the other core; AnalyzeStack follows once the program has finished.
+        gate = GateStream(session, policy_config)
     started = time.perf_counter()
     try:
-        plan = run_program(args.stack, config)
+        plan = run_program(args.stack, config, on_resource=gate.submit if gate is not None else None)
     except ConfigError as exc:
+        if gate is not None:
+            gate.abort()
         print(str(exc), file=sys.stderr)
         return 2
     except Exception:  # a program bug: show it, but never as a policy verdict (exit 1)
+        if gate is not None:
+            gate.abort()
         traceback.print_exc()
         return 2
     elapsed = time.perf_counter() - started
@@ -207,22 +218,14 @@ def _plan_and_gate(
     if args.json_path:
         args.json_path.write_text(json.dumps([r.as_json() for r in plan.resources], indent=2) + "\n")
         print(f"wrote {len(plan.resources)} resources to {args.json_path}")
-    if args.no_policy:
+    if gate is None:
         _markdown(args, plan, config, None)
         return 0
 
-    from .policy_gate import GateError, format_table, run_gate
+    from .policy_gate import GateError, format_table
 
     try:
-        result = run_gate(
-            [r.as_json() for r in plan.resources],
-            project=PROJECT,
-            stack=args.stack,
-            stack_config=config,
-            policy_config=policy_config,
-            dry_run=True,
-            session=session,
-        )
+        result = gate.finish()
     except GateError as exc:
         print(f"policy gate failed: {exc}", file=sys.stderr)
         return 2

@@ -115,7 +115,8 @@ class GateResult:
     pack_pid: int | None = None
     """Process id the pack ran as (it has been terminated when `run_gate` returns)."""
     timings: dict[str, float] = field(default_factory=dict)
-    """``startup_s`` (process start to Configure done), ``analyze_s`` (Remediate/Analyze/AnalyzeStack)."""
+    """``startup_s`` (gate start to the pack configured), ``analyze_s`` (Remediate/Analyze/AnalyzeStack
+    round trips), ``after_program_s`` (what the caller waited for after submitting the last resource)."""
     logs: list[str] = field(default_factory=list)
     """Engine ``Log`` messages and the pack's stderr."""
     remediations: list[tuple[str, str]] = field(default_factory=list)
@@ -648,6 +649,150 @@ def _collect(result: GateResult, response: analyzer_pb2.AnalyzeResponse, urn: st
         result.not_applicable.append(NotApplicable(na.policy_name, urn, na.reason))
 
 
+class GateStream:
+    """Judge resources while the program is still registering them, as the engine does.
+
+    The CLI calls the analyzer for each resource when its registration reaches the engine —
+    Remediate, then Analyze on its inputs — while the program goes on, and AnalyzeStack once the
+    program has finished. `submit` hands over a resource as it is recorded: once the pack is up
+    (a thread connects and configures it meanwhile), its Analyze goes out at once as a
+    non-blocking call, so the pack judges on the other core while the program runs; resources
+    submitted earlier go out as soon as the pack is configured. `finish` collects the answers,
+    runs AnalyzeStack and stops the pack. Violations come back in submission order, whatever the
+    timing, so the verdict and its table are deterministic.
+
+    The answers are collected at the end rather than waited for one by one: a thread waiting on
+    each round trip would need the interpreter lock back from the busy program every time (a
+    switch interval, 5 ms, per resource).
+
+    With a policy configured at `remediate`, each resource's Analyze must see its remediated
+    inputs, so resources are then judged one after the other in `finish`, as before.
+
+    `session` is a pack the caller spawned (`PackSession.spawn`) with the same project, stack and
+    config; it is connected here if needed and always closed by `finish` or `abort`.
+    """
+
+    def __init__(self, session: PackSession, policy_config: Mapping[str, Any] | None = None) -> None:
+        self.session = session
+        self.policy_config = policy_config
+        self.result = GateResult()
+        self._lock = threading.Lock()
+        self._submitted: list[dict] = []
+        # Per submitted resource, once sent: its Analyze request and the call's future.
+        self._sent: list[tuple[analyzer_pb2.AnalyzeRequest, Any]] = []
+        self._ready = False  # pack configured and no remediation: submit sends at once
+        self._remediating = False
+        self._error: BaseException | None = None
+        self._t0 = time.perf_counter()
+        self._t_configured: float | None = None
+        self._thread = threading.Thread(target=self._start_pack, name="policy-gate", daemon=True)
+        self._thread.start()
+
+    def submit(self, res: Mapping[str, Any]) -> None:
+        """Hand over one resource (the gate's dict shape) for Remediate and Analyze."""
+        res = dict(res)
+        _check_resource(res, len(self._submitted))
+        with self._lock:
+            self._submitted.append(res)
+            if self._ready:
+                self._send(res)
+
+    def _send(self, res: dict) -> None:
+        req = self.session._analyze_request(res)
+        stub = self.session._stub
+        assert stub is not None
+        self._sent.append((req, stub.Analyze.future(req, timeout=self.session.rpc_timeout)))
+
+    def _start_pack(self) -> None:
+        try:
+            s = self.session
+            if s.proc is None:
+                s.spawn()
+            if s.info is None:
+                s.connect()
+            assert s.info is not None
+            self.result.pack = s.info.name
+            self.result.pack_pid = s.pid
+            self.result.policies = [(p.name, _level_name(p.enforcementLevel)) for p in s.info.policies]
+            self.result.configured = s.configure(self.policy_config)
+            self._t_configured = time.perf_counter()
+            # The pack's Remediate runs only the policies configured at `remediate`: with none, its
+            # answer is empty by construction, so the round trip per resource is skipped.
+            self._remediating = "remediate" in self.result.configured.values()
+            if not self._remediating:
+                with self._lock:
+                    for res in self._submitted:
+                        self._send(res)
+                    self._ready = True
+        except BaseException as exc:  # handed to the caller by finish()
+            self._error = exc
+
+    def finish(self) -> GateResult:
+        """Collect every submitted resource's verdict, run AnalyzeStack, stop the pack.
+
+        Timings: ``startup_s`` (from this gate's creation to the pack configured), ``analyze_s``
+        (from then, or from the program's end if later, to the verdict: the Analyze answers still
+        outstanding and AnalyzeStack), ``after_program_s`` (how long this call took: what the
+        caller still waited for once it had submitted everything).
+        """
+        t_finish = time.perf_counter()
+        try:
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+            s = self.session
+            result = self.result
+            names = {r["urn"]: r["name"] for r in self._submitted}
+            analyzed: list[dict] = []
+            structs: list[struct_pb2.Struct] = []
+            if self._remediating:
+                for res in self._submitted:
+                    req = self._remediate(s, res)
+                    _collect(result, s._call("Analyze", req), res["urn"], names)
+                    analyzed.append(res)
+                    structs.append(req.properties)
+            else:
+                for res, (req, future) in zip(self._submitted, self._sent, strict=True):
+                    try:
+                        response = future.result()
+                    except grpc.RpcError as exc:
+                        raise s._rpc_error("Analyze", exc) from exc
+                    _collect(result, response, res["urn"], names)
+                    analyzed.append(res)
+                    structs.append(req.properties)
+            # Each resource's properties were converted to protobuf once, for Analyze and AnalyzeStack.
+            _collect(result, s.analyze_stack(analyzed, structs), "", names)
+            result.logs.extend(s.logs())
+        finally:
+            self.session.close()
+        assert self._t_configured is not None
+        result.timings["startup_s"] = self._t_configured - self._t0
+        result.timings["analyze_s"] = time.perf_counter() - max(self._t_configured, t_finish)
+        result.timings["after_program_s"] = time.perf_counter() - t_finish
+        return result
+
+    def _remediate(self, s: PackSession, res: dict) -> analyzer_pb2.AnalyzeRequest:
+        """Remediate one resource; its Analyze request, with the remediated inputs if any."""
+        req = s._analyze_request(res)
+        rem = s._call("Remediate", req)
+        for r in rem.remediations:
+            if r.HasField("properties"):
+                res["properties"] = json_format.MessageToDict(r.properties)
+                self.result.remediations.append((r.policyName, res["urn"]))
+            if r.diagnostic:
+                self.result.logs.append(f"remediation {r.policyName} on {res['urn']}: {r.diagnostic}")
+        for na in rem.not_applicable:
+            self.result.not_applicable.append(NotApplicable(na.policy_name, res["urn"], na.reason))
+        if any(r.HasField("properties") for r in rem.remediations):
+            req = s._analyze_request(res)
+        return req
+
+    def abort(self) -> None:
+        """Stop the pack without a verdict (the program failed)."""
+        self.session.close()  # a thread still waiting for the pack's port sees it exit
+        self._thread.join(timeout=10)
+
+
 def run_gate(
     resources: list[dict],
     *,
@@ -666,49 +811,16 @@ def run_gate(
     """
     for i, res in enumerate(resources):
         _check_resource(res, i)
-    names = {r["urn"]: r["name"] for r in resources}
-    result = GateResult()
-    t_start = time.perf_counter()
     if session is None:
         session = PackSession(pack_dir, project=project, stack=stack, stack_config=stack_config, dry_run=dry_run)
-    # For a pre-spawned session, start-up is what is still left to wait for when analysis is due.
-    with session as s:
-        assert s.info is not None
-        result.pack = s.info.name
-        result.pack_pid = s.pid
-        result.policies = [(p.name, _level_name(p.enforcementLevel)) for p in s.info.policies]
-        result.configured = s.configure(policy_config)
-        t_configured = time.perf_counter()
-        result.timings["startup_s"] = t_configured - t_start
-        # The pack's Remediate runs only the policies configured at `remediate`: with none, its
-        # answer is empty by construction, so the round trip per resource is skipped.
-        remediating = "remediate" in result.configured.values()
-        analyzed: list[dict] = []
-        structs: list[struct_pb2.Struct] = []
-        for res in resources:
-            res = dict(res)
-            # Each resource's properties are converted to protobuf once, for Remediate, Analyze
-            # and AnalyzeStack (again only when a remediation rewrote them).
-            req = s._analyze_request(res)
-            if remediating:
-                rem = s._call("Remediate", req)
-                for r in rem.remediations:
-                    if r.HasField("properties"):
-                        res["properties"] = json_format.MessageToDict(r.properties)
-                        result.remediations.append((r.policyName, res["urn"]))
-                    if r.diagnostic:
-                        result.logs.append(f"remediation {r.policyName} on {res['urn']}: {r.diagnostic}")
-                for na in rem.not_applicable:
-                    result.not_applicable.append(NotApplicable(na.policy_name, res["urn"], na.reason))
-                if any(r.HasField("properties") for r in rem.remediations):
-                    req = s._analyze_request(res)
-            _collect(result, s._call("Analyze", req), res["urn"], names)
-            analyzed.append(res)
-            structs.append(req.properties)
-        _collect(result, s.analyze_stack(analyzed, structs), "", names)
-        result.timings["analyze_s"] = time.perf_counter() - t_configured
-        result.logs.extend(s.logs())
-    return result
+    try:
+        gate = GateStream(session, policy_config)
+    except BaseException:
+        session.close()
+        raise
+    for res in resources:
+        gate.submit(res)
+    return gate.finish()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -749,7 +861,8 @@ def format_table(result: GateResult, width: int = 110) -> str:
         textwrap.wrap(
             f"{n_m} mandatory, {n_a} advisory violation(s); "
             f"pack {result.pack!r} with {len(result.policies)} policies; "
-            f"start-up {result.timings.get('startup_s', 0):.2f} s, analysis {result.timings.get('analyze_s', 0):.2f} s",
+            f"pack ready after {result.timings.get('startup_s', 0):.2f} s, "
+            f"verdict {result.timings.get('after_program_s', 0):.2f} s after the last resource",
             width,
         )
     )
