@@ -110,6 +110,17 @@ CASES = {
             "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
         ],
     ),
+    # TLS 1.3 capable but still offers CBC-mode TLS 1.2 suites: the policy pack refuses it by default.
+    "cbc_tls_policy": (
+        "dev",
+        ["loadBalancer.tlsPolicy=ELBSecurityPolicy-TLS13-1-2-2021-06"],
+        [],
+        [
+            "appstack:loadBalancer.tlsPolicy = 'ELBSecurityPolicy-TLS13-1-2-2021-06'",
+            "not allowed",
+            "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        ],
+    ),
     "domain_outside_zone": (
         "dev",
         ["dns.domain=app.example.org"],

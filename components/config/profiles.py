@@ -108,13 +108,14 @@ CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
     3653,
 )
 
-#: ALB TLS policies allowed for the HTTPS listener: TLS 1.3 capable, no TLS 1.0/1.1.
+#: ALB TLS policies allowed for the HTTPS listener: TLS 1.3 capable, no TLS 1.0/1.1 and no
+#: CBC-mode suites (ECDHE AES-GCM in TLS 1.2), exactly the policy pack's default for
+#: transport-tls-policy (`awsSslPolicies`), so no accepted choice is refused at deploy time.
+#: ELBSecurityPolicy-TLS13-1-2-2021-06 and -TLS13-1-2-PQ-2025-09 still offer CBC suites.
 AWS_TLS_POLICIES: tuple[str, ...] = (
     "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
     "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
     "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
 )
 AWS_DEFAULT_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"

@@ -30,13 +30,15 @@ GCP_HTTP_PROXIES = (
 )
 GCP_URL_MAPS = ("gcp:compute/uRLMap:URLMap", "gcp:compute/regionUrlMap:RegionUrlMap")
 
-#: ALB TLS 1.3 policies (classic and post-quantum 2025-09), names from the ALB security policy docs.
+#: ELB TLS 1.3 policies (classic and post-quantum 2025-09) that offer no CBC-mode suite, names
+#: from the ALB security policy docs: the "Res" ones (TLS 1.2 with ECDHE AES-GCM only) and the
+#: TLS 1.3-only ones. ELBSecurityPolicy-TLS13-1-2-2021-06 and -TLS13-1-2-PQ-2025-09 also offer
+#: TLS 1.2 ECDHE AES-CBC (SHA256/SHA384) suites, so they are left out: an owner who needs them
+#: for old clients lists them in `awsSslPolicies` (the same bar as the Azure and GCP defaults).
 DEFAULT_AWS_SSL_POLICIES = [
     "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
     "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
     "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
 ]
 #: The features of GCP's RESTRICTED profile: ECDHE + AEAD only.
@@ -284,7 +286,10 @@ def _aws_tls_policy(props: Props, ctx: Context) -> Iterator[str]:
     if policy is None:
         yield f"sslPolicy is not set, so AWS uses ELBSecurityPolicy-2016-08 (TLS 1.0); set one of {allowed}"
     elif policy not in allowed:
-        yield f"sslPolicy {policy!r} is not allowed; use one of {allowed}"
+        why = ""
+        if isinstance(policy, str) and policy.startswith("ELBSecurityPolicy-TLS13-1-2-") and "-Res-" not in policy:
+            why = " (it still offers CBC-mode TLS 1.2 suites)"
+        yield f"sslPolicy {policy!r} is not allowed{why}; use one of {allowed}"
 
 
 def _appgw_policy_problem(where: str, policy: Any, ctx: Context) -> str | None:
@@ -587,7 +592,12 @@ RULES: list[Rule | StackRule] = [
         resource_types=(*AWS_LISTENERS, AWS_ELB_POLICY, AZ_APPGW, *GCP_SSL_POLICIES),
         check=check_tls_policy,
         knobs={
-            "awsSslPolicies": Knob(_STRINGS, DEFAULT_AWS_SSL_POLICIES, "allowed ELB sslPolicy names"),
+            "awsSslPolicies": Knob(
+                _STRINGS,
+                DEFAULT_AWS_SSL_POLICIES,
+                "allowed ELB sslPolicy names (default: TLS 1.3 policies without CBC suites; add e.g. "
+                "ELBSecurityPolicy-TLS13-1-2-2021-06 to accept CBC suites for old clients)",
+            ),
             "awsClassicSslPolicies": Knob(
                 _STRINGS,
                 DEFAULT_AWS_CLASSIC_SSL_POLICIES,

@@ -403,7 +403,7 @@ GOOD_HTTPS = {
     "loadBalancerArn": LB_ARN,
     "port": 443,
     "protocol": "HTTPS",
-    "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
     "certificateArn": CERT_ARN,
     "defaultActions": [{"type": "forward", "targetGroupArn": TG_ARN}],
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.config import profiles
 from policies.framework import ADVISORY, MANDATORY
 from tests.policies.support import (
     DEL,
@@ -408,22 +409,49 @@ def test_fails_when_ssl_policy_not_allowed(base, path, value, expect):
 @pytest.mark.parametrize(
     "policy",
     [
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
         "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
         "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
-        "ELBSecurityPolicy-TLS13-1-2-2021-06",
     ],
 )
-def test_passes_when_ssl_policy_is_tls13(policy):
+def test_passes_when_ssl_policy_is_tls13_without_cbc(policy):
     assert violations(TLS, LISTENER, dict(HTTPS_LISTENER, sslPolicy=policy)) == []
+    assert violations(TLS, LISTENER, dict(HTTPS_LISTENER, protocol="TLS", sslPolicy=policy)) == []
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        # TLS 1.3 policies that still offer CBC-mode TLS 1.2 suites (ECDHE-*-AES*-SHA256/SHA384).
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
+    ],
+)
+def test_fails_when_ssl_policy_offers_cbc_suites(policy):
+    msgs = violations(TLS, LISTENER, dict(HTTPS_LISTENER, sslPolicy=policy))
+    assert len(msgs) == 1 and "CBC" in msgs[0] and "ELBSecurityPolicy-TLS13-1-2-Res-2021-06" in msgs[0], msgs
 
 
 def test_ssl_policy_allow_list_is_configurable():
-    props = dict(HTTPS_LISTENER, sslPolicy="ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09")
-    assert violations(TLS, LISTENER, props)
-    assert (
-        violations(TLS, LISTENER, props, config={"awsSslPolicies": ["ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09"]})
-        == []
-    )
+    # An owner who must serve old clients widens the list (knob awsSslPolicies).
+    for policy in ("ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-2021-06"):
+        props = dict(HTTPS_LISTENER, sslPolicy=policy)
+        assert violations(TLS, LISTENER, props)
+        assert violations(TLS, LISTENER, props, config={"awsSslPolicies": [policy]}) == []
+
+
+def test_config_accepts_only_tls_policies_the_pack_accepts():
+    # components/config lists the policies a stack may pick: none may be refused at deploy time.
+    for policy in profiles.AWS_TLS_POLICIES:
+        assert violations(TLS, LISTENER, dict(HTTPS_LISTENER, sslPolicy=policy)) == [], policy
+    assert set(profiles.AWS_TLS_POLICIES) == set(rule(TLS).knobs["awsSslPolicies"].default)
+    assert profiles.AWS_DEFAULT_TLS_POLICY in profiles.AWS_TLS_POLICIES
+    assert set(profiles.AZURE_TLS_POLICIES) <= set(rule(TLS).knobs["azurePredefinedPolicies"].default)
+    assert set(profiles.GCP_TLS_POLICIES) <= set(rule(TLS).knobs["gcpProfiles"].default)
 
 
 def test_unknown_ssl_policy_raises_in_preview():
