@@ -135,6 +135,12 @@ def _mime_parts(text: str) -> list[str]:
         if isinstance(payload, bytes):
             decoded = bytes_to_text(payload)
             if decoded is not None:
+                ctype = part.get_content_type()
+                if ctype in ("text/x-include-url", "text/x-include-once-url") and not decoded.lstrip().startswith(
+                    "#include"
+                ):
+                    # cloud-init reads the part as if it began with its header: a list of URLs.
+                    decoded = "#include\n" + decoded
                 parts.append(decoded)
     return parts
 
@@ -250,7 +256,7 @@ class Command:
     """Whether the command reads the previous command's output (``a | b``)."""
 
 
-_REDIRECTS = {">", ">>", "<", "<<", "<<-", ">|", "&>", "<<<"}
+_REDIRECTS = {">", ">>", "<", "<<", "<<-", ">|", "&>", "&>>", ">&", "<&", "<>", "<<<"}
 
 
 def _read_balanced(s: str, i: int, open_: str, close: str) -> int:
@@ -275,8 +281,11 @@ def _read_balanced(s: str, i: int, open_: str, close: str) -> int:
     return len(s)
 
 
-def shell_commands(script: str) -> list[Command]:
+def shell_commands(script: str, process_substitution: bool = False) -> list[Command]:
     """Simple commands of a shell script, quotes removed; here-document bodies attached.
+
+    With `process_substitution`, ``<(...)`` and ``>(...)`` are kept as one word each (the
+    download reader looks inside them); without, they read as a redirect and a subshell.
 
     An unbalanced quote is read as a literal character (the shell would refuse the script; reading
     on keeps the rest of it judged).
@@ -376,7 +385,9 @@ def shell_commands(script: str) -> list[Command]:
             state["in_word"] = state["quoted"] = True
             i = j + 1
             continue
-        if script.startswith("$(", i):
+        if script.startswith("$(", i) or (
+            process_substitution and c in "<>" and script.startswith("(", i + 1) and not state["in_word"]
+        ):
             j = _read_balanced(script, i + 1, "(", ")")
             word.append(script[i:j])
             state["in_word"] = True
@@ -398,7 +409,7 @@ def shell_commands(script: str) -> list[Command]:
                 words.append(op)
             else:
                 end_command()
-                state["pipe"] = op == "|"
+                state["pipe"] = op in ("|", "|&")
             i += len(op)
             continue
         m = _PLAIN_RUN_RE.match(script, i)
@@ -415,7 +426,9 @@ def shell_commands(script: str) -> list[Command]:
 
 _OPERATOR_CHARS = frozenset(";&|<>()")
 _PLAIN_RUN_RE = re.compile(r"[^\s\\'\"`$;&|<>()]+")
-_OPERATORS = ("<<-", "<<<", "&&", "||", ";;", ">>", "<<", ">|", "&>", ";", "&", "|", ">", "<", "(", ")")
+_OPERATORS = (
+    "<<-", "<<<", "&>>", "&&", "||", "|&", ";;", ">>", "<<", ">|", ">&", "<&", "<>", "&>", ";", "&", "|", ">", "<", "(", ")",
+)  # fmt: skip
 
 
 _KEYWORDS = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time", "esac"}
@@ -1160,3 +1173,939 @@ def sshd_ports(text: str) -> set[int]:
         if s.key.lower() == "port" and s.to_sshd:
             ports.update(int(v) for v in s.values if v.isdigit())
     return ports
+
+
+# ---------------------------------------------------------------------------------------------
+# Code the boot data fetches and runs (downloads the pack cannot read)
+#
+# A download is judged by what happens to it, not by its mention: ``curl -o key.asc URL`` that is
+# only moved into a keyring is data; the same file run by a shell, sourced, installed as a package
+# or piped into an interpreter is code the pack never sees. Taint flows from a fetch to files
+# (``-o``, ``>``, ``tee``, ``cp``/``mv``/``install``, unpacked archives and clones), variables
+# (``S=$(curl ...)``) and pipes; a tainted file, variable, stream or substitution reaching an
+# interpreter, ``source``/``.``, ``eval``, a command position or a package installer is a finding.
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where tainted data came from: the literal URLs, and whether some URL is not literal."""
+
+    urls: tuple[str, ...] = ()
+    unresolved: bool = False
+
+    def __or__(self, other: Origin) -> Origin:
+        urls = self.urls + tuple(u for u in other.urls if u not in self.urls)
+        return Origin(urls, self.unresolved or other.unresolved)
+
+
+@dataclass(frozen=True)
+class Download:
+    """Code a boot document fetches from somewhere and runs (or hands to something that runs it)."""
+
+    where: str
+    """Where in the document, e.g. ``line 3`` or ``runcmd[1]``."""
+    how: str
+    """What it does, e.g. ``pipes curl into sh``."""
+    urls: tuple[str, ...]
+    """The literal URLs it fetches from."""
+    unresolved: bool
+    """Whether some URL is not fixed by the document (a variable, a command's output)."""
+
+
+_URL_RE = re.compile(r"(?<![\w.+-])(?:https?|ftps?|s3|gs|tftp|git|ssh|rsync|sftp|scp)://[^\s'\"`<>|;)]+", re.I)
+_URL_WORD_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@[\w.-]+:)", re.I)
+#: Cheap pre-filter: a document that mentions none of these fetches nothing we can recognise.
+_MENTIONS_FETCH_RE = re.compile(
+    r"://|curl|wget|fetch|aria2c|gsutil|gcloud|\baws\b|azcopy|\baz\b|\bgit\b|\bscp\b|rsync|urllib|urlopen|requests|"
+    r"LWP|HTTP::Tiny|open-uri|Net::HTTP|/dev/tcp|/dev/udp|Download|Invoke-WebRequest|Invoke-RestMethod|\biwr\b|"
+    r"\birm\b|certutil|bitsadmin|#include|source|\bhttp\b|\blwp-",
+    re.IGNORECASE,
+)
+#: Downloaders whose output is stdout unless told otherwise (and the URL is an argument).
+_FETCHERS = {"curl", "wget", "wget2", "fetch", "aria2c", "http", "https", "xh", "lwp-request", "lwp-download", "GET"}
+_INTERPRETERS = _SHELLS | {
+    "busybox", "python", "python2", "python3", "pypy", "pypy3", "perl", "ruby", "node", "nodejs", "deno", "bun",
+    "php", "lua", "pwsh", "powershell", "tclsh", "Rscript", "osascript",
+}  # fmt: skip
+#: Inline-program flags of the interpreters (``-c`` for shells and python, ``-e`` for perl ...).
+_INLINE_FLAGS = {"-c", "-e", "-E", "--eval", "-r", "--command", "-Command", "-command", "-EncodedCommand"}
+_SOURCE = {"source", ".", "eval"}
+_STDIN_OPERANDS = {"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"}
+#: Options of prefix commands (sudo, su, timeout ...) that take an argument.
+_PREFIX_ARG_OPTS = {
+    "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group", "--chdir"},
+    "doas": {"-u", "-C"},
+    "runuser": {"-u", "-g", "-G", "--user", "--group"},
+    "nice": {"-n", "--adjustment"},
+    "timeout": {"-s", "-k", "--signal", "--kill-after"},
+    "stdbuf": {"-i", "-o", "-e"},
+    "ionice": {"-c", "-n", "-p"},
+    "chroot": set(),
+    "flock": {"-w", "-E", "--timeout", "--conflict-exit-code"},
+    "systemd-run": {"-p", "-u", "--unit", "--property", "-E", "--setenv", "--uid", "--gid", "-M", "--machine"},
+    "nsenter": {"-t", "--target"},
+}
+_NET_CODE_RE = re.compile(
+    r"urlopen|urllib|urlretrieve|requests\.(?:get|post|request|Session)|http\.client|httplib|httpx|aiohttp|"
+    r"LWP|HTTP::Tiny|getstore|open-uri|Net::HTTP|URI\.open|https?\.get|\bfetch\(|file_get_contents\(\s*['\"](?:https?|ftp)|"
+    r"DownloadString|DownloadFile|DownloadData|Invoke-WebRequest|Invoke-RestMethod|\biwr\b|\birm\b|Start-BitsTransfer|"
+    r"WebClient|socket\.|IO::Socket",
+    re.IGNORECASE,
+)
+_EXEC_CODE_RE = re.compile(
+    r"\bexec\s*\(|\beval\b|\bcompile\s*\(|os\.system|subprocess|Popen|os\.exec|os\.spawn|\bsystem\s*\(|`|"
+    r"\bspawn\b|child_process|execSync|\bdo\s*\(|require\s*\(\s*['\"]child|Invoke-Expression|\biex\b|Start-Process|"
+    r"\[scriptblock\]::Create|msiexec|&\s*\$|&\s*['\"(]|\bimport_module\b|__import__|runpy|shell_exec|passthru|proc_open",
+    re.IGNORECASE,
+)
+_DEV_NET_READ_RE = re.compile(r"(?:<>?|<&)\s*/dev/(?:tcp|udp)/")
+_WIN_FETCH_RE = re.compile(
+    r"DownloadString|DownloadFile|DownloadData|Invoke-WebRequest|Invoke-RestMethod|Start-BitsTransfer|"
+    r"(?<![\w-])(?:iwr|irm)(?![\w-])|certutil(?:\.exe)?\s+[^\n]*-urlcache|bitsadmin(?:\.exe)?\s+[^\n]*/transfer",
+    re.IGNORECASE,
+)
+_WIN_EXEC_RE = re.compile(
+    r"Invoke-Expression|(?<![\w-])iex(?![\w-])|Start-Process|\[scriptblock\]::Create|msiexec|(?<![\w])&\s*[$'\"(]|"
+    r"\.\\|cmd(?:\.exe)?\s+/c|powershell(?:\.exe)?\s+[^\n]*-File|regsvr32|rundll32|mshta|Add-Type|Import-Module",
+    re.IGNORECASE,
+)
+_VAR_REF_RE = re.compile(r"\$\{(\w+)[^}]*\}|\$(\w+)")
+_PKG_INSTALL_VERBS = {"install", "localinstall", "reinstall", "upgrade", "update", "in", "-i", "-U"}
+_PKG_TOOLS = {"dpkg", "rpm", "apt", "apt-get", "dnf", "yum", "zypper", "pip", "pip3", "npm", "gem", "snap"}
+
+
+def _substitutions(word: str) -> list[str]:
+    """Bodies of ``$(...)``, backticks and ``<(...)``/``>(...)`` in one word."""
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        if word.startswith("$((", i):
+            i += 3  # arithmetic, not a command
+            continue
+        if (word.startswith("$(", i) or word.startswith("<(", i) or word.startswith(">(", i)) and i + 1 < len(word):
+            j = _read_balanced(word, i + 1, "(", ")")
+            out.append(word[i + 2 : j - 1])
+            i = j
+            continue
+        if word[i] == "`":
+            j = word.find("`", i + 1)
+            if j < 0:
+                break
+            out.append(word[i + 1 : j])
+            i = j + 1
+            continue
+        i += 1
+    return out
+
+
+def _norm_path(word: str) -> str:
+    w = _unquote(word.strip())
+    w = re.sub(r"\$\{(\w+)\}", r"$\1", w)
+    while w.startswith("./"):
+        w = w[2:]
+    return w.rstrip("/")
+
+
+def _basename(path: str) -> str:
+    return _norm_path(path).rsplit("/", 1)[-1]
+
+
+def _url_basename(url: str) -> str:
+    tail = url.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return tail
+
+
+class _Scan:
+    """One boot document's shell commands read in order, following downloaded data."""
+
+    def __init__(self) -> None:
+        self.env: dict[str, list[str | None]] = {}
+        self.paths: dict[str, Origin] = {}
+        """Files (normalized) holding downloaded data, with their origin."""
+        self.dirs: dict[str, Origin] = {}
+        """Directories downloaded data was unpacked or cloned into."""
+        self.unpacked: Origin | None = None
+        """Set when downloaded data was unpacked into the working directory."""
+        self.vars: dict[str, Origin] = {}
+        self.found: list[Download] = []
+
+    # --- what words carry ---
+
+    def urls_of(self, words: Sequence[str]) -> Origin:
+        """The URLs named by a fetcher's arguments (literal, or a variable assigned a literal)."""
+        urls: list[str] = []
+        unresolved = False
+        for w in words:
+            if _URL_WORD_RE.match(w):
+                urls.append(w)
+            elif "://" in w and "$" not in w:
+                urls.extend(m.group(0) for m in _URL_RE.finditer(w))
+            elif "$" in w or "`" in w:
+                m = _VAR_RE.match(w.strip())
+                values = self.env.get((m.group(1) or m.group(2)) if m else "") or []
+                if m and values and all(v is not None for v in values):
+                    vals = [_unquote(v or "") for v in values]
+                    urls.extend(v for v in vals if _URL_WORD_RE.match(v))
+                    unresolved = unresolved or any(not _URL_WORD_RE.match(v) for v in vals)
+                else:
+                    if "://" in w:
+                        unresolved = True  # a URL put together at run time
+                    elif any(self.text_taint(s) for s in _substitutions(w)) or m is not None or "$(" in w:
+                        unresolved = True
+        return Origin(tuple(dict.fromkeys(urls)), unresolved or not urls)
+
+    def text_taint(self, text: str, depth: int = 0) -> Origin | None:
+        """The origin of downloaded data a word or text carries: a tainted variable, a tainted
+        file named in it, or a command substitution whose output is downloaded."""
+        origin: Origin | None = None
+        if "$" in text or "`" in text or "<(" in text or ">(" in text:
+            for m in _VAR_REF_RE.finditer(text):
+                o = self.vars.get(m.group(1) or m.group(2))
+                if o is not None:
+                    origin = o if origin is None else origin | o
+            if depth < 4:
+                for body in _substitutions(text):
+                    o = self.scan(body, "", depth + 1)
+                    if o is not None:
+                        origin = o if origin is None else origin | o
+        o = self.path_taint(text)
+        if o is not None:
+            origin = o if origin is None else origin | o
+        return origin
+
+    def path_taint(self, word: str) -> Origin | None:
+        if not word or word.startswith("-") or " " in word:
+            return None
+        p = _norm_path(word)
+        if p in self.paths:
+            return self.paths[p]
+        base = p.rsplit("/", 1)[-1]
+        for known, origin in self.paths.items():
+            if known.rsplit("/", 1)[-1] == base and ("/" not in p or "/" not in known or "$" in p + known):
+                return origin
+        for d, origin in self.dirs.items():
+            if p.startswith(d + "/"):
+                return origin
+        if self.unpacked is not None and "/" in word and not word.startswith(("/", "$", "~")):
+            return self.unpacked  # a relative path after downloaded data was unpacked here
+        return None
+
+    # --- reading a script ---
+
+    def scan(self, script: str, where: str, depth: int = 0) -> Origin | None:
+        """Read a script; returns the origin of the downloaded data its last output carries."""
+        if depth > 4:
+            return None
+        if "/dev/" in script and _DEV_NET_READ_RE.search(script):
+            self.found.append(Download(where, "reads from a raw network connection (/dev/tcp)", (), True))
+        commands = shell_commands(script, process_substitution=True)
+        _assignments(commands, self.env)
+        multi = "\n" in script.strip()
+        prefix = f"{where} " if where else ""
+        out: Origin | None = None
+        for cmd in commands:
+            label = f"{prefix}line {cmd.line}" if multi or not where else where
+            stdin = out if cmd.after_pipe else None
+            out = self.command(cmd.words, cmd.heredocs, stdin, label, depth)
+        return out
+
+    def command(
+        self,
+        words: list[str],
+        heredocs: Sequence[tuple[str, bool]],
+        stdin: Origin | None,
+        where: str,
+        depth: int,
+    ) -> Origin | None:
+        """One simple command: record what it runs, return the origin its stdout carries."""
+        # Redirects: inputs feed stdin, outputs take stdout.
+        args: list[str] = []
+        outputs: list[str] = []
+        k = 0
+        while k < len(words):
+            w = words[k]
+            if w in _REDIRECTS and k + 1 < len(words):
+                target = words[k + 1]
+                if w in ("<", "<&", "<>"):
+                    o = self.text_taint(target, depth)
+                    if o is not None:
+                        stdin = o if stdin is None else stdin | o
+                elif w == "<<<":
+                    o = self.text_taint(target, depth)
+                    if o is not None:
+                        stdin = o if stdin is None else stdin | o
+                    heredocs = [*heredocs, (target, False)]
+                elif w not in (">&",) or not target.isdigit():
+                    outputs.append(target)
+                k += 2
+                continue
+            args.append(w)
+            k += 1
+        for body, expands in heredocs:
+            if expands:
+                o = self.text_taint(body, depth)
+                if o is not None:
+                    stdin = o if stdin is None else stdin | o
+        # Assignments: a variable assigned downloaded data is tainted.
+        lead = args
+        if lead and lead[0] in _DECLARE:
+            lead = [w for w in lead[1:] if not w.startswith("-")]
+        only_assignments = bool(lead) and all(_ASSIGN_RE.match(w) for w in lead)
+        for w in lead:
+            m = _ASSIGN_RE.match(w)
+            if not m:
+                break
+            o = self.text_taint(m.group(2), depth)
+            if o is not None:
+                self.vars[m.group(1)] = o
+            else:
+                self.vars.pop(m.group(1), None)
+        if only_assignments:
+            return None
+        name_words = self.exec_words(args)
+        if not name_words:
+            return stdin
+        name = name_words[0].rsplit("/", 1)[-1]
+        rest = name_words[1:]
+        skipped = args[: len(args) - len(name_words)]
+        if stdin is not None and any(w.rsplit("/", 1)[-1] == "xargs" for w in skipped):
+            # xargs hands its input to the command as arguments: a script for `sh -c`, a path ...
+            if name in _INTERPRETERS or name in _SOURCE:
+                self.found.append(
+                    Download(where, f"passes downloaded code to {name} through xargs", stdin.urls, stdin.unresolved)
+                )
+                return None
+        produced = self.run(name, name_words[0], rest, heredocs, stdin, where, depth)
+        if produced is not None and outputs:
+            for target in outputs:
+                if not target.startswith("/dev/null") and not target.isdigit():
+                    self.paths[_norm_path(target)] = produced
+            return None
+        return produced
+
+    def exec_words(self, words: list[str]) -> list[str]:
+        """The words from the command that runs on (keywords, assignments and prefixes dropped)."""
+        i = 0
+        while i < len(words):
+            w = words[i]
+            base = w.rsplit("/", 1)[-1]
+            if w in _KEYWORDS or _ASSIGN_RE.match(w) or base in ("then", "do", "else"):
+                i += 1
+            elif base in _PREFIXES or base in _PREFIX_ARG_OPTS or base in ("doas", "setsid", "time", "chrt"):
+                takes = _PREFIX_ARG_OPTS.get(base, set())
+                i += 1
+                if base in ("chroot", "flock") and i < len(words):
+                    while i < len(words) and words[i].startswith("-"):
+                        i += 2 if words[i] in takes else 1
+                    i += 1  # the new root / the lock file
+                    continue
+                while i < len(words) and (words[i].startswith("-") or _ASSIGN_RE.match(words[i])):
+                    if words[i] == "--":
+                        i += 1
+                        break
+                    i += 2 if words[i] in takes else 1
+                if (base == "timeout" and i < len(words) and re.fullmatch(r"[\d.]+[smhd]?", words[i])) or (
+                    base == "chrt" and i < len(words) and words[i].isdigit()
+                ):
+                    i += 1
+            elif base == "busybox" and i + 1 < len(words):
+                i += 1
+            else:
+                break
+        return words[i:]
+
+    def run(
+        self,
+        name: str,
+        first: str,
+        args: list[str],
+        heredocs: Sequence[tuple[str, bool]],
+        stdin: Origin | None,
+        where: str,
+        depth: int,
+    ) -> Origin | None:
+        found = self.found
+        # The command word itself: a downloaded file, variable or substitution run as a program.
+        o = self.text_taint(first, depth) if first not in _SOURCE else None
+        if o is not None and name not in _READERS:
+            found.append(Download(where, f"runs downloaded code ({_short(first)})", o.urls, o.unresolved))
+            return o
+        # Fetchers.
+        if name in _FETCHERS:
+            return self.fetch(name, args, where)
+        cloud = self.cloud_copy(name, args)
+        if cloud is not None:
+            return cloud
+        if name == "git" and args and args[0] == "clone":
+            operands = [a for a in args[1:] if not a.startswith("-")]
+            origin = self.urls_of(operands[:1])
+            if operands:
+                target = operands[1] if len(operands) > 1 else _url_basename(operands[0]).removesuffix(".git")
+                self.dirs[_norm_path(target)] = origin
+            self.unpacked = origin if self.unpacked is None else self.unpacked | origin
+            return None
+        if name in ("scp", "rsync", "sftp") and any(_URL_WORD_RE.match(a) or re.match(r"^[\w.@-]+:", a) for a in args):
+            operands = [a for a in args if not a.startswith("-")]
+            remote = [a for a in operands[:-1] if ":" in a]
+            origin = Origin(tuple(remote), not remote)
+            if operands:
+                self.paths[_norm_path(operands[-1])] = origin
+                self.paths[_norm_path(operands[-1] + "/" + _basename(operands[0]))] = origin
+            return None
+        # Everything that runs its input or an operand as code.
+        if name in _SOURCE:
+            carried: Origin | None = None
+            for a in args if name == "eval" else args[:1]:
+                t = self.text_taint(a, depth)
+                if t is None and name != "eval" and a in _STDIN_OPERANDS:
+                    t = stdin
+                if t is not None:
+                    carried = t if carried is None else carried | t
+            if name != "eval" and not args and stdin is not None:
+                carried = stdin
+            if carried is not None:
+                found.append(
+                    Download(
+                        where,
+                        f"{'evaluates' if name == 'eval' else 'sources'} downloaded code",
+                        carried.urls,
+                        carried.unresolved,
+                    )
+                )
+            if name == "eval" and depth < 4:
+                self.scan(" ".join(args), where, depth + 1)
+            return None
+        if name in _INTERPRETERS or re.fullmatch(r"python\d[\d.]*|perl\d[\d.]*|ruby\d[\d.]*|php\d[\d.]*", name):
+            return self.interpreter(name, args, heredocs, stdin, where, depth)
+        if name in _PKG_TOOLS:
+            self.package(name, args, stdin, where, depth)
+            return None
+        if name in ("su", "runuser") and "-c" in args:
+            k = args.index("-c")
+            if k + 1 < len(args):
+                return self.inline_shell(args[k + 1], stdin, where, depth)
+            return None
+        if name in ("tar", "bsdtar", "unzip", "7z", "cpio", "gunzip", "bunzip2", "unxz", "zstd"):
+            return self.unpack(name, args, stdin, depth)
+        if name in ("cp", "mv", "install", "ln", "rsync", "dd"):
+            self.copy(name, args, depth)
+            return None
+        if name in ("tee",):
+            if stdin is not None:
+                for a in args:
+                    if not a.startswith("-"):
+                        self.paths[_norm_path(a)] = stdin
+            return stdin
+        if name in ("crontab", "at", "batch") and stdin is not None:
+            found.append(Download(where, f"schedules downloaded code ({name})", stdin.urls, stdin.unresolved))
+            return None
+        if name in ("chmod", "chown", "rm", "mkdir", "touch", "sleep", "true", ":", "exit", "return", "set", "shift"):
+            return None
+        if name in _READERS and name not in ("cat", "head", "tail", "sort", "uniq"):
+            return None
+        # Any other command passes downloaded data on (filters, decoders, jq, sed ...).
+        carried = stdin
+        for a in args:
+            t = self.text_taint(a, depth)
+            if t is not None:
+                carried = t if carried is None else carried | t
+        return carried
+
+    def fetch(self, name: str, args: list[str], where: str) -> Origin | None:
+        """A downloader: its URLs; its output (stdout, or the files it writes)."""
+        operands: list[str] = []
+        out_file: str | None = None
+        remote_name = name in ("wget", "wget2", "aria2c", "lwp-download")
+        out_dir = ""
+        k = 0
+        while k < len(args):
+            a = args[k]
+            nxt = args[k + 1] if k + 1 < len(args) else ""
+            if a.startswith("--"):
+                key, _, val = a.partition("=")
+                if key in ("--output", "--output-document", "--out"):
+                    out_file = val if _ else nxt
+                    k += 1 if not _ else 0
+                elif key in ("--remote-name", "--remote-name-all"):
+                    remote_name = True
+                elif key in ("--directory-prefix", "--dir", "--output-dir"):
+                    out_dir = val if _ else nxt
+                    k += 1 if not _ else 0
+                elif key == "--url":
+                    operands.append(val if _ else nxt)
+                    k += 1 if not _ else 0
+                elif key == "--input-file" or key == "--config":
+                    operands.append("$(input-file)")
+            elif a.startswith("-") and len(a) > 1 and not _URL_WORD_RE.match(a):
+                flags = a[1:]
+                out_flag = "o" if name in ("curl", "http", "https", "xh") else "O"
+                for j, f in enumerate(flags):
+                    if f == out_flag or (name == "aria2c" and f == "o"):
+                        out_file = flags[j + 1 :] or nxt
+                        if not flags[j + 1 :]:
+                            k += 1
+                        break
+                    if name == "curl" and f == "O":
+                        remote_name = True
+                    elif name in ("wget", "wget2") and f == "P":
+                        out_dir = flags[j + 1 :] or nxt
+                        k += 0 if flags[j + 1 :] else 1
+                        break
+                    elif name in ("wget", "wget2") and f == "i":
+                        operands.append("$(input-file)")
+                    elif (name == "curl" and f in "HdXuAeKmwTxbcFrCEYyzQ") or (
+                        name in ("wget", "wget2") and f in "tTeUaoD"
+                    ):
+                        k += 0 if flags[j + 1 :] else 1  # an option with an argument
+                        break
+            else:
+                operands.append(a)
+            k += 1
+        origin = self.urls_of(operands)
+        if out_file is not None and out_file != "-":
+            self.paths[_norm_path(out_file)] = origin
+            return None
+        if remote_name and out_file is None:
+            for u in origin.urls or ("",):
+                base = _url_basename(u) if u else "index.html"
+                self.paths[_norm_path(f"{out_dir}/{base}" if out_dir else base)] = origin
+            if not origin.urls:
+                self.unpacked = origin  # a file whose name we cannot tell
+            return None
+        return origin
+
+    def cloud_copy(self, name: str, args: list[str]) -> Origin | None:
+        """``aws s3 cp``, ``gsutil cp/cat``, ``gcloud storage cp/cat``, ``azcopy copy``,
+        ``az storage blob download``: stdout origin, or None (files tainted)."""
+        sub = [a for a in args if not a.startswith("-")]
+        if name == "aws" and sub[:2] in (["s3", "cp"], ["s3", "sync"], ["s3api", "get-object"]):
+            operands = sub[2:]
+        elif name == "gsutil" and sub[:1] in (["cp"], ["cat"], ["rsync"]):
+            operands = sub[1:]
+        elif name == "gcloud" and sub[:2] in (["storage", "cp"], ["storage", "cat"], ["storage", "rsync"]):
+            operands = sub[2:]
+        elif name == "azcopy" and sub[:1] in (["copy"], ["cp"], ["sync"]):
+            operands = sub[1:]
+        elif name == "az" and sub[:3] == ["storage", "blob", "download"]:
+            k = next((i for i, a in enumerate(args) if a in ("--file", "-f")), -1)
+            src = [a for i, a in enumerate(args) if i > 0 and args[i - 1] in ("--blob-url", "--url", "--name", "-n")]
+            origin = Origin(tuple(src), True)
+            if 0 <= k < len(args) - 1:
+                self.paths[_norm_path(args[k + 1])] = origin
+                return None
+            return origin
+        else:
+            return None
+        remote = [a for a in operands if _URL_WORD_RE.match(a)]
+        origin = Origin(tuple(remote), not remote)
+        dest = operands[-1] if len(operands) >= 2 else ("-" if sub[:1] == ["cat"] or sub[1:2] == ["cat"] else "")
+        if dest in ("-", ""):
+            return origin
+        if _URL_WORD_RE.match(dest):
+            return None  # an upload
+        self.paths[_norm_path(dest)] = origin
+        for u in remote:
+            self.paths[_norm_path(f"{dest}/{_url_basename(u)}")] = origin
+        if "sync" in sub[:2] or "--recursive" in args or "-r" in args or "-R" in args:
+            self.dirs[_norm_path(dest)] = origin
+        return None
+
+    def interpreter(
+        self,
+        name: str,
+        args: list[str],
+        heredocs: Sequence[tuple[str, bool]],
+        stdin: Origin | None,
+        where: str,
+        depth: int,
+    ) -> Origin | None:
+        found = self.found
+        shell = name in _SHELLS
+        inline: str | None = None
+        operand: str | None = None
+        reads_stdin = False
+        k = 0
+        while k < len(args):
+            a = args[k]
+            if shell and a.startswith("-") and not a.startswith("--") and "s" in a[1:]:
+                reads_stdin = True  # `sh -s -- args`: the script comes from stdin
+            if a in _INLINE_FLAGS or (shell and a.startswith("-") and not a.startswith("--") and "c" in a[1:]):
+                inline = args[k + 1] if k + 1 < len(args) else ""
+                break
+            if a == "--":
+                operand = args[k + 1] if k + 1 < len(args) else None
+                break
+            if a.startswith("-") and a not in _STDIN_OPERANDS:
+                if a in ("-m",) and not shell:
+                    return None  # a module from the system's path
+                k += 2 if (shell and a in ("-o", "-O", "+o", "+O")) or (not shell and a in ("-W", "-X")) else 1
+                continue
+            operand = a
+            break
+        if inline is not None:
+            if shell:
+                return self.inline_shell(inline, stdin, where, depth, name)
+            return self.inline_program(name, inline, stdin, where, depth)
+        if operand is None or operand in _STDIN_OPERANDS or reads_stdin:
+            if stdin is not None:
+                found.append(Download(where, f"pipes downloaded code into {name}", stdin.urls, stdin.unresolved))
+            if shell and depth < 4:
+                for body, _expands in heredocs:
+                    self.scan(body, where, depth + 1)
+            return None
+        o = self.text_taint(operand, depth)
+        if o is not None:
+            found.append(Download(where, f"runs downloaded code with {name} ({_short(operand)})", o.urls, o.unresolved))
+        return None
+
+    def inline_shell(self, code: str, stdin: Origin | None, where: str, depth: int, name: str = "sh") -> Origin | None:
+        whole = code.strip()
+        if (
+            whole.startswith(("$(", "`")) and _substitutions(whole) and len(_substitutions(whole)) == 1
+        ) or _VAR_RE.match(whole):
+            o = self.text_taint(whole, depth)
+            if o is not None:
+                self.found.append(Download(where, f"runs downloaded code with {name} -c", o.urls, o.unresolved))
+                return None
+        if stdin is not None and re.search(
+            r"(?<![\w-])(?:sh|bash|dash|zsh|ksh|source|eval|python\d?|perl|ruby|node)(?![\w-])|/dev/stdin|\.\s", code
+        ):
+            self.found.append(Download(where, f"pipes downloaded code into {name} -c", stdin.urls, stdin.unresolved))
+        if depth < 4:
+            return self.scan(code, where, depth + 1)
+        return None
+
+    def inline_program(self, name: str, code: str, stdin: Origin | None, where: str, depth: int) -> Origin | None:
+        """``python3 -c``, ``perl -e``, ``node -e`` ...: fetches when it uses a network library;
+        runs downloaded code when it also executes something, or is itself downloaded."""
+        whole = self.text_taint(code.strip(), depth) if code.strip().startswith(("$", "`")) else None
+        if whole is not None:
+            self.found.append(Download(where, f"runs downloaded code with {name}", whole.urls, whole.unresolved))
+            return None
+        executes = bool(_EXEC_CODE_RE.search(code))
+        if _NET_CODE_RE.search(code):
+            urls = tuple(m.group(0) for m in _URL_RE.finditer(code))
+            origin = Origin(urls, not urls or "$" in code)
+            if executes:
+                self.found.append(Download(where, f"fetches and runs code in {name}", origin.urls, origin.unresolved))
+                return None
+            return origin
+        if stdin is not None and executes:
+            self.found.append(Download(where, f"pipes downloaded code into {name}", stdin.urls, stdin.unresolved))
+            return None
+        return stdin
+
+    def package(self, name: str, args: list[str], stdin: Origin | None, where: str, depth: int) -> None:
+        """Package installs from a downloaded file or straight from a URL (no signed repository)."""
+        operands = [a for a in args if not a.startswith("-")]
+        installing = name in ("dpkg", "rpm") and any(
+            a.startswith("-") and not a.startswith("--") and ("i" in a or "U" in a) for a in args
+        )
+        installing = installing or any(v in _PKG_INSTALL_VERBS for v in operands[:1]) or "--install" in args
+        if not installing:
+            return
+        urls = [a for a in operands if _URL_WORD_RE.match(a) and not a.startswith("git@")]
+        if urls and name not in ("apt", "apt-get", "snap"):
+            self.found.append(
+                Download(where, f"installs a package straight from a URL with {name}", tuple(urls), False)
+            )
+        for a in operands:
+            o = self.text_taint(a, depth)
+            if o is not None:
+                self.found.append(
+                    Download(where, f"installs a downloaded package with {name} ({_short(a)})", o.urls, o.unresolved)
+                )
+
+    def unpack(self, name: str, args: list[str], stdin: Origin | None, depth: int) -> Origin | None:
+        """Archives and compressed files: what they unpack (files, a directory, stdout) carries
+        the archive's origin; returns the origin of stdout."""
+        tar = name in ("tar", "bsdtar")
+        extracting = not tar or any(
+            a == "--extract" or a == "--get" or (not a.startswith("--") and "x" in a.lstrip("-")) for a in args[:2]
+        )
+        if not extracting:
+            return None
+        origin = stdin
+        for a in args:
+            t = self.text_taint(a, depth)
+            if t is not None:
+                origin = t if origin is None else origin | t
+        if origin is None:
+            return None
+        files = [a for a in args if not a.startswith("-")]
+        to_stdout = "--to-stdout" in args or any(
+            ((a.startswith("-") and not a.startswith("--")) or (tar and k == 0)) and ("O" in a if tar else "c" in a)
+            for k, a in enumerate(args)
+        )
+        if to_stdout or (not tar and name not in ("unzip", "7z") and not files):
+            return origin  # a stream (`curl ... | gunzip | sh`, `tar xzO`)
+        target = ""
+        for k, a in enumerate(args):
+            if a in ("-C", "--directory", "-d", "-o") and k + 1 < len(args):
+                target = args[k + 1]
+            elif a.startswith("--directory="):
+                target = a.split("=", 1)[1]
+            elif name == "7z" and a.startswith("-o"):
+                target = a[2:]
+        if target:
+            self.dirs[_norm_path(target)] = origin
+        if name in ("gunzip", "bunzip2", "unxz", "zstd"):
+            for a in args:
+                if not a.startswith("-"):
+                    self.paths[_norm_path(re.sub(r"\.(gz|bz2|xz|zst)$", "", a))] = origin
+        self.unpacked = origin if self.unpacked is None else self.unpacked | origin
+        return None
+
+    def copy(self, name: str, args: list[str], depth: int) -> None:
+        if name == "dd":
+            src = next((a[3:] for a in args if a.startswith("if=")), "")
+            dst = next((a[3:] for a in args if a.startswith("of=")), "")
+            o = self.text_taint(src, depth) if src else None
+            if o is not None and dst:
+                self.paths[_norm_path(dst)] = o
+            return
+        operands: list[str] = []
+        k = 0
+        while k < len(args):
+            a = args[k]
+            if a in ("-m", "-o", "-g", "--mode", "--owner", "--group", "-t", "--target-directory", "-S", "--suffix"):
+                k += 2
+                continue
+            if not a.startswith("-"):
+                operands.append(a)
+            k += 1
+        if len(operands) < 2:
+            return
+        origin: Origin | None = None
+        for a in operands[:-1]:
+            t = self.text_taint(a, depth)
+            if t is not None:
+                origin = t if origin is None else origin | t
+        if origin is None:
+            return
+        dst = operands[-1]
+        self.paths[_norm_path(dst)] = origin
+        for a in operands[:-1]:
+            self.paths[_norm_path(f"{dst}/{_basename(a)}")] = origin
+
+
+def _short(word: str, limit: int = 60) -> str:
+    word = " ".join(word.split())
+    return word if len(word) <= limit else word[: limit - 3] + "..."
+
+
+_INCLUDE_RE = re.compile(r"\A#include(?:-once)?[ \t]*(?:\n|\Z)", re.IGNORECASE)
+_SHEBANG_PROGRAM_RE = re.compile(r"\A#!\s*\S*?(?:/env\s+)?(python\d?[\d.]*|perl|ruby|node|php|pwsh)\b")
+#: cloud-config modules that hand the VM to code from a server or URL, with the URL they use.
+_CONFIG_MANAGEMENT = ("chef", "puppet", "salt_minion", "ansible")
+
+
+def _windows_downloads(text: str, where: str) -> Iterator[Download]:
+    """PowerShell/cmd forms (``iex (iwr URL)``, ``DownloadFile`` then ``Start-Process``,
+    ``certutil -urlcache``): read by pattern, not parsed."""
+    if not _WIN_FETCH_RE.search(text):
+        return
+    if _WIN_EXEC_RE.search(text) or re.search(r"certutil|bitsadmin", text, re.I):
+        urls = tuple(dict.fromkeys(m.group(0) for m in _URL_RE.finditer(text)))
+        yield Download(where, "downloads and runs code (PowerShell/cmd)", urls, not urls)
+
+
+def _include_downloads(text: str, where: str) -> Iterator[Download]:
+    """``#include``/``#include-once``: every line is a URL whose content cloud-init runs as user data."""
+    for lineno, line in enumerate(text.splitlines()[1:], 2):
+        url = line.strip()
+        if url and not url.startswith("#"):
+            label = f"{where} line {lineno}".strip()
+            yield Download(
+                label, "#include hands cloud-init a document to fetch and run", (url,), not _URL_WORD_RE.match(url)
+            )
+
+
+def _argv_text(entry: Any) -> str:
+    """A runcmd/bootcmd list entry as a shell command line (cloud-init runs it as an argv)."""
+    return " ".join("'" + str(w).replace("'", "'\\''") + "'" for w in entry)
+
+
+def _cloud_config_downloads(doc: dict[str, Any], scan: _Scan) -> None:
+    found = scan.found
+    for key in ("bootcmd",):
+        cmds = doc.get(key)
+        for i, entry in enumerate(cmds if isinstance(cmds, list) else [cmds] if cmds else []):
+            _scan_entry(entry, f"{key}[{i}]", scan)
+    files = doc.get("write_files")
+    for i, entry in enumerate(files if isinstance(files, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        path = str(entry.get("path", ""))
+        where = f"write_files[{i}] ({path})"
+        source = entry.get("source")
+        if source is not None:
+            # cloud-init fetches `source` first and only falls back to `content` when that fails.
+            uri = source.get("uri") if isinstance(source, dict) else source
+            origin = Origin((str(uri),), not _URL_WORD_RE.match(str(uri or "")))
+            found.append(Download(where, "is fetched by cloud-init from a URL", origin.urls, origin.unresolved))
+            scan.paths[_norm_path(path)] = origin
+            continue
+        content = _write_file_text(entry)
+        if content is None:
+            found.append(
+                Download(where, f"has content with encoding {entry.get('encoding')!r} that cannot be decoded", (), True)
+            )
+            continue
+        scan.paths.pop(_norm_path(path), None)  # written literally: what runs from it is judged here
+        if _MENTIONS_FETCH_RE.search(content):
+            scan.scan(content, where)
+            found.extend(_windows_downloads(content, where))
+    for key in ("runcmd",):
+        cmds = doc.get(key)
+        for i, entry in enumerate(cmds if isinstance(cmds, list) else [cmds] if cmds else []):
+            _scan_entry(entry, f"{key}[{i}]", scan)
+    for key in _CONFIG_MANAGEMENT:
+        value = doc.get(key)
+        if not isinstance(value, dict) or not value:
+            continue
+        urls: list[str] = []
+        if key == "ansible":
+            pull = value.get("pull")
+            if not pull:
+                continue
+            pulls = pull if isinstance(pull, list) else [pull]
+            urls = [str(p.get("url", "")) for p in pulls if isinstance(p, dict)]
+        elif key == "chef":
+            urls = [str(value.get("server_url", ""))]
+            if str(value.get("install_type", "packages")) == "omnibus" or value.get("omnibus_url"):
+                urls.append(str(value.get("omnibus_url") or "https://www.chef.io/chef/install.sh"))
+        elif key == "puppet":
+            server = dig_str(value, "conf", "agent", "server") or dig_str(value, "conf", "main", "server") or "puppet"
+            urls = [f"puppet://{server}"]
+            if str(value.get("install_type", "packages")) == "aio":
+                urls.append(
+                    str(
+                        value.get("aio_install_url")
+                        or "https://raw.githubusercontent.com/puppetlabs/install-puppet/main/install.sh"
+                    )
+                )
+        elif key == "salt_minion":
+            master = dig_str(value, "conf", "master") or "salt"
+            urls = [f"salt://{master}"]
+        urls = [u for u in urls if u]
+        found.append(
+            Download(
+                key,
+                f"hands the VM to configuration management ({key}) whose code the pack cannot read",
+                tuple(urls),
+                not urls,
+            )
+        )
+    handled = {"bootcmd", "runcmd", "write_files", *_CONFIG_MANAGEMENT}
+    budget = [MAX_CLOUD_CONFIG_VALUES]
+    try:
+        for key, value in doc.items():
+            if str(key) in handled:
+                continue
+            for path, text in _strings(value, str(key), budget):
+                if _MENTIONS_FETCH_RE.search(text):
+                    scan.scan(text, path)
+    except _TooLarge:
+        found.append(
+            Download("cloud-config", f"has more than {MAX_CLOUD_CONFIG_VALUES} values, so it cannot be read", (), True)
+        )
+
+
+def dig_str(value: Any, *path: str) -> str:
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+
+def _scan_entry(entry: Any, where: str, scan: _Scan) -> None:
+    if isinstance(entry, str):
+        if _MENTIONS_FETCH_RE.search(entry) or scan.paths or scan.vars or scan.dirs or scan.unpacked:
+            scan.scan(entry, where)
+    elif isinstance(entry, list):
+        scan.scan(_argv_text(entry), where)
+
+
+def _text_downloads(text: str, where: str = "", depth: int = 0) -> list[Download]:
+    """The downloads of one document (cloud-config, #include, archive, script)."""
+    body = _body(text)
+    if _INCLUDE_RE.match(body):
+        return list(_include_downloads(body, where))
+    if is_cloud_config_archive(text) and depth < 4:
+        try:
+            parts = yaml.load(body, Loader=_YAML_LOADER)
+        except yaml.YAMLError:
+            parts = None
+        if isinstance(parts, list):
+            out: list[Download] = []
+            for i, part in enumerate(parts):
+                content = part.get("content") if isinstance(part, dict) else part
+                ptype = str(part.get("type", "")).lower() if isinstance(part, dict) else ""
+                if not isinstance(content, str):
+                    continue
+                if "include" in ptype and not _INCLUDE_RE.match(content):
+                    content = "#include\n" + content
+                out.extend(
+                    replace(d, where=f"part {i} {d.where}".strip()) for d in _text_downloads(content, "", depth + 1)
+                )
+            return out
+    scan = _Scan()
+    doc = _parse_cloud_config(text)
+    if doc is not None:
+        _cloud_config_downloads(doc, scan)
+    elif _MENTIONS_FETCH_RE.search(text):
+        m = _SHEBANG_PROGRAM_RE.match(body)
+        if m and m.group(1) != "pwsh":
+            program = m.group(1)
+            if _NET_CODE_RE.search(body) and _EXEC_CODE_RE.search(body):
+                urls = tuple(dict.fromkeys(u.group(0) for u in _URL_RE.finditer(body)))
+                scan.found.append(Download(where, f"fetches and runs code in {program}", urls, not urls))
+        else:
+            scan.scan(text, where)
+    out = list(scan.found)
+    if _MENTIONS_FETCH_RE.search(text):
+        out.extend(_windows_downloads(text, where))
+    seen: set[Download] = set()
+    return [d for d in out if not (d in seen or seen.add(d))]
+
+
+def document_downloads(text: str) -> tuple[Download, ...]:
+    """Code one boot document fetches and runs from somewhere the pack cannot read (cached by
+    content: the result is shared, do not modify it)."""
+    if len(text) <= _CACHE_MAX_TEXT:
+        return _cached_downloads(text)
+    return tuple(_text_downloads(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_downloads(text: str) -> tuple[Download, ...]:
+    return tuple(_text_downloads(text))
+
+
+_TRUSTED_SAFE_RE = re.compile(r"%2e|%2f|/\.\.?(?:/|$)|\\", re.IGNORECASE)
+
+
+def url_trusted(url: str, prefixes: Iterable[str]) -> bool:
+    """Whether a URL starts with one of the trusted prefixes at a path boundary.
+
+    Scheme and host compare case-insensitively; ``https://a.example`` does not trust
+    ``https://a.example.evil.net`` or ``https://a.example@evil.net``; dot segments and encoded
+    slashes are never trusted (they could climb out of the prefix).
+    """
+    if not _URL_WORD_RE.match(url) or _TRUSTED_SAFE_RE.search(url):
+        return False
+    scheme_host, _, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if "@" in host:
+        return False
+    norm = f"{scheme_host.lower()}://{host.lower()}{slash}{path}"
+    for prefix in prefixes:
+        p = str(prefix).strip()
+        if not p or "://" not in p:
+            continue
+        ps, _, pr = p.partition("://")
+        ph, pslash, ppath = pr.partition("/")
+        p = f"{ps.lower()}://{ph.lower()}{pslash}{ppath}"
+        if norm == p or (norm.startswith(p) and (p.endswith("/") or norm[len(p)] in "/?#")):
+            return True
+    return False

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..boot import boot_texts, document_writes, login_problems, plain
+from ..boot import boot_texts, document_downloads, document_writes, login_problems, plain, url_trusted
 from ..framework import ADVISORY, MANDATORY, Context, Knob, Props, Rule, StackRule, as_list, dig, is_map, truthy
 from ..shapes import parsed_json
 from ..tokens import (
@@ -366,6 +366,150 @@ BOOT_LOGIN = Rule(
 
 
 # ---------------------------------------------------------------------------------------------
+# A3: boot code fetched from somewhere the pack cannot read
+
+#: GCP metadata keys whose value is the URL of a script the guest agent downloads and runs.
+_GCP_SCRIPT_URL_RE = re.compile(r"^(?:windows-)?(?:startup|shutdown)-script-url$|^sysprep-specialize-script-url$")
+#: GCP metadata keys whose value is a script the guest agent runs (besides `GCP_BOOT_KEYS`).
+_GCP_SCRIPT_RE = re.compile(
+    r"^(?:windows-)?(?:startup|shutdown)-script(?:-ps1|-cmd|-bat)?$|^sysprep-specialize-script-(?:ps1|cmd|bat)$"
+)
+#: Extension settings keys that name what the extension downloads (CustomScript ``fileUris``,
+#: DSC ``configuration.url``/``modulesUrl``, ...): any key ending in uri(s)/url(s).
+_URI_KEY_RE = re.compile(r"(?:uri|url)s?$", re.IGNORECASE)
+_URL_VALUE_RE = re.compile(r"^\s*[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def _setting_urls(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, str]]:
+    """``(path, url)`` for every URL under a uri/url-named key of extension settings."""
+    value = plain(value)
+    if depth > 8:
+        return
+    if is_map(value):
+        for key in value:
+            sub = plain(value[key])
+            if _URI_KEY_RE.search(str(key)):
+                for i, item in enumerate(as_list(sub)):
+                    item = plain(item)
+                    if isinstance(item, str):
+                        yield (f"{path}.{key}[{i}]" if isinstance(sub, list) else f"{path}.{key}"), item
+                    elif not is_map(item):
+                        raise TypeError(f"{path}.{key} is {type(item).__name__}, expected a URL")
+            elif is_map(sub) or isinstance(sub, list):
+                yield from _setting_urls(sub, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _setting_urls(item, f"{path}[{i}]", depth + 1)
+
+
+def _extension_urls(prefix: str, ext: Any) -> Iterator[tuple[str, str]]:
+    for part in ("settings", "protectedSettings"):
+        settings = plain(dig(ext, part))
+        if isinstance(settings, str):
+            settings = parsed_json(settings)
+        if settings is None:
+            continue
+        if not is_map(settings):
+            raise TypeError(f"{prefix}{part} is {type(settings).__name__}, expected an object")
+        yield from _setting_urls(settings, f"{prefix}{part}")
+
+
+def fetched_scripts(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:
+    """``(label, url)`` for every script a resource has the VM download and run by URL."""
+    if resource_type in AZ_EXTENSIONS:
+        yield from _extension_urls("", props)
+    elif resource_type in AZ_RUN_COMMANDS:
+        uri = plain(dig(props, "source", "scriptUri"))
+        if uri is not None:
+            yield "source.scriptUri", str(uri)
+    elif resource_type == AZ_VMSS:
+        extensions = dig(props, "virtualMachineProfile", "extensionProfile", "extensions")
+        for i, ext in enumerate(as_list(extensions)):
+            yield from _extension_urls(f"virtualMachineProfile.extensionProfile.extensions[{i}].", ext)
+    elif resource_type in GCP_VMS or resource_type in GCP_PROJECT:
+        for _key, value, where in _gcp_script_keys(resource_type, props, _GCP_SCRIPT_URL_RE):
+            yield where, str(value)
+
+
+def _gcp_script_keys(resource_type: str, props: Props, pattern: re.Pattern[str]) -> Iterator[tuple[str, Any, str]]:
+    """``(key, value, label)`` of GCP metadata keys matching `pattern` (only their values are read)."""
+    if resource_type == GCP_PROJECT_METADATA_ITEM:
+        key = props.get("key")
+        if key is not None and pattern.match(str(key).lower()):
+            yield str(key), plain(props.get("value")), f"project metadata {key}"
+        return
+    meta = _metadata(props)
+    where = "project metadata" if resource_type in GCP_PROJECT else "metadata."
+    for key in meta:
+        if pattern.match(str(key).lower()):
+            value = plain(meta[key])
+            if value is not None:
+                yield str(key), value, f"{where}{key}" if where.endswith(".") else f"{where} {key}"
+
+
+def _download_documents(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:
+    """Every boot document, plus the GCP Windows and shutdown scripts (they run as root too)."""
+    yield from boot_documents(resource_type, props)
+    if resource_type in GCP_VMS or resource_type in GCP_PROJECT:
+        for key, value, where in _gcp_script_keys(resource_type, props, _GCP_SCRIPT_RE):
+            if key.lower() not in GCP_BOOT_KEYS:
+                for text in boot_texts(value, False):
+                    yield where, text
+
+
+def _check_boot_downloads(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    trusted = [str(p) for p in ctx["trustedUrlPrefixes"] or ()]
+    advice = (
+        "ship the script in the boot data (so the pack reads it), or serve it from a prefix listed in "
+        "trustedUrlPrefixes (failing closed)"
+    )
+
+    def untrusted(urls: Iterable[str]) -> list[str]:
+        return [u for u in urls if not url_trusted(u, trusted)]
+
+    def found() -> Iterator[str]:
+        for where, url in fetched_scripts(resource_type, props):
+            if untrusted([url]):
+                yield f"{where} has the VM download and run {url!r}, which the pack cannot read; {advice}"
+        for label, text in _download_documents(resource_type, props):
+            for d in document_downloads(text):
+                bad = untrusted(d.urls)
+                if not bad and not d.unresolved:
+                    continue
+                shown = ", ".join(repr(u) for u in bad)
+                if d.unresolved:
+                    shown = (
+                        f"{shown} and a URL the boot data does not fix" if shown else "a URL the boot data does not fix"
+                    )
+                yield f"{label} {d.where} {d.how} from {shown}; {advice}".replace("  ", " ")
+
+    yield from _unique(found())
+
+
+BOOT_DOWNLOADS = Rule(
+    name="access-boot-no-unreviewed-downloads",
+    description="Boot data must not fetch code the pack cannot read and run it (curl|sh, download then execute, cloud-init #include and write_files source, GCP startup-script-url, Azure fileUris and run-command scriptUri) unless it comes from a trusted URL prefix.",
+    concern=CONCERN,
+    clouds=("aws", "azure", "gcp"),
+    resource_types=BOOT_TYPES,
+    check=_check_boot_downloads,
+    # MANDATORY: a downloaded script can undo everything A3 checks (turn root login back on)
+    # and no reviewer or policy ever sees it.
+    level=MANDATORY,
+    knobs={
+        "trustedUrlPrefixes": Knob(
+            {"type": "array", "items": {"type": "string"}},
+            [],
+            "URL prefixes (scheme://host/path, matched at a path boundary) whose scripts boot data may download and run; "
+            "none by default: our stacks run no downloaded code",
+        )
+    },
+    catalogue=("A3",),
+    peers=(),  # no peer checks this: a gap none covers
+)
+
+
+# ---------------------------------------------------------------------------------------------
 # A4-A6 (GCP): OS Login, project SSH keys, serial port
 
 
@@ -563,6 +707,7 @@ RULES: list[Rule | StackRule] = [
     ADMIN_USERNAME,
     AWS_PREFER_SSM,
     BOOT_LOGIN,
+    BOOT_DOWNLOADS,
     GCP_OSLOGIN,
     GCP_BLOCK_PROJECT_KEYS,
     SERIAL_CONSOLE_OFF,
