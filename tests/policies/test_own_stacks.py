@@ -41,8 +41,9 @@ def test_prod_without_waf_is_blocked():
     ("mode", "blocked"),
     [
         ("instances", {"deletion-lb-protection", "deletion-vm-protection"}),
-        # A group's VMs are the cloud's to replace: only the load balancer is judged.
-        ("group", {"deletion-lb-protection"}),
+        # A group's launch template carries termination protection too (it stops console and
+        # API terminations; Auto Scaling's own scale-in and replacement ignore it).
+        ("group", {"deletion-lb-protection", "deletion-vm-protection"}),
     ],
 )
 def test_prod_without_deletion_protection_is_blocked(mode: str, blocked: set[str]):
