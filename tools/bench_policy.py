@@ -73,7 +73,7 @@ def _resource(i: int) -> dict:
             "protocol": "HTTPS" if https else "HTTP",
             **(
                 {
-                    "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                    "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
                     "certificateArn": "arn:aws:acm:eu-west-1:1:certificate/x",
                 }
                 if https

@@ -8,6 +8,7 @@ import pulumi_azure_native.operationalinsights as operationalinsights
 import pulumi_azure_native.storage as storage
 
 from ..bootstrap.cloud_init import APP_LOG
+from ..config.profiles import AZURE_WORKSPACE_RETENTION_DAYS
 from ..interfaces import LogSinkArgs
 from .names import AzureNames, app_of
 
@@ -26,9 +27,10 @@ PERF_COUNTERS = (
     "\\Logical Disk(*)\\% Used Space",
     "\\Logical Disk(*)\\Free Megabytes",
 )
-#: Shortest workspace retention: the policy pack's floor for Log Analytics workspaces in every
-#: environment (logging-retention-floor, minWorkspaceRetentionDays). Dev's 30 days rise to it.
-MIN_WORKSPACE_RETENTION = 90
+#: Shortest workspace retention: what a PerGB2018 workspace accepts (a dev stack's 7 days rise to
+#: it). The policy pack's floor (logging-retention-floor) is 30 days outside prod and 90 in prod,
+#: and a prod stack's config cannot go below 365.
+MIN_WORKSPACE_RETENTION = AZURE_WORKSPACE_RETENTION_DAYS[0]
 
 
 class LogSink(pulumi.ComponentResource):

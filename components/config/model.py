@@ -680,7 +680,7 @@ class StackConfig(_Model):
         policy = self.load_balancer.tls_policy
         if policy is not None and policy not in AWS_TLS_POLICIES:
             raise ConfigProblem(
-                f"TLS policy {policy!r} is not allowed (it must refuse TLS 1.0/1.1)",
+                f"TLS policy {policy!r} is not allowed (it must refuse TLS 1.0/1.1 and CBC suites)",
                 f"use one of {', '.join(AWS_TLS_POLICIES)}",
                 key="loadBalancer.tlsPolicy",
                 value=policy,

@@ -343,8 +343,8 @@ def test_only_the_gateway_and_nat_have_public_ips_standard_sku(az_prod):
 def test_workspace_retention_per_environment_and_protect_in_prod(az_dev, az_prod):
     (dev_ws,) = az_dev.of_type("azure-native:operationalinsights:Workspace")
     (prod_ws,) = az_prod.of_type("azure-native:operationalinsights:Workspace")
-    # Dev's 30 days rise to the policy pack's 90-day floor for workspaces.
-    assert (dev_ws.properties["retentionInDays"], prod_ws.properties["retentionInDays"]) == (90, 365)
+    # The stack files' retention as it is: 30 days meets the pack's non-prod floor for workspaces.
+    assert (dev_ws.properties["retentionInDays"], prod_ws.properties["retentionInDays"]) == (30, 365)
     assert prod_ws.properties["features"]["disableLocalAuth"] is True
     assert not dev_ws.protect
     for r in az_prod.resources:
