@@ -668,6 +668,7 @@ def main(argv: list[str] | None = None) -> int:
         cases = [Case(**c) for c in saved["cases"]]
         return report(cases, saved["meta"], opts, clouds)
     load_before = _load()
+    probe_before = cpu_probe_ms()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     n_max = max_instance_count()
     group = group_mode_supported()
@@ -712,6 +713,8 @@ def main(argv: list[str] | None = None) -> int:
         "started": started,
         "load_before": load_before,
         "load_after": _load(),
+        "probe_before_ms": probe_before,
+        "probe_after_ms": cpu_probe_ms(),
         "notes": notes,
         "runs": opts.runs,
         "plain_runs": opts.plain_runs,
@@ -724,6 +727,33 @@ def main(argv: list[str] | None = None) -> int:
     return report(cases, meta, opts, clouds)
 
 
+def cpu_probe_ms(repeats: int = 5) -> float:
+    """Milliseconds a fixed pure-Python workload takes here (median of `repeats`).
+
+    This 2-core VM's speed changes during a day (the same plan took 2x as long one hour as the
+    next, at the same load average), so every result states how fast the machine was while it ran.
+    """
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        acc: dict[int, str] = {}
+        for i in range(200_000):
+            acc[i % 1000] = f"{i:x}"
+        times.append((time.perf_counter() - t) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def _probe_line(meta: dict[str, Any]) -> str:
+    before, after = meta.get("probe_before_ms"), meta.get("probe_after_ms")
+    if before is None:
+        return "CPU probe: not recorded."
+    return (
+        f"CPU probe (`tools/bench.py` `cpu_probe_ms`, a fixed pure-Python loop, median of 5): {before:.1f} ms "
+        f"before the run, {after:.1f} ms after — compare runs taken on different occasions by it, since "
+        "this VM's speed varies by up to 2x during a day."
+    )
+
+
 def report(cases: list[Case], meta: dict[str, Any], opts: argparse.Namespace, clouds: list[str]) -> int:
     """Print the tables and (unless --no-write) write docs/performance.md, its chart and README."""
     started, load_before, load_after, notes = meta["started"], meta["load_before"], meta["load_after"], meta["notes"]
@@ -731,6 +761,8 @@ def report(cases: list[Case], meta: dict[str, Any], opts: argparse.Namespace, cl
     body = "\n".join(
         [
             f"Measured {started}: load average (1, 5, 15 min) {load_before} before the run, {load_after} after.",
+            "",
+            _probe_line(meta),
             "",
             "Machine: " + f"{info['cpu']}, {info['cores']} cores, {info['memory']} memory, {info['os']}; "
             f"Python {info['python']}; {info['packages']}. Harness: {info['harness']}.",
