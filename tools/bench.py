@@ -60,6 +60,8 @@ def run_one(out: Path, plan_args: list[str]) -> int:
 
     t0 = time.perf_counter()
     import tools.plan as plan_mod
+
+    plan_mod.tune_gc()  # as `python -m tools.plan` does
     import tools.policy_gate as gate_mod
 
     rec: dict[str, Any] = {}

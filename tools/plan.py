@@ -16,6 +16,7 @@ Exit status: 0 clean, 1 mandatory policy violation, 2 usage, config or program e
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -28,6 +29,18 @@ from typing import Any
 from .mocks import PROJECT, ROOT, Plan, PlannedResource, config_map_from_stack_file, run_program
 
 NAMESPACE = "appstack"
+
+
+def tune_gc() -> None:
+    """Run Python's cycle collector rarely in this short-lived process.
+
+    Registering a resource allocates thousands of objects (Outputs, asyncio tasks and futures,
+    protobuf messages), so with the default thresholds (700, 10, 10) the collector ran hundreds
+    of times per plan and re-scanned every long-lived object (the SDK's modules and classes):
+    0.2-0.45 s of a plan, more the larger the stack. At (50000, 50, 1000) it still runs, so
+    cyclic garbage is still freed, and a plan's peak RSS grows by ~2 MB (measured at N = 20).
+    """
+    gc.set_threshold(50_000, 50, 1000)
 
 
 class UsageError(Exception):
@@ -244,6 +257,7 @@ def _markdown(args: argparse.Namespace, plan: Plan, config: dict[str, str], resu
 
 
 if __name__ == "__main__":
+    tune_gc()
     status = main()
     # Tearing the interpreter down (freeing the SDK's modules and the run's objects, ~0.5 s) is
     # work nobody waits for: everything is written and the pack is stopped, so flush and leave.
