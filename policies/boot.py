@@ -1350,6 +1350,8 @@ class _Scan:
         self.vars: dict[str, Origin] = {}
         self.found: list[Download] = []
         self.where = ""
+        self.by_base: dict[str, list[str]] = {}
+        """Tainted paths by their last component (``./x.sh`` after ``curl -O .../x.sh``)."""
         """Where the command being read is (for findings recorded while tainting a path)."""
 
     def taint(self, path: str, origin: Origin) -> None:
@@ -1357,6 +1359,7 @@ class _Scan:
         units, cron, profile.d, cloud-init's own config and script dirs) is run right there."""
         p = _norm_path(path)
         self.paths[p] = origin
+        self.by_base.setdefault(p.rsplit("/", 1)[-1], []).append(p)
         if _AUTORUN_RE.match(p):
             self.found.append(
                 Download(
@@ -1413,11 +1416,14 @@ class _Scan:
                 o = self.vars.get(m.group(1) or m.group(2))
                 if o is not None:
                     origin = o if origin is None else origin | o
-            if depth < 4:
-                for body in _substitutions(text):
+            for body in _substitutions(text):
+                if depth >= 4:
+                    # Nested deeper than we read: a fetch in there counts as downloaded data.
+                    o = Origin((), True) if _MENTIONS_FETCH_RE.search(body) else None
+                else:
                     o = self.scan(body, "", depth + 1)
-                    if o is not None:
-                        origin = o if origin is None else origin | o
+                if o is not None:
+                    origin = o if origin is None else origin | o
         o = self.path_taint(text)
         if o is not None:
             origin = o if origin is None else origin | o
@@ -1430,9 +1436,9 @@ class _Scan:
         if p in self.paths:
             return self.paths[p]
         base = p.rsplit("/", 1)[-1]
-        for known, origin in self.paths.items():
-            if known.rsplit("/", 1)[-1] == base and ("/" not in p or "/" not in known or "$" in p + known):
-                return origin
+        for known in self.by_base.get(base, ()):
+            if known in self.paths and ("/" not in p or "/" not in known or "$" in p + known):
+                return self.paths[known]
         for d, origin in self.dirs.items():
             if p.startswith(d + "/"):
                 return origin
