@@ -1292,6 +1292,19 @@ _WIN_EXEC_RE = re.compile(
 )
 _VAR_REF_RE = re.compile(r"\$\{(\w+)[^}]*\}|\$(\w+)")
 _PKG_INSTALL_VERBS = {"install", "localinstall", "reinstall", "upgrade", "update", "in", "-i", "-U"}
+_FUNCTION_RE = re.compile(
+    r"(?:^|[\s;&|{(])(?:function\s+([A-Za-z_][\w-]*)(?:\s*\(\s*\))?|([A-Za-z_][\w-]*)\s*\(\s*\))\s*(?=[{(])", re.M
+)
+#: A function body that runs one of its arguments as a script (``bash "$1"``, ``. "$@"``).
+_RUNS_ARGUMENT_RE = re.compile(
+    r"(?<![\w-])(?:sh|bash|dash|zsh|ksh|source|\.|eval|python\d?|perl|ruby|node|dpkg|rpm)\s+(?:-\S+\s+)*"
+    r"[\"']?\$\{?([1-9@*])",
+    re.M,
+)
+#: A function body that runs its arguments as a command (``retry() { "$@"; }``): a wrapper.
+_WRAPS_COMMAND_RE = re.compile(
+    r"(?:^|[;&|{(!\n]|\bthen|\bdo|\bexec|\bsudo|\buntil|\bwhile|\bif|\belse)\s*[\"']?\$\{?([1-9@*])", re.M
+)
 _BUILDERS = {"make", "gmake", "cmake", "ninja", "meson", "configure", "mvn", "gradle", "cargo", "go"}
 _PKG_TOOLS = {"dpkg", "rpm", "apt", "apt-get", "dnf", "yum", "zypper", "pip", "pip3", "npm", "gem", "snap"}
 
@@ -1353,6 +1366,10 @@ class _Scan:
         self.where = ""
         self.by_base: dict[str, list[str]] = {}
         self.written: dict[str, str] = {}
+        self.functions: dict[str, tuple[set[str], set[str]]] = {}
+        """Shell functions of the document that run their arguments: ``(as a command, as a
+        script)``, each the positional parameters used (``"1"``, ``"@"``)."""
+        self.aliases: dict[str, str] = {}
         """Scripts the document writes with echo/printf/here-documents, read when they are run."""
         """Tainted paths by their last component (``./x.sh`` after ``curl -O .../x.sh``)."""
         """Where the command being read is (for findings recorded while tainting a path)."""
@@ -1451,21 +1468,31 @@ class _Scan:
 
     # --- reading a script ---
 
-    def scan(self, script: str, where: str, depth: int = 0) -> Origin | None:
-        """Read a script; returns the origin of the downloaded data its last output carries."""
+    def scan(self, script: str, where: str, depth: int = 0, stdin: Origin | None = None) -> Origin | None:
+        """Read a script (`stdin`: what its first command reads, for ``... | sh -c '...'``);
+        returns the origin of the downloaded data its last output carries."""
         if depth > 4:
             return None
         if "/dev/" in script and _DEV_NET_READ_RE.search(script):
             self.found.append(Download(where, "reads from a raw network connection (/dev/tcp)", (), True))
         commands = shell_commands(script, process_substitution=True)
         _assignments(commands, self.env)
+        for m in _FUNCTION_RE.finditer(script) if "(" in script or "function" in script else ():
+            body = script[
+                m.end() : _read_balanced(script, m.end(), script[m.end()], "}" if script[m.end()] == "{" else ")")
+            ]
+            fname = m.group(1) or m.group(2)
+            wraps = set(_WRAPS_COMMAND_RE.findall(body))
+            runs = set(_RUNS_ARGUMENT_RE.findall(body))
+            if wraps or runs:
+                self.functions[fname] = (wraps, runs)
         multi = "\n" in script.strip()
         prefix = f"{where} " if where else ""
         out: Origin | None = None
-        for cmd in commands:
+        for k, cmd in enumerate(commands):
             label = f"{prefix}line {cmd.line}" if multi or not where else where
-            stdin = out if cmd.after_pipe else None
-            out = self.command(cmd.words, cmd.heredocs, stdin, label, depth)
+            piped = out if cmd.after_pipe else (stdin if k == 0 else None)
+            out = self.command(cmd.words, cmd.heredocs, piped, label, depth)
         return out
 
     def command(
@@ -1525,6 +1552,14 @@ class _Scan:
         name_words = self.exec_words(args)
         if not name_words:
             return stdin
+        if name_words[0] == "alias":
+            for a in name_words[1:]:
+                m = _ASSIGN_RE.match(a)
+                if m:
+                    self.aliases[m.group(1)] = m.group(2)
+            return None
+        if name_words[0] in self.aliases:
+            name_words = [*self.aliases[name_words[0]].split(), *name_words[1:]]
         if "$" in name_words[0] and self.text_taint(name_words[0], depth) is None:
             named = self.expand(name_words[0])  # `C=curl; $C -s URL | sh`
             if named and len(set(named)) == 1 and named[0].strip():
@@ -1626,6 +1661,26 @@ class _Scan:
             return o
         if "/" in first:
             self.run_written(first, where, depth)
+        if name in self.functions:
+            wraps, runs = self.functions[name]
+            if wraps and args:
+                # `retry curl ... | sh`, `retry bash /tmp/x`: the arguments are the command.
+                start = 0 if wraps & {"@", "*", "1"} else int(min(wraps)) - 1
+                return self.command(args[start:], heredocs, stdin, where, depth + 1) if depth < 4 else None
+            # A function that runs an argument as a script, handed a downloaded one.
+            carried: Origin | None = None
+            for k, a in enumerate(args):
+                if runs & {"@", "*", str(k + 1)}:
+                    t = self.text_taint(a, depth)
+                    if t is not None:
+                        carried = t if carried is None else carried | t
+            if carried is not None:
+                found.append(
+                    Download(
+                        where, f"hands downloaded data to the shell function {name}", carried.urls, carried.unresolved
+                    )
+                )
+            return None
         if self.unpacked is not None and name in _BUILDERS:
             u = self.unpacked  # `make install` in a downloaded source tree runs its Makefile
             found.append(Download(where, f"builds downloaded code ({name})", u.urls, u.unresolved))
@@ -1880,7 +1935,7 @@ class _Scan:
         ):
             self.found.append(Download(where, f"pipes downloaded code into {name} -c", stdin.urls, stdin.unresolved))
         if depth < 4:
-            return self.scan(code, where, depth + 1)
+            return self.scan(code, where, depth + 1, stdin)
         return None
 
     def inline_program(self, name: str, code: str, stdin: Origin | None, where: str, depth: int) -> Origin | None:

