@@ -16,6 +16,18 @@ which is YAML) is read by key: ``write_files`` (decoded per ``encoding``), ``run
 in it is read as a script (fail closed). A directive whose value is not a literal
 (``PermitRootLogin ${MODE}``, ``$(...)``) is resolved from assignments in the same script or
 reported as unresolved.
+
+Downloads (`document_downloads`): what a document fetches and *runs*, read by following the
+data: a fetch (``curl``, ``wget``, ``aws s3 cp``, ``gsutil``, ``git clone``, ``python -c urllib``
+...) taints stdout, the files it writes (``-o``, ``-O``, ``>``, ``tee``, ``cp``/``mv``/``install``,
+unpacked archives), variables assigned from it and substitutions; a tainted stream, file,
+variable or substitution that reaches an interpreter (pipe, ``<(...)``, ``-c "$(...)"``,
+here-string), ``source``/``.``/``eval``, a command position, a package installer, a build, a
+function that runs its argument, or a path the system runs by itself (systemd, cron, profile.d)
+is a `Download`. So is cloud-init ``#include``, ``write_files`` ``source``, configuration
+management (chef, puppet, salt, ansible pull), PowerShell ``iex (iwr ...)`` and package
+signature checks turned off. A download that is only kept as data (an apt signing key moved
+into a keyring) is not one.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Concern `admin-access` (policy names `access-...`): A1-A7: password and root login, SSH keys or SSM, boot configuration, OS Login, project SSH keys, serial console, secrets in boot data.
+"""Concern `admin-access` (policy names `access-...`): A1-A7: password and root login, SSH keys or SSM, boot configuration, boot code fetched from elsewhere, OS Login, project SSH keys, serial console, secrets in boot data.
 
 Boot data is every value a VM runs or hands to cloud-init: AWS ``userData``/``userDataBase64``
 (instances, spot requests, launch configurations and templates, spot fleet
@@ -9,6 +9,14 @@ instance, template and project metadata (project-wide keys run on every VM that 
 own). It is decoded and judged by what it writes (see `policies.boot`). GCP metadata booleans are
 read as the guest agent parses them (Go ``strconv.ParseBool``: ``yes``/``on`` are not true).
 Messages never echo secret values.
+
+What boot data has the VM fetch and run is judged too (`access-boot-no-unreviewed-downloads`):
+the download forms inside scripts and cloud-init (`policies.boot.document_downloads`), and the
+carriers whose value is a script URL: GCP ``startup-script-url``/``windows-startup-script-url``/
+``shutdown-script-url``/``sysprep-specialize-script-url`` metadata (instance, template, project,
+item), Azure extension ``fileUris`` and other ``*Uri``/``*Url`` settings (both CustomScript
+publishers, settings and protectedSettings, inline scale-set extensions), and run-command
+``source.scriptUri``. GCP's Windows and shutdown script keys are read as scripts for it.
 """
 
 from __future__ import annotations
