@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import subprocess
 from collections.abc import Iterable
 
 import pytest
@@ -33,3 +34,20 @@ def dev_plan() -> Plan:
 @pytest.fixture(scope="session")
 def prod_plan() -> Plan:
     return plan_of("prod")
+
+
+@pytest.fixture
+def spawned(monkeypatch) -> list[subprocess.Popen]:
+    """Every process the policy gate starts during the test (to check none outlives it)."""
+    from tools import policy_gate
+
+    procs: list[subprocess.Popen] = []
+    real = subprocess.Popen
+
+    def recording(*a, **kw):
+        p = real(*a, **kw)
+        procs.append(p)
+        return p
+
+    monkeypatch.setattr(policy_gate.subprocess, "Popen", recording)
+    return procs

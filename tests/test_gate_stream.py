@@ -8,14 +8,10 @@ program that fails leaves no pack process behind.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from tools import plan as plan_cli
-from tools import policy_gate
 from tools.policy_gate import GateStream, PackSession, run_gate
 
 PROJECT = "appstack"
@@ -76,20 +72,6 @@ def test_resources_before_and_after_the_pack_is_ready_are_judged_in_submission_o
     at_once = run_gate(RESOURCES, project=PROJECT, stack="dev", stack_config=STACK_CONFIG)
     assert _key(streamed) == _key(at_once)
     assert streamed.timings["after_program_s"] >= 0 and streamed.timings["startup_s"] > 0
-
-
-@pytest.fixture
-def spawned(monkeypatch):
-    procs: list[subprocess.Popen] = []
-    real = subprocess.Popen
-
-    def recording(*a, **kw):
-        p = real(*a, **kw)
-        procs.append(p)
-        return p
-
-    monkeypatch.setattr(policy_gate.subprocess, "Popen", recording)
-    return procs
 
 
 def test_abort_while_the_pack_starts_stops_it(spawned):
