@@ -1446,7 +1446,10 @@ class _Scan:
         out = [word]
         for m in reversed(list(_VAR_REF_RE.finditer(word))):
             values = self.env.get(m.group(1) or m.group(2) or "") or []
-            if (
+            default = re.fullmatch(r"\$\{\w+:?-([^}$`]*)\}", m.group(0))
+            if not values and default:
+                values = [default.group(1)]  # `${CURL:-curl}` with CURL never assigned
+            elif (
                 not values
                 or any(v is None for v in values)
                 or ("{" in m.group(0) and not re.fullmatch(r"\$\{\w+\}", m.group(0)))
@@ -1652,6 +1655,10 @@ class _Scan:
             named = self.expand(name_words[0])  # `C=curl; $C -s URL | sh`
             if named and len(set(named)) == 1 and named[0].strip():
                 name_words = [*named[0].split(), *name_words[1:]]
+            elif not re.fullmatch(r"\$\{?[@*1-9]\}?", name_words[0]):
+                # A command the script does not name: what it prints cannot be known.
+                self.run(name_words[0], name_words[0], name_words[1:], heredocs, stdin, where, depth)
+                return Origin((), True)
         name = name_words[0].rsplit("/", 1)[-1]
         rest = name_words[1:]
         skipped = args[: len(args) - len(name_words)]
@@ -1818,7 +1825,7 @@ class _Scan:
                     )
                 )
             if name == "eval" and depth < 4:
-                self.scan(" ".join(args), where, depth + 1)
+                return self.scan(" ".join(args), where, depth + 1, stdin)
             return None
         if name in _INTERPRETERS or re.fullmatch(r"python\d[\d.]*|perl\d[\d.]*|ruby\d[\d.]*|php\d[\d.]*", name):
             return self.interpreter(name, args, heredocs, stdin, where, depth)

