@@ -1389,18 +1389,20 @@ class _Scan:
         self.unpacked: Origin | None = None
         """Set when downloaded data was unpacked into the working directory."""
         self.vars: dict[str, Origin] = {}
+        """Variables assigned downloaded data (``S=$(curl ...)``)."""
         self.found: list[Download] = []
         self.where = ""
+        """Where the command being read is (for findings recorded while tainting a path)."""
         self.by_base: dict[str, list[str]] = {}
+        """Tainted paths by their last component (``./x.sh`` after ``curl -O .../x.sh``)."""
         self.written: dict[str, str] = {}
+        """Scripts the document writes with echo/printf/here-documents, read when they are run."""
         self.functions: dict[str, tuple[set[str], set[str]]] = {}
         """Shell functions of the document that run their arguments: ``(as a command, as a
         script)``, each the positional parameters used (``"1"``, ``"@"``)."""
         self.aliases: dict[str, str] = {}
         self.decoded = False
-        """Scripts the document writes with echo/printf/here-documents, read when they are run."""
-        """Tainted paths by their last component (``./x.sh`` after ``curl -O .../x.sh``)."""
-        """Where the command being read is (for findings recorded while tainting a path)."""
+        """Whether the last `literal_output` decoded something (base64, gzip, hex)."""
 
     def taint(self, path: str, origin: Origin) -> None:
         """Record that `path` holds downloaded data; a path the system runs by itself (systemd
@@ -1472,7 +1474,9 @@ class _Scan:
                     # Nested deeper than we read: a fetch in there counts as downloaded data.
                     o = Origin((), True) if _mentions_fetch(body) else None
                 else:
-                    o = self.scan(body, "", depth + 1)
+                    saved = self.where
+                    o = self.scan(body, saved, depth + 1)
+                    self.where = saved
                 if o is not None:
                     origin = o if origin is None else origin | o
         o = self.path_taint(text)
