@@ -1684,8 +1684,7 @@ class _Scan:
             if heredocs and depth < 4 and _mentions_fetch(text):
                 self.scan(text, where, depth + 1)
         produced = self.run(name, name_words[0], rest, heredocs, stdin, where, depth)
-        targets = [*outputs, *(a for a in rest if name == "tee" and not a.startswith("-"))]
-        if self.paths and any(_AUTORUN_RE.match(_norm_path(t)) for t in targets):
+        if self.paths and any(_AUTORUN_RE.match(_norm_path(t)) for t in files):
             # A unit, cron entry or profile script written here that starts a downloaded file.
             self.autorun_refs(" ".join([*rest, *(b for b, _ in heredocs)]), where)
         if produced is not None and outputs:
@@ -1852,8 +1851,16 @@ class _Scan:
                     if not a.startswith("-"):
                         self.taint(a, stdin)
             return stdin
-        if name in ("crontab", "at", "batch") and stdin is not None:
-            found.append(Download(where, f"schedules downloaded code ({name})", stdin.urls, stdin.unresolved))
+        if name in ("crontab", "at", "batch"):
+            scheduled = stdin
+            for a in args:
+                t = self.text_taint(a, depth)
+                if t is not None:
+                    scheduled = t if scheduled is None else scheduled | t
+            if scheduled is not None:  # `crontab /tmp/downloaded`, `curl ... | at now`
+                found.append(
+                    Download(where, f"schedules downloaded code ({name})", scheduled.urls, scheduled.unresolved)
+                )
             return None
         if name in ("chmod", "chown", "rm", "mkdir", "touch", "sleep", "true", ":", "exit", "return", "set", "shift"):
             return None

