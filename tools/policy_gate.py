@@ -11,7 +11,8 @@ This is what the Pulumi CLI does with `pulumi preview --policy-pack policies`, w
    reconciled policy config (defaults, ``all``, per-policy levels and properties, validated
    against each policy's config schema like the CLI does), ``ConfigureStack``;
 4. per resource ``Remediate`` then ``Analyze`` with its inputs, and ``AnalyzeStack`` once at the
-   end with every resource;
+   end with every resource. The offline plan hands each resource over as the program registers
+   it (`GateStream`), as the engine does, so the pack judges while the program runs;
 5. terminate the pack process, whatever happened.
 
 Resources are plain dicts: ``{"type", "name", "urn", "parent", "properties"}`` with the engine's
