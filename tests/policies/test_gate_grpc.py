@@ -256,20 +256,6 @@ def test_format_table_wraps_long_messages():
 # --- errors: the pack is always terminated -----------------------------------------------------
 
 
-@pytest.fixture
-def spawned(monkeypatch):
-    procs: list[subprocess.Popen] = []
-    real = subprocess.Popen
-
-    def recording(*a, **kw):
-        p = real(*a, **kw)
-        procs.append(p)
-        return p
-
-    monkeypatch.setattr(policy_gate.subprocess, "Popen", recording)
-    return procs
-
-
 def test_pack_start_failure_raises_with_stderr(tmp_path, spawned):
     (tmp_path / "__main__.py").write_text("raise RuntimeError('pack is broken on purpose')\n")
     with pytest.raises(GateError, match="pack is broken on purpose"):
