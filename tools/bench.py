@@ -115,6 +115,8 @@ class Case:
     runs: list[dict[str, Any]] = field(default_factory=list)
     walls: list[float] = field(default_factory=list)
     """Wall seconds of the timed runs (hyperfine's, else our own)."""
+    alone: dict[str, float] = field(default_factory=dict)
+    """The gate by itself over this case's plan (`gate_alone`): start-up and analysis seconds."""
 
     @property
     def plan_args(self) -> list[str]:
@@ -205,6 +207,50 @@ def build_cases(clouds: list[str], group: bool, n_max: int) -> list[Case]:
                 if modes[stack] != "group":
                     cases.append(Case(cloud, stack, "group", None, True, "group", sets=["compute.mode=group"]))
     return cases
+
+
+def gate_alone(case: Case, reps: int = 3) -> dict[str, float]:
+    """The gate by itself over the case's planned resources, nothing else running: the pack's
+    start-up (spawn to `GetAnalyzerInfo`) and the analysis (Configure, every Analyze and
+    AnalyzeStack), medians of `reps` fresh packs. In a plan both overlap the program."""
+    from tools.mocks import PROJECT
+    from tools.plan import load_stack_config
+    from tools.policy_gate import GateStream, PackSession
+
+    sets = [a for prev, a in zip(case.plan_args, case.plan_args[1:], strict=False) if prev == "--set"]
+    with tempfile.TemporaryDirectory(prefix="appstack-bench-") as tmp:
+        path = Path(tmp) / "plan.json"
+        args = [a for a in case.plan_args if a != "--no-policy"]
+        subprocess.run(
+            [sys.executable, "-m", "tools.plan", *args, "--no-policy", "--json", str(path)],
+            cwd=ROOT,
+            env=_ENV,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        resources = json.loads(path.read_text())
+    config = load_stack_config(case.stack, sets)
+    starts, analyses = [], []
+    for _ in range(reps):
+        session = PackSession(project=PROJECT, stack=case.stack, stack_config=config)
+        t = time.perf_counter()
+        try:
+            session.start()
+        except BaseException:
+            session.close()
+            raise
+        starts.append(time.perf_counter() - t)
+        gate = GateStream(session)
+        t = time.perf_counter()
+        for res in resources:
+            gate.submit(res)
+        gate.finish()
+        analyses.append(time.perf_counter() - t)
+    return {
+        "startup_s": statistics.median(starts),
+        "analysis_s": statistics.median(analyses),
+        "resources": float(len(resources)),
+    }
 
 
 def _one_cmd(out: Path, case: Case) -> list[str]:
@@ -349,25 +395,31 @@ def tables(cases: list[Case], runs: int, plain_runs: int, scale_runs: int) -> st
         )
     out.append("")
     out.append(
-        "The gate on the same runs (medians): the pack's own start-up (process start to `GetAnalyzerInfo`; "
-        "spawned before the program, it boots on the other core), when it was ready to judge (configured, "
-        "from the program's start), and what the plan still waited for after the program's last resource "
-        "(the Analyze answers not yet in, and AnalyzeStack) — the pack judges each resource as it "
-        "registers, as the engine does."
+        "The gate (medians). In the plan runs above: the program's time, when the pack was ready to judge "
+        "(configured, from the program's start; it is spawned before the program and boots on the other "
+        "core), and what the plan still waited for after the program's last resource (the Analyze answers "
+        "not yet in, and AnalyzeStack) — the pack judges each resource as it registers, as the engine "
+        "does. Alone (`gate_alone`, 3 fresh packs over the same planned resources, nothing else running): "
+        "the pack's start-up (spawn to `GetAnalyzerInfo`) and its analysis (Configure, every Analyze, "
+        "AnalyzeStack) per resource."
     )
     out.append("")
     out.append(
-        "| cloud | stack | program | pack start-up | pack ready | verdict after the program | gate's share of wall |"
+        "| cloud | stack | program | pack ready | verdict after the program | gate's share of wall "
+        "| alone: pack start-up | alone: analysis per resource |"
     )
-    out.append("|---|---|---:|---:|---:|---:|---:|")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
     for c in matrix:
         if not c.gate:
             continue
         plain = by_key.get((c.cloud, c.stack, False))
         share = (c.wall - plain.wall) if plain else float("nan")
+        alone = c.alone or {}
+        per = alone.get("analysis_s", float("nan")) * 1000 / max(alone.get("resources", 0.0), 1.0)
         out.append(
-            f"| {c.cloud} | {c.stack} | {c.median('program_s'):.2f} s | {c.median('pack_startup_s'):.2f} s "
-            f"| {c.median('pack_ready_s'):.2f} s | {c.median('gate_after_program_s'):.2f} s | {share:+.2f} s |"
+            f"| {c.cloud} | {c.stack} | {c.median('program_s'):.2f} s "
+            f"| {c.median('pack_ready_s'):.2f} s | {c.median('gate_after_program_s'):.2f} s | {share:+.2f} s "
+            f"| {alone.get('startup_s', float('nan')):.2f} s | {per:.2f} ms |"
         )
     scale = [c for c in cases if c.kind in ("scale", "group")]
     if scale:
@@ -703,6 +755,8 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(case)
                 continue
             seen[key] = case
+            if case.kind == "matrix" and case.gate:
+                case.alone = gate_alone(case)
         lo, hi = case.spread
         print(
             f"{case.label:<40} {case.resources:4d} resources  wall {case.wall:5.2f} s ({lo:.2f}–{hi:.2f})  "
