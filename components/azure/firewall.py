@@ -110,10 +110,15 @@ class Firewall(pulumi.ComponentResource):
             ("agw", agw_nsg, gateway_rules(args)),
             ("vm", vm_nsg, vm_rules(args, gateway_cidr)),
         ):
-            created = [
-                self._rule(f"{name}-{label}-{rule.name}", rule, priority, nsg, rg, args.network_id)
-                for rule, priority in zip(rules, priorities(rules), strict=True)
-            ]
+            # One rule write per NSG at a time: Azure answers a concurrent PUT on the same NSG with
+            # 429 RetryableErrorDueToAnotherOperation ("PutSecurityRuleOperation ... is updating
+            # resource"), which azure-native does not retry (pulumi-azure-native#3720). Chained like
+            # the network part's subnets; the two NSGs still proceed in parallel.
+            created: list[network.SecurityRule] = []
+            for rule, priority in zip(rules, priorities(rules), strict=True):
+                created.append(
+                    self._rule(f"{name}-{label}-{rule.name}", rule, priority, nsg, rg, args.network_id, created[-1:])
+                )
             ids[label] = pulumi.Output.all(args.network_id, *[r.id for r in created]).apply(
                 lambda v, nsg=nsg: nsg_id(v[0], nsg)
             )
@@ -122,7 +127,14 @@ class Firewall(pulumi.ComponentResource):
         self.register_outputs({"lb_group_id": self.lb_group_id, "vm_group_id": self.vm_group_id})
 
     def _rule(
-        self, name: str, rule: Rule, priority: int, nsg: str, rg: pulumi.Input[str], network_id: pulumi.Input[str]
+        self,
+        name: str,
+        rule: Rule,
+        priority: int,
+        nsg: str,
+        rg: pulumi.Input[str],
+        network_id: pulumi.Input[str],
+        after: list[network.SecurityRule],
     ) -> network.SecurityRule:
         # One prefix or service tag goes in the singular field (Azure takes tags only there).
         one_src, one_dst = len(rule.sources) == 1, len(rule.destinations) == 1
@@ -144,5 +156,5 @@ class Firewall(pulumi.ComponentResource):
             destination_address_prefixes=None if one_dst else list(rule.destinations),
             destination_port_range=rule.ports[0] if len(rule.ports) == 1 else None,
             destination_port_ranges=None if len(rule.ports) == 1 else list(rule.ports),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
         )

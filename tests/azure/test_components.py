@@ -7,6 +7,8 @@ registration has completed.
 
 from __future__ import annotations
 
+import itertools
+
 import pulumi
 import pytest
 
@@ -91,6 +93,47 @@ def test_firewall_alone_outputs_its_nsg_ids_and_opens_ssh_only_from_admins(recor
         r["priority"] for n, r in rules.items() if n.startswith("t-firewall-vm-") and r["direction"] == "Inbound"
     ]
     assert len(set(priorities)) == len(priorities)
+
+
+def test_firewall_writes_one_rule_per_nsg_at_a_time(recorder):
+    """Concurrent rule PUTs on one NSG fail with 429 RetryableErrorDueToAnotherOperation, which
+    azure-native does not retry (pulumi-azure-native#3720): each rule waits for the previous one."""
+    from components.azure import Firewall
+
+    after: dict[str, list[str]] = {}
+
+    def record(args: pulumi.ResourceTransformationArgs) -> None:
+        if args.type_ == "azure-native:network:SecurityRule":
+            deps = args.opts.depends_on or []
+            after[args.name] = [d._name for d in deps]  # type: ignore[union-attr]
+
+    @pulumi.runtime.test
+    def run():
+        fw = Firewall(
+            "t-firewall",
+            FirewallArgs(
+                network_id=VNET,
+                app_port=9000,
+                ingress_cidrs=["0.0.0.0/0"],
+                admin_cidrs=["192.0.2.0/24"],
+                ssh=True,
+                egress_cidrs=["0.0.0.0/0"],
+                tags=TAGS,
+                scope=RG,
+                extras={KEY: settings()},
+            ),
+            pulumi.ResourceOptions(transformations=[record]),
+        )
+        return fw.vm_group_id
+
+    run()
+    rules = [r.name for r in of(recorder, "azure-native:network:SecurityRule")]
+    for label in ("agw", "vm"):
+        chain = [n for n in rules if n.startswith(f"t-firewall-{label}-")]
+        assert len(chain) >= 5
+        assert after[chain[0]] == []
+        for previous, rule in itertools.pairwise(chain):
+            assert after[rule] == [previous], rule
 
 
 def test_log_sink_alone_outputs_the_workspace_and_a_flow_store(recorder):
