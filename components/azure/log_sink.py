@@ -19,13 +19,16 @@ APP_STREAM = f"Custom-{APP_TABLE}"
 SYSLOG_FACILITIES = ("auth", "authpriv", "cron", "daemon", "kern", "syslog", "user")
 #: Levels collected: Info and above (Debug is noise in a log sink kept for a year).
 SYSLOG_LEVELS = ("Info", "Notice", "Warning", "Error", "Critical", "Alert", "Emergency")
-#: Guest counters: CPU, memory and disk, as the AWS agent collects memory and disk.
+#: Guest counters: CPU, memory and disk, as the AWS agent collects memory and disk. The Linux
+#: agent's object names (`Processor`, `Memory`, `Logical Disk`, written `Object(*)\Counter`, as
+#: Microsoft's Linux DCR samples list them): `Processor Information` is a Windows object, and a
+#: Linux agent collects nothing for a counter it does not have.
 PERF_COUNTERS = (
-    "\\Processor Information(*)\\% Processor Time",
-    "\\Memory(*)\\% Used Memory",
-    "\\Memory(*)\\Available MBytes Memory",
-    "\\Logical Disk(*)\\% Used Space",
-    "\\Logical Disk(*)\\Free Megabytes",
+    "Processor(*)\\% Processor Time",
+    "Memory(*)\\% Used Memory",
+    "Memory(*)\\Available MBytes Memory",
+    "Logical Disk(*)\\% Used Space",
+    "Logical Disk(*)\\Free Megabytes",
 )
 #: Shortest workspace retention: what a PerGB2018 workspace accepts (a dev stack's 7 days rise to
 #: it). The policy pack's floor (logging-retention-floor) is 30 days outside prod and 90 in prod,

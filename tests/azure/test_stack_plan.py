@@ -174,7 +174,14 @@ def test_every_vm_has_the_monitor_agent_and_the_data_collection_rule(az_prod):
     assert {"auth", "authpriv", "daemon", "kern", "syslog"} <= set(syslog["facilityNames"])
     (app,) = dcr["dataSources"]["logFiles"]
     assert app["filePatterns"] == ["/var/log/appstack/app.log"]
-    assert dcr["dataSources"]["performanceCounters"][0]["counterSpecifiers"]
+    # The Linux agent's counter names (Microsoft's Linux DCR samples); `Processor Information` is Windows.
+    assert dcr["dataSources"]["performanceCounters"][0]["counterSpecifiers"] == [
+        "Processor(*)\\% Processor Time",
+        "Memory(*)\\% Used Memory",
+        "Memory(*)\\Available MBytes Memory",
+        "Logical Disk(*)\\% Used Space",
+        "Logical Disk(*)\\Free Megabytes",
+    ]
 
 
 def test_vm_subnets_admit_the_app_only_from_the_gateway_and_no_ssh_by_default(az_dev):
