@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
@@ -62,6 +63,27 @@ def grant(
     )
 
 
+#: Private ranges (RFC 1918) Key Vault refuses in IP rules.
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def vault_ip_rules(cidrs: Iterable[str]) -> list[keyvault.IPRuleArgs]:
+    """The Key Vault IP rules for the admin networks: IPv4 outside RFC 1918, a /32 as the address.
+
+    Key Vault refuses IP rules for IPv6 and for private ranges (RFC 1918: "IP network rules are
+    only allowed for public IP addresses", Microsoft Learn, *Configure Azure Key Vault networking
+    settings*), and its older limits page lists /31 and /32 prefixes as unsupported (use the
+    address). A private admin network (a VPN into the VNet, the usual way to SSH to VMs without
+    public IPs) never reaches the vault's public endpoint anyway, so it is left out, not sent.
+    """
+    rules = []
+    for cidr in cidrs:
+        net = ipaddress.ip_network(cidr, strict=False)
+        if isinstance(net, ipaddress.IPv4Network) and not any(net.subnet_of(p) for p in RFC1918):
+            rules.append(keyvault.IPRuleArgs(value=str(net.network_address) if net.prefixlen == 32 else str(net)))
+    return rules
+
+
 def vault(
     name: str,
     *,
@@ -78,7 +100,7 @@ def vault(
     Purge protection is what a disk encryption set requires, and it keeps a deleted key
     recoverable for `SOFT_DELETE_DAYS` (the vault's name stays reserved as long). Azure's trusted
     services (disk encryption sets among them) bypass the firewall; `subnet_ids` (the gateway's)
-    and the admin networks are the only other ways in. The stack itself creates keys through ARM
+    and the admin networks' public ranges are the only other ways in. The stack itself creates keys through ARM
     (`Microsoft.KeyVault/vaults/keys`), the management plane, which the firewall does not govern.
     """
     return keyvault.Vault(
@@ -99,8 +121,8 @@ def vault(
             network_acls=keyvault.NetworkRuleSetArgs(
                 default_action="Deny",
                 bypass="AzureServices",
-                # Key Vault takes IPv4 rules only.
-                ip_rules=[keyvault.IPRuleArgs(value=c) for c in az.admin_cidrs if ":" not in c],
+                # Public IPv4 only: Key Vault rejects private (RFC 1918) ranges (`vault_ip_rules`).
+                ip_rules=vault_ip_rules(az.admin_cidrs),
                 virtual_network_rules=[keyvault.VirtualNetworkRuleArgs(id=s) for s in subnet_ids],
             ),
         ),

@@ -271,6 +271,17 @@ def test_key_vaults_use_rbac_soft_delete_purge_protection_and_deny_by_default(az
         assert "accessPolicies" not in p
 
 
+def test_key_vault_ip_rules_hold_public_admin_ranges_only():
+    # Key Vault refuses RFC 1918 ranges in IP rules (a VPN admin network would fail the vault's
+    # creation) and IPv6; a /32 goes in as the bare address.
+    plan = azure_plan(
+        "dev", ["access.adminCidrs=[10.8.0.0/16, 192.168.4.0/24, 203.0.113.7/32, 198.51.100.0/24, 2001:db8::/48]"]
+    )
+    for v in plan.of_type(VAULT):
+        acls = v.properties["properties"]["networkAcls"]
+        assert acls["ipRules"] == [{"value": "203.0.113.7"}, {"value": "198.51.100.0/24"}], v.name
+
+
 def test_disk_key_rotates_and_only_the_encryption_set_may_use_it(az_dev):
     (key,) = az_dev.of_type("azure-native:keyvault:Key")
     p = key.properties["properties"]
