@@ -26,6 +26,7 @@ managed prefix list whose entries include the internet.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -130,6 +131,29 @@ INTERNET_KNOBS: dict[str, Knob] = {
 }
 
 
+_IPV4_TEXT = re.compile(r"^\d+\.\d+\.\d+\.\d+(/\d+)?$")
+
+
+def _strip_leading_zeros(text: str) -> str:
+    """``000.000.000.000/00`` -> ``0.0.0.0/0``: Python rejects zero-padded IPv4 octets, so without this
+    a padded "anywhere" would parse as nothing and pass (some APIs read the octets as decimal)."""
+    if not _IPV4_TEXT.match(text):
+        return text
+    addr, _, prefix = text.partition("/")
+    addr = ".".join(str(int(o)) for o in addr.split("."))
+    return f"{addr}/{int(prefix)}" if prefix else addr
+
+
+def _ipv4_mapped(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv4Network | None:
+    """The IPv4 network an IPv4-mapped IPv6 network (``::ffff:a.b.c.d/96+``) stands for, else None."""
+    if net.version != 6 or net.prefixlen < 96:
+        return None
+    if not net.subnet_of(ipaddress.IPv6Network("::ffff:0:0/96")):  # type: ignore[arg-type]
+        return None
+    v4 = ipaddress.IPv4Address(int(net.network_address) & 0xFFFFFFFF)
+    return ipaddress.IPv4Network(f"{v4}/{net.prefixlen - 96}")
+
+
 def is_internet(value: Any, config: dict | None = None) -> bool:
     """True when a source/destination value means "anyone on the internet".
 
@@ -139,12 +163,21 @@ def is_internet(value: Any, config: dict | None = None) -> bool:
     if config:
         cfg.update({k: config[k] for k in INTERNET_KNOBS if k in config})
     text = str(value).strip()
-    if text.lower() in {str(s).strip().lower() for s in cfg["internetSources"]}:
+    names = {str(s).strip().lower() for s in cfg["internetSources"]}
+    if text.lower() in names:
+        return True
+    # Regional Azure service tags (``AzureCloud.WestEurope``) are slices of the same public space
+    # as the tag itself: a listed tag covers its regions.
+    if "." in text and "/" not in text and text.split(".", 1)[0].lower() in names and not _IPV4_TEXT.match(text):
         return True
     try:
-        net = ipaddress.ip_network(text, strict=False)
+        net = ipaddress.ip_network(_strip_leading_zeros(text), strict=False)
     except ValueError:
         return False
+    mapped = _ipv4_mapped(net)
+    if mapped is not None:
+        # ``::ffff:0:0/96`` is every IPv4 address written as IPv6: judge it as the IPv4 range it maps.
+        net = mapped
     if net.prefixlen == 0:
         return True
     limit = cfg["broadPrefixV4"] if net.version == 4 else cfg["broadPrefixV6"]
@@ -309,6 +342,9 @@ def _azure_rule(rule: Any, where: str) -> Permission | None:
     peers = _strings(rule.get(f"{side}AddressPrefix"), f"{side}AddressPrefix") + _strings(
         rule.get(f"{side}AddressPrefixes"), f"{side}AddressPrefixes"
     )
+    # A blank prefix names nothing: without this, ``sourceAddressPrefix: ""`` would stand in for a
+    # source and skip the fail-closed default below.
+    peers = [p for p in peers if p.strip()]
     implicit = False
     if not peers and not as_list(rule.get(f"{side}ApplicationSecurityGroups")):
         # Azure requires a prefix or an ASG; with neither we cannot tell, so fail closed as "*".
@@ -335,6 +371,30 @@ def _subtract(ranges: tuple[tuple[int, int], ...], cut: tuple[tuple[int, int], .
                 nxt.append((hi_c + 1, hi))
         out = nxt
     return tuple(out)
+
+
+def _az_prefix_set(rule: Any, side: str) -> tuple[frozenset[str], bool]:
+    """Lowercased address prefixes of one side of an Azure rule, and whether it names ASGs."""
+    prefixes = _strings(rule.get(f"{side}AddressPrefix"), f"{side}AddressPrefix") + _strings(
+        rule.get(f"{side}AddressPrefixes"), f"{side}AddressPrefixes"
+    )
+    asgs = bool(as_list(rule.get(f"{side}ApplicationSecurityGroups")))
+    return frozenset(p.strip().lower() for p in prefixes if p.strip()), asgs
+
+
+def _az_other_side_covers(deny: Any, allow: Any, direction: str) -> bool:
+    """Whether the Deny's destination (ingress; source for egress) covers all of the Allow's."""
+    side = "destination" if direction == "ingress" else "source"
+    d_prefixes, d_asgs = _az_prefix_set(deny, side)
+    if not d_asgs and (not d_prefixes or d_prefixes & {"*", "any", "0.0.0.0/0"}):
+        return True  # (Azure rejects a rule without a destination, so "none" only occurs in tests)
+    a_prefixes, a_asgs = _az_prefix_set(allow, side)
+    return not d_asgs and not a_asgs and bool(a_prefixes) and a_prefixes <= d_prefixes
+
+
+def _az_any_source_port(deny: Any) -> bool:
+    specs = as_list(deny.get("sourcePortRange")) + as_list(deny.get("sourcePortRanges"))
+    return not specs or any(lo <= 1 and hi >= 65535 for lo, hi in map(parse_port_spec, specs))
 
 
 def _azure_effective(rules: list[Any]) -> Iterator[Permission]:
@@ -368,6 +428,9 @@ def _azure_effective(rules: list[Any]) -> Iterator[Permission]:
                 continue
             d_peers = {str(p).strip().lower() for p in d_perm.peers}
             if not (d_peers & _AZ_DENY_ALL_INTERNET or {str(p).strip().lower() for p in perm.peers} <= d_peers):
+                continue
+            if not (_az_other_side_covers(deny, rule, perm.direction) and _az_any_source_port(deny)):
+                # A Deny to one address, or from one source port, leaves the rest of the Allow open.
                 continue
             ranges = _subtract(ranges, d_perm.ranges)
         if ranges == perm.ranges:
