@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pulumi_policy.proxy import UnknownValueError
+
 from ..framework import ADVISORY, Context, Props, Rule, StackRule, as_list, dig, is_map, truthy
 from ..shapes import get, is_set, show, text
 from ..tokens import (
@@ -52,6 +54,15 @@ def _azure_vm_nic_configs(resource_type: str, props: Props) -> tuple[str, Any]:
 # P1: no public IP on VMs
 
 
+def _present(m: Any, key: str) -> bool:
+    """A public-IP object counts as soon as it is there: ``publicIPAddressConfiguration: {}`` still
+    makes Azure create an address with defaults, so emptiness is no escape (only absent or null)."""
+    try:
+        return get(m, key) is not None
+    except UnknownValueError:
+        return True
+
+
 def check_vm_no_public_ip(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
     if resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_CONFIGURATION):
         value = get(props, "associatePublicIpAddress")
@@ -73,17 +84,22 @@ def check_vm_no_public_ip(resource_type: str, props: Props, ctx: Context) -> Ite
             value = get(nic, "associatePublicIpAddress")
             if truthy(value):
                 yield f'{path}.associatePublicIpAddress is {show(value)}; set it to "false"'
-    elif resource_type == AWS_EIP:
-        if is_set(props, "instance"):
-            yield "the Elastic IP is attached to an instance (instance is set); put the VM behind the load balancer instead"
-    elif resource_type == AWS_EIP_ASSOCIATION:
-        if is_set(props, "instanceId"):
-            yield "the Elastic IP association targets an instance (instanceId is set); put the VM behind the load balancer instead"
+    elif resource_type in (AWS_EIP, AWS_EIP_ASSOCIATION):
+        # An EIP reaches a VM through its instance or through a network interface: an ENI is
+        # what an instance (or a NAT instance) wears, so both count. NAT gateways and NLBs take
+        # their EIPs by allocationId on their own resources, never through these fields.
+        keys = ("instance", "networkInterface") if resource_type == AWS_EIP else ("instanceId", "networkInterfaceId")
+        for key in keys:
+            if is_set(props, key):
+                yield (
+                    f"the Elastic IP is attached to a VM ({key} is set); put the VM behind the load balancer instead "
+                    "(exempt NAT instances by name)"
+                )
     elif resource_type == AZ_NIC:
         for path, ipc in _objects(get(props, "ipConfigurations"), "ipConfigurations"):
             if not is_map(ipc):
                 yield f"{path} is not an object ({show(ipc)}); cannot verify it has no public IP"
-            elif is_set(ipc, "publicIPAddress"):
+            elif _present(ipc, "publicIPAddress"):
                 yield f"{path}.publicIPAddress is set; remove it and reach the VM through the application gateway"
     elif resource_type in (AZ_VM, AZ_VMSS):
         base, configs = _azure_vm_nic_configs(resource_type, props)
@@ -94,7 +110,7 @@ def check_vm_no_public_ip(resource_type: str, props: Props, ctx: Context) -> Ite
             for ipath, ipc in _objects(get(nic, "ipConfigurations"), f"{path}.ipConfigurations"):
                 if not is_map(ipc):
                     yield f"{ipath} is not an object ({show(ipc)}); cannot verify it has no public IP"
-                elif is_set(ipc, "publicIPAddressConfiguration"):
+                elif _present(ipc, "publicIPAddressConfiguration"):
                     yield f"{ipath}.publicIPAddressConfiguration is set; remove it"
     elif resource_type in GCP_VM_TYPES:
         for path, nic in _objects(get(props, "networkInterfaces"), "networkInterfaces"):

@@ -83,7 +83,7 @@ BASELINES = [
     (NO_PIP, AWS_INSTANCE, AWS_INSTANCE_PROPS),
     (NO_PIP, AWS_LT, AWS_LT_PROPS),
     (NO_PIP, AWS_EIP, {"domain": "vpc"}),
-    (NO_PIP, AWS_EIP_ASSOC, {"allocationId": "eipalloc-1", "networkInterfaceId": "eni-1"}),
+    (NO_PIP, AWS_EIP_ASSOC, {"allocationId": "eipalloc-1"}),
     (NO_PIP, AZ_NIC, AZ_NIC_PROPS),
     (NO_PIP, AZ_VM, AZ_VM_PROPS),
     (NO_PIP, AZ_VM, AZ_VM_INLINE_PROPS),
@@ -136,6 +136,9 @@ def test_passes_when_compliant_baseline(name, type_, props):
         ),
         (NO_PIP, AWS_EIP, {"domain": "vpc"}, ("instance",), "i-123", "instance is set"),
         (NO_PIP, AWS_EIP_ASSOC, {"allocationId": "a"}, ("instanceId",), "i-123", "instanceId is set"),
+        # An ENI is what a VM wears: an EIP on it is a public IP on the VM.
+        (NO_PIP, AWS_EIP, {"domain": "vpc"}, ("networkInterface",), "eni-1", "networkInterface is set"),
+        (NO_PIP, AWS_EIP_ASSOC, {"allocationId": "a"}, ("networkInterfaceId",), "eni-1", "networkInterfaceId is set"),
         (
             NO_PIP,
             AZ_NIC,
