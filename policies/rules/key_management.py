@@ -105,10 +105,44 @@ def check_azure_key_rotation_policy(resource_type: str, props: Props, ctx: Conte
 
 
 def _principal_is_public(principal: Any) -> bool:
-    if principal == "*":
+    if isinstance(principal, str) and principal.strip() == "*":
         return True
     if is_map(principal):
-        return any(p == "*" for k in ("AWS", "*") for p in as_list(principal.get(k)))
+        return any(isinstance(p, str) and p.strip() == "*" for k in ("AWS", "*") for p in as_list(principal.get(k)))
+    return False
+
+
+#: Condition keys that tie a wildcard principal to our account or organisation. Any other
+#: condition (aws:SecureTransport, a date, a tag) leaves the key open to every AWS account.
+_SCOPING_KEYS = {
+    "kms:calleraccount",
+    "aws:principalaccount",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalarn",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+}
+
+
+def _condition_scopes(cond: Any) -> bool:
+    """Whether a Condition limits who may use the key: an account/org key under a positive
+    operator (not ``...Not...``, not ``...IfExists``, which passes when the key is absent) with
+    values that are not all wildcards."""
+    if not is_map(cond):
+        return False
+    for operator, tests in cond.items():
+        op = str(operator).lower()
+        if "not" in op.split(":")[-1] or op.endswith("ifexists") or op in ("null",) or not is_map(tests):
+            continue
+        for key, values in tests.items():
+            if str(key).lower() not in _SCOPING_KEYS:
+                continue
+            vals = [str(v).strip() for v in as_list(values)]
+            if vals and all(v and v.replace("*", "").replace("?", "").strip(":") for v in vals):
+                return True
     return False
 
 
@@ -125,12 +159,20 @@ def check_kms_policy_no_public_principal(resource_type: str, props: Props, ctx: 
         if not is_map(st):
             yield f"policy Statement[{i}] is {st!r}, not an object; cannot evaluate it (failing closed)"
             continue
-        if st.get("Effect") != "Allow" or not _principal_is_public(st.get("Principal")):
+        if str(st.get("Effect") or "").strip().lower() != "allow":
             continue
-        if st.get("Condition"):
-            continue  # a condition (e.g. kms:CallerAccount, aws:PrincipalOrgID) scopes the wildcard
+        # NotPrincipal with Allow grants everyone except the named principals: as public as '*'.
+        not_principal = st.get("NotPrincipal") is not None
+        if not (not_principal or _principal_is_public(st.get("Principal"))):
+            continue
+        if _condition_scopes(st.get("Condition")):
+            continue  # kms:CallerAccount, aws:PrincipalOrgID ... scope the wildcard to us
         sid = st.get("Sid") or f"Statement[{i}]"
-        yield f"policy {sid} allows Principal '*' without a Condition; name the account root/roles or add a condition such as kms:CallerAccount"
+        who = "NotPrincipal (everyone but the named principals)" if not_principal else "Principal '*'"
+        yield (
+            f"policy {sid} allows {who} without a Condition that scopes it to an account or organisation; name the "
+            "account root/roles or add a condition such as kms:CallerAccount / aws:PrincipalOrgID"
+        )
 
 
 def check_kms_no_lockout_bypass(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
