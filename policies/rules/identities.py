@@ -40,6 +40,13 @@ AWS_POLICY_ATTACHMENTS = (
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
     "aws:iam/policyAttachment:PolicyAttachment",
 )
+#: pulumi-aws 6.60+ resources that set a role's/user's/group's whole list of managed policies
+#: (``policyArns``): the same attachment as above, in a second shape.
+AWS_POLICY_ATTACHMENTS_EXCLUSIVE = (
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+)
 AWS_POLICY_DOCUMENTS = (
     "aws:iam/policy:Policy",
     "aws:iam/rolePolicy:RolePolicy",
@@ -147,6 +154,51 @@ def _denied_managed_policy(arn: Any, ctx: Context) -> str | None:
     return name if name in set(ctx["deniedManagedPolicies"]) else None
 
 
+#: Stand-ins for "every resource" and "every action": IAM matches Resource and Action with
+#: wildcards, so ``arn:*``, ``arn:aws:*:*:*:*`` are Resource "*" and ``iam:?*`` or ``i*:*`` grant
+#: all of ``iam:*``. A pattern is judged by whether it matches every sample the denied one does.
+_SAMPLE_ARNS = (
+    "arn:aws:iam::111122223333:role/admin",
+    "arn:aws:iam::111122223333:user/alice",
+    "arn:aws:s3:::bucket/key",
+    "arn:aws:ec2:eu-west-1:111122223333:instance/i-0123",
+    "arn:aws:kms:eu-west-1:111122223333:key/k",
+)
+_SAMPLE_ACTIONS = (
+    "iam:createuser",
+    "iam:attachrolepolicy",
+    "iam:passrole",
+    "iam:putrolepolicy",
+    "iam:createaccesskey",
+    "iam:updateassumerolepolicy",
+    "ec2:runinstances",
+    "s3:getobject",
+    "kms:decrypt",
+    "sts:assumerole",
+    "organizations:leaveorganization",
+)
+
+
+def _covers_all(pattern: Any, samples: tuple[str, ...]) -> bool:
+    if not isinstance(pattern, str):
+        return False
+    p = pattern.strip().lower()
+    return p == "*" or all(fnmatch.fnmatchcase(x, p) for x in samples)
+
+
+def _denied_action(action: Any, denied: list[str]) -> bool:
+    if not isinstance(action, str):
+        return False
+    a = action.strip().lower()
+    if a in denied:
+        return True
+    for d in denied:
+        samples = tuple(x for x in _SAMPLE_ACTIONS if fnmatch.fnmatchcase(x, d))
+        if samples and _covers_all(a, samples):
+            return True
+    return False
+
+
 def _broad_statements(document: Any, ctx: Context, path: str) -> Iterator[str]:
     try:
         document = parsed_json(document)
@@ -156,20 +208,20 @@ def _broad_statements(document: Any, ctx: Context, path: str) -> Iterator[str]:
     if not is_map(document):
         yield f"{path} is not a policy document object ({show(document)})"
         return
-    denied_actions = {a.lower() for a in ctx["deniedActions"]}
+    denied_actions = [str(a).lower() for a in ctx["deniedActions"]]
     for i, st in enumerate(policy_statements(document)):
         if not is_map(st):
             yield f"{path} Statement[{i}] is not an object ({show(st)})"
             continue
         if text(get(st, "Effect")) != "allow":
             continue
-        resources = {str(r) for r in as_list(get(st, "Resource"))}
-        if "*" not in resources:
+        # NotResource grants every resource but the listed ones: as broad as "*".
+        if not (has_key(st, "NotResource") or any(_covers_all(r, _SAMPLE_ARNS) for r in as_list(get(st, "Resource")))):
             continue
         if has_key(st, "NotAction"):
             yield f'{path} Statement[{i}] allows NotAction {list(as_list(get(st, "NotAction")))} on Resource "*"; list the actions instead'
             continue
-        broad = [str(a) for a in as_list(get(st, "Action")) if str(a).lower() in denied_actions]
+        broad = [str(a) for a in as_list(get(st, "Action")) if _denied_action(a, denied_actions)]
         if broad:
             yield f'{path} Statement[{i}] allows {broad} on Resource "*"; grant only the actions and resources the VM needs'
 
@@ -180,6 +232,11 @@ def check_no_broad_privileges(resource_type: str, props: Props, ctx: Context) ->
         name = _denied_managed_policy(arn, ctx)
         if name:
             yield f"policyArn attaches the AWS managed policy {name} ({arn}); attach a least-privilege policy instead"
+    elif resource_type in AWS_POLICY_ATTACHMENTS_EXCLUSIVE:
+        for i, arn in enumerate(as_list(get(props, "policyArns"))):
+            name = _denied_managed_policy(arn, ctx)
+            if name:
+                yield f"policyArns[{i}] attaches the AWS managed policy {name} ({arn}); attach a least-privilege policy instead"
     elif resource_type in AWS_POLICY_DOCUMENTS:
         if not is_set(props, "policy"):
             yield "policy is not set; cannot verify it grants no broad privileges"
@@ -276,6 +333,7 @@ RULES: list[Rule | StackRule] = [
         clouds=("aws", "gcp"),
         resource_types=(
             *AWS_POLICY_ATTACHMENTS,
+            *AWS_POLICY_ATTACHMENTS_EXCLUSIVE,
             *AWS_POLICY_DOCUMENTS,
             AWS_ROLE,
             *GCP_VM_TYPES,
