@@ -234,10 +234,12 @@ class Vm(pulumi.ComponentResource):
         subnets = pulumi.Output.from_input(args.subnet_ids)
         metadata = {**HARDENED_METADATA, "user-data": args.user_data}
         # cloud-init reads user-data at first boot only, so a changed boot config must replace
-        # the VMs. The name carries a digest of it: the replacement gets a new name, so Pulumi
-        # creates it before deleting the old one (a fixed name would collide) and the load
-        # balancer's instance groups switch to it in the same update.
-        boot = digest(args.user_data)
+        # the VMs; so does a newly pinned image (the provider's `bootDisk.initializeParams.image`
+        # is ForceNew). The name carries a digest of both: the replacement gets a new name, so
+        # Pulumi creates it before deleting the old one (the same name in the same zone is
+        # refused with 409 alreadyExists) and the load balancer's instance groups switch to it
+        # in the same update. Without a pinned image the family name is constant.
+        boot = digest(args.user_data, image) if args.image_id else digest(args.user_data)
 
         self.instance_ids, self.private_ips = [], []
         for i in range(args.count):

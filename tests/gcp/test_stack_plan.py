@@ -247,6 +247,20 @@ def test_a_changed_boot_config_renames_the_vm_so_it_is_replaced_create_first(dev
     assert props(plan, "appstack-lb-ig-0")["instances"][0].endswith("/" + new)
 
 
+def test_a_newly_pinned_image_renames_the_vm_so_it_is_replaced_create_first(dev):
+    # `bootDisk.initializeParams.image` is ForceNew: under the old name the replacement would be
+    # created next to the VM it replaces, in the same zone, and GCE refuses the duplicate name.
+    first = plan_of("dev", [*GCP, "compute.imageId=projects/p/global/images/ubuntu-a"])
+    second = plan_of("dev", [*GCP, "compute.imageId=projects/p/global/images/ubuntu-b"])
+    a, b = (props(p, "appstack-vm-0", INSTANCE)["name"] for p in (first, second))
+    assert a != b and a.startswith("appstack-dev-vm-0-") and b.startswith("appstack-dev-vm-0-")
+    assert props(second, "appstack-lb-ig-0")["instances"][0].endswith("/" + b)
+    # Unpinned, the family never renames the VMs (a new family image is ignored).
+    assert (
+        props(dev, "appstack-vm-0", INSTANCE)["name"] == props(plan_of("dev", GCP), "appstack-vm-0", INSTANCE)["name"]
+    )
+
+
 def test_container_app_installs_docker_io_on_ubuntu():
     plan = plan_of("dev", [*GCP, "app.image=nginx:1.27", "app.containerPort=80"])
     runcmd = yaml.safe_load(props(plan, "appstack-vm-0", INSTANCE)["metadata"]["user-data"])["runcmd"]
