@@ -13,6 +13,7 @@ rule: use a launch template.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -146,6 +147,29 @@ def _lt_ebs_mappings(props: Props) -> tuple[list[tuple[int, Any]], list[str]]:
     return out, errors
 
 
+def _lt_root_unmapped(props: Props, ctx: Context) -> str | None:
+    """A message when a launch template's EBS mappings leave out the root device.
+
+    Mapping only a data volume (``/dev/sdf``) with encrypted/kmsKeyId leaves the root volume as
+    the AMI's snapshot made it, which is unencrypted unless the AMI is: name the root device too.
+    """
+    roots = {str(n).strip().lower().removeprefix("/dev/") for n in ctx["rootDeviceNames"]}
+    names = []
+    for m in as_list(props.get("blockDeviceMappings")):
+        if is_map(m) and m.get("ebs") is not None:
+            name = str(m.get("deviceName") or "").strip().lower().removeprefix("/dev/")
+            if name in roots:
+                return None
+            names.append(name)
+    if not names:
+        return None  # no EBS mapping at all: reported on its own
+    return (
+        f"no blockDeviceMappings entry names the root device ({', '.join(ctx['rootDeviceNames'])}), so the root "
+        "volume keeps the AMI snapshot's encryption and key; map the AMI's root device with ebs.encrypted and "
+        "ebs.kmsKeyId (or list its device name in rootDeviceNames)"
+    )
+
+
 def _spot_fleet_devices(props: Props) -> Iterator[tuple[str, Any, bool]]:
     """``(label, device, is_root)`` of every inline launch specification's EBS devices; a
     specification without rootBlockDevices yields ``(label, None, True)``."""
@@ -188,6 +212,8 @@ def check_ebs_encrypted(resource_type: str, props: Props, ctx: Context) -> Itera
                 "the launch template has no blockDeviceMappings with ebs, so the root volume inherits the AMI's "
                 'encryption; add a mapping with ebs.encrypted="true"'
             )
+        elif not account_default and (root := _lt_root_unmapped(props, ctx)):
+            yield root
         for i, ebs in ebs_list:
             problem = _encrypted_problem(f"blockDeviceMappings[{i}].ebs", ebs, account_default)
             if problem:
@@ -251,6 +277,8 @@ def check_aws_ebs_cmk(resource_type: str, props: Props, ctx: Context) -> Iterato
         yield from errors
         if not ebs_list and not errors:
             yield "the launch template has no blockDeviceMappings with ebs, so no volume names a customer-managed key; add one with ebs.kmsKeyId"
+        elif root := _lt_root_unmapped(props, ctx):
+            yield root
         for i, ebs in ebs_list:
             problem = _aws_kms_problem(f"blockDeviceMappings[{i}].ebs", ebs)
             if problem:
@@ -306,7 +334,8 @@ def check_azure_disk_cmk(resource_type: str, props: Props, ctx: Context) -> Iter
         if not has_text(enc.get("diskEncryptionSetId")):
             yield "encryption.diskEncryptionSetId is not set; point the disk at a disk encryption set with a customer-managed key"
         etype = enc.get("type")
-        if etype is not None and str(etype) == "EncryptionAtRestWithPlatformKey":
+        # ARM enums are case-insensitive: "encryptionatrestwithplatformkey" is the platform key too.
+        if etype is not None and str(etype).strip().lower() == "encryptionatrestwithplatformkey":
             yield f"encryption.type is {etype!r}; use EncryptionAtRestWithCustomerKey"
 
 
@@ -421,6 +450,32 @@ def check_s3_sse(resource_type: str, props: Props, ctx: Context) -> Iterator[str
             yield f"rules[{i}].applyServerSideEncryptionByDefault.sseAlgorithm is {algo!r}; use one of {allowed}"
 
 
+def _only_insecure_transport(cond: Any) -> bool:
+    """The Condition is exactly ``aws:SecureTransport`` false (under Bool or BoolIfExists).
+
+    Condition operators and keys are ANDed, so any other test next to it (a source IP, an
+    account) narrows the Deny to those requests and leaves the rest of plain HTTP allowed.
+    """
+    if not is_map(cond) or not cond:
+        return False
+    for operator, tests in cond.items():
+        if str(operator).strip().lower() not in ("bool", "boolifexists") or not is_map(tests) or not tests:
+            return False
+        for key, value in tests.items():
+            if str(key).strip().lower() != "aws:securetransport" or not all(exact_false(v) for v in as_list(value)):
+                return False
+    return True
+
+
+def _s3_objects_covered(resources: list[Any]) -> bool:
+    """Some Resource covers every object of the bucket ("*" or ``arn:...:s3:::<bucket>/*``); a Deny
+    on one key or prefix leaves the other objects readable over plain HTTP."""
+    return any(isinstance(r, str) and _S3_ALL_OBJECTS.fullmatch(r.strip()) for r in resources)
+
+
+_S3_ALL_OBJECTS = re.compile(r"\*|arn:[^:]+:s3:::[^/*?]+/\*")
+
+
 def _denies_insecure_transport(doc: Mapping[str, Any], actions_covering: tuple[str, ...] = ("s3:*", "*")) -> bool:
     """True when a statement denies every principal the given actions when aws:SecureTransport is false."""
     for st in policy_statements(doc):
@@ -432,10 +487,12 @@ def _denies_insecure_transport(doc: Mapping[str, Any], actions_covering: tuple[s
         actions = [str(a) for a in as_list(st.get("Action"))]
         if not any(a in actions_covering for a in actions):
             continue
-        cond = st.get("Condition")
-        bool_cond = cond.get("Bool") if is_map(cond) else None
-        secure = bool_cond.get("aws:SecureTransport") if is_map(bool_cond) else None
-        if any(exact_false(v) for v in as_list(secure)):
+        # NotResource exempts what it lists; Resource must reach the whole bucket (S3) or topic.
+        if st.get("NotResource") is not None or st.get("Resource") is None:
+            continue
+        if "s3:*" in actions_covering and not _s3_objects_covered(as_list(st.get("Resource"))):
+            continue
+        if _only_insecure_transport(st.get("Condition")):
             return True
     return False
 
@@ -530,6 +587,12 @@ def check_gcs_bucket_hardened(resource_type: str, props: Props, ctx: Context) ->
 
 # --- rules ---------------------------------------------------------------------------------------
 
+_ROOT_DEVICES_KNOB = Knob(
+    {"type": "array", "items": {"type": "string"}},
+    ["/dev/xvda", "/dev/sda1", "/dev/sda", "/dev/nvme0n1"],
+    "device names an AMI's root volume uses; a launch template must map one of them",
+)
+
 _ACCOUNT_DEFAULT_KNOB = Knob(
     {"type": "boolean"},
     False,
@@ -551,7 +614,7 @@ RULES: list[Rule | StackRule] = [
             AWS_EBS_VOLUME,
         ),
         check=check_ebs_encrypted,
-        knobs={"accountDefaultEncryption": _ACCOUNT_DEFAULT_KNOB},
+        knobs={"accountDefaultEncryption": _ACCOUNT_DEFAULT_KNOB, "rootDeviceNames": _ROOT_DEVICES_KNOB},
         catalogue=("E1", "E2"),
         peers=(
             "CKV_AWS_8",
@@ -578,7 +641,7 @@ RULES: list[Rule | StackRule] = [
             AWS_EBS_VOLUME,
         ),
         check=check_aws_ebs_cmk,
-        knobs={"requireCustomerManagedKeys": CMK_KNOB},
+        knobs={"requireCustomerManagedKeys": CMK_KNOB, "rootDeviceNames": _ROOT_DEVICES_KNOB},
         catalogue=("E3",),
         peers=("CKV_AWS_189", "AVD-AWS-0027", "pc:aws-ebs-volume-configure-customer-managed-key"),
     ),
