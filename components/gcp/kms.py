@@ -12,8 +12,9 @@ from .names import physical
 
 #: 90 days, the longest rotation period CIS GCP 1.10 and the policy pack accept.
 ROTATION_PERIOD = "7776000s"
-#: 30 days between "destroy" and the key material being gone: the longest window Cloud KMS
-#: allows without an org policy, so a mistaken destroy can be undone (restore the version).
+#: 30 days between "destroy" and the key material being gone, so a mistaken destroy can be
+#: undone (restore the version). Cloud KMS's default; a key may be given a custom duration at
+#: creation, and an org policy can only raise the minimum (cloud.google.com/kms/docs/destroy-restore).
 DESTROY_SCHEDULED_DURATION = "2592000s"
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 

@@ -90,7 +90,8 @@ class LogSink(pulumi.ComponentResource):
             description=f"routes {base_name}'s VM, network and load balancer logs to its log bucket",
             destination=pulumi.Output.concat("logging.googleapis.com/", bucket.id),
             filter=project.apply(lambda p: sink_filter(p, base_name, streams)),
-            # Its own writer identity, not the project-wide shared one.
+            # A log bucket in the sink's own project needs no writer identity and no grant
+            # (LogSink.writerIdentity in the Logging API reference); true is the API's default.
             unique_writer_identity=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
