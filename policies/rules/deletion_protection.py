@@ -50,6 +50,7 @@ from ..tokens import (
     GCP_FORWARDING_RULE,
     GCP_GLOBAL_FORWARDING_RULE,
     GCP_INSTANCE,
+    GCP_INSTANCE_FROM_MACHINE_IMAGE,
     GCP_INSTANCE_FROM_TEMPLATE,
 )
 
@@ -171,7 +172,16 @@ RULES: list[Rule | StackRule] = [
         description="Production VMs and AWS launch templates must be protected from deletion (AWS disableApiTermination, GCP deletionProtection).",
         concern="deletion-protection",
         clouds=("aws", "gcp"),
-        resource_types=(AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, GCP_INSTANCE, GCP_INSTANCE_FROM_TEMPLATE),
+        # InstanceFromMachineImage is a third way to create a GCE VM and takes deletionProtection
+        # like the others. Spot instance requests are left out: AWS refuses termination
+        # protection on Spot Instances.
+        resource_types=(
+            AWS_INSTANCE,
+            AWS_LAUNCH_TEMPLATE,
+            GCP_INSTANCE,
+            GCP_INSTANCE_FROM_TEMPLATE,
+            GCP_INSTANCE_FROM_MACHINE_IMAGE,
+        ),
         check=check_vm_deletion_protection,
         knobs={"prodStacks": PROD_STACKS_KNOB},
         catalogue=("D2",),
