@@ -105,6 +105,31 @@ def item_count(value: Any) -> int:
     return 1
 
 
+def filled_count(value: Any) -> int:
+    """Like `item_count`, but blank items (``""``, ``" "``, None) do not count.
+
+    A list of ARNs/ids/channels is only as good as its entries: ``alarmActions: [""]`` has one
+    item and notifies nobody. Items that are unknown (outputs during preview) count as filled.
+    """
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return 1 if value.strip() else 0
+    if isinstance(value, Mapping) or not isinstance(value, Sequence):
+        return 1
+    n = 0
+    for i in range(len(value)):
+        try:
+            item = value[i]
+        except UnknownValueError:
+            n += 1
+            continue
+        if item is None or (isinstance(item, str) and not item.strip()):
+            continue
+        n += 1
+    return n
+
+
 def entries(value: Any, what: str) -> tuple[list[Any], str | None]:
     """A list property as a list, or an error message when it is not a list at all."""
     if value is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..framework import Context, Props, Rule, StackRule, as_list, exact_false, is_map
-from ..shapes import get, is_set, item_count, show
+from ..shapes import filled_count, get, is_set, item_count, show
 from ..tokens import AWS_METRIC_ALARM, AZ_ACTION_GROUPS, AZ_METRIC_ALERTS, GCP_ALERT_POLICY, GCP_NOTIFICATION_CHANNEL
 
 AWS_COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
@@ -52,12 +52,13 @@ def check_alarm_actions(resource_type: str, props: Props, ctx: Context) -> Itera
             yield "actionsEnabled is false, so the alarm notifies nobody; set it to true"
         elif enabled is not None and not isinstance(enabled, (bool, str)):
             yield f"actionsEnabled is not a boolean ({show(enabled)}); set it to true"
-        if item_count(get(props, "alarmActions")) == 0:
+        # Blank entries notify nobody: count only filled ones (an unknown ARN counts).
+        if filled_count(get(props, "alarmActions")) == 0:
             yield "alarmActions is empty; add the alert SNS topic ARN"
     elif resource_type == GCP_ALERT_POLICY:
         if exact_false(get(props, "enabled")):
             yield "enabled is false; enable the alert policy"
-        if item_count(get(props, "notificationChannels")) == 0:
+        if filled_count(get(props, "notificationChannels")) == 0:
             yield "notificationChannels is empty; add a notification channel"
     elif resource_type in AZ_METRIC_ALERTS:
         if exact_false(get(props, "enabled")):
