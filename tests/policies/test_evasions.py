@@ -1,0 +1,1098 @@
+"""Evasion attempts: resources written to slip past the pack, one case per attempt.
+
+Each attempt is a shape the provider accepts (property names checked against pulumi-aws 7.x,
+pulumi-azure-native 3.x and pulumi-gcp 10.x) that means the thing a rule forbids without saying
+it the obvious way: CIDRs that cover the internet without ``0.0.0.0/0``, case variants, strings
+for booleans and numbers, the same setting in another resource type, an allow shadowed only in
+appearance, a condition that scopes nothing. Every attempt must be flagged by its rule; the
+compliant look-alikes next to them must not be. A few attempts also go through the real gRPC
+Analyzer protocol (secret-wrapped and unknown values as the engine sends them).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tools.policy_gate import UNKNOWN as GATE_UNKNOWN
+from tools.policy_gate import run_gate
+
+from .support import UNKNOWN_STRING_VALUE, UnknownValueError, stack_violations, violations
+
+# --- type tokens ---------------------------------------------------------------------------------
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+VPC_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+VPC_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+NSG = "azure-native:network:NetworkSecurityGroup"
+AZ_RULE = "azure-native:network:SecurityRule"
+FW = "gcp:compute/firewall:Firewall"
+NFP_RULE = "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule"
+NETWORK = "gcp:compute/network:Network"
+INSTANCE = "aws:ec2/instance:Instance"
+SPOT = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+VOLUME = "aws:ebs/volume:Volume"
+EIP = "aws:ec2/eip:Eip"
+EIP_ASSOC = "aws:ec2/eipAssociation:EipAssociation"
+SUBNET = "aws:ec2/subnet:Subnet"
+AZ_NIC = "azure-native:network:NetworkInterface"
+AZ_VM = "azure-native:compute:VirtualMachine"
+AZ_VMSS = "azure-native:compute:VirtualMachineScaleSet"
+AZ_DISK = "azure-native:compute:Disk"
+GCE = "gcp:compute/instance:Instance"
+GCE_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate"
+GCE_FROM_IMAGE = "gcp:compute/instanceFromMachineImage:InstanceFromMachineImage"
+KMS_KEY = "aws:kms/key:Key"
+S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+SNS_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+IAM_POLICY = "aws:iam/policy:Policy"
+ROLE_ATTACH_EXCLUSIVE = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+GCP_PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+GCP_ALERT = "gcp:monitoring/alertPolicy:AlertPolicy"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+BACKEND = "gcp:compute/backendService:BackendService"
+LISTENER = "aws:lb/listener:Listener"
+APPGW = "azure-native:network:ApplicationGateway"
+ALB = "aws:lb/loadBalancer:LoadBalancer"
+
+SSH = "network-no-ssh-from-internet"
+RDP = "network-no-rdp-winrm-from-internet"
+ALL_PORTS = "network-no-all-ports-from-internet"
+EGRESS = "network-restricted-egress"
+
+# --- compliant bases -----------------------------------------------------------------------------
+
+
+def sg(*ingress: dict) -> dict:
+    return {"vpcId": "vpc-1", "ingress": list(ingress)}
+
+
+def tcp(lo: int, hi: int, *cidrs: str, v6: tuple[str, ...] = ()) -> dict:
+    entry: dict[str, Any] = {"protocol": "tcp", "fromPort": lo, "toPort": hi, "cidrBlocks": list(cidrs)}
+    if v6:
+        entry["ipv6CidrBlocks"] = list(v6)
+    return entry
+
+
+def az_rule(**kw: Any) -> dict:
+    base = {
+        "name": "r",
+        "priority": 200,
+        "direction": "Inbound",
+        "access": "Allow",
+        "protocol": "Tcp",
+        "sourceAddressPrefix": "Internet",
+        "sourcePortRange": "*",
+        "destinationAddressPrefix": "*",
+        "destinationPortRange": "22",
+    }
+    base.update(kw)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def nsg(*rules: dict) -> dict:
+    return {"resourceGroupName": "rg", "securityRules": list(rules)}
+
+
+def gcp_fw(**kw: Any) -> dict:
+    base = {
+        "network": "net",
+        "direction": "INGRESS",
+        "sourceRanges": ["0.0.0.0/0"],
+        "allows": [{"protocol": "tcp", "ports": ["22"]}],
+    }
+    base.update(kw)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+GOOD_META = {"httpTokens": "required", "httpPutResponseHopLimit": 1, "httpEndpoint": "enabled"}
+GOOD_INSTANCE = {
+    "ami": "ami-1",
+    "instanceType": "t3.small",
+    "iamInstanceProfile": "app-profile",
+    "metadataOptions": GOOD_META,
+    "rootBlockDevice": {"encrypted": True, "kmsKeyId": KEY},
+}
+GOOD_LT = {
+    "imageId": "ami-1",
+    "metadataOptions": GOOD_META,
+    "iamInstanceProfile": {"name": "app-profile"},
+    "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "kmsKeyId": KEY}}],
+}
+
+
+def kms_policy(*statements: dict) -> dict:
+    root = {
+        "Sid": "Root",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    return {"policy": json.dumps({"Version": "2012-10-17", "Statement": [root, *statements]})}
+
+
+BUCKET = "appstack-logs"
+DENY_TLS = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+def s3_policy(*statements: dict) -> dict:
+    return {"bucket": BUCKET, "policy": json.dumps({"Version": "2012-10-17", "Statement": list(statements)})}
+
+
+def iam_policy(**statement: Any) -> dict:
+    return {"policy": json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **statement}]})}
+
+
+# ---------------------------------------------------------------------------------------------
+# Attempts: (rule, type, props, stack)
+
+ATTEMPTS: list[Any] = [
+    # --- network: CIDRs that mean "anywhere" ---
+    pytest.param(SSH, SG, sg(tcp(22, 22, "0.0.0.0/1", "128.0.0.0/1")), "dev", id="net-halves-v4"),
+    pytest.param(SSH, SG, sg(tcp(22, 22, v6=("::/1", "8000::/1"))), "dev", id="net-halves-v6"),
+    pytest.param(SSH, SG, sg(tcp(22, 22, "0.0.0.0/00")), "dev", id="net-zero-padded-prefix"),
+    pytest.param(SSH, SG, sg(tcp(22, 22, "1.2.3.4/0")), "dev", id="net-host-bits-slash-0"),
+    pytest.param(SSH, SG, sg(tcp(22, 22, v6=("::ffff:0:0/96",))), "dev", id="net-ipv4-mapped-v6"),
+    pytest.param(SSH, SG, sg(tcp(22, 22, v6=("0::0/0",))), "dev", id="net-v6-long-form"),
+    pytest.param(SSH, SG, sg(tcp(22, 22, "192.0.0.0/2")), "dev", id="net-broad-range-ending-in-private"),
+    pytest.param(SSH, SG, sg(tcp(22, 22, " 0.0.0.0/0 ")), "dev", id="net-whitespace"),
+    pytest.param(SSH, NSG, nsg(az_rule(sourceAddressPrefix="000.000.000.000/0")), "dev", id="net-az-zero-padded"),
+    pytest.param(SSH, NSG, nsg(az_rule(sourceAddressPrefix="AzureCloud.WestEurope")), "dev", id="net-az-regional-tag"),
+    pytest.param(SSH, NSG, nsg(az_rule(sourceAddressPrefix="internet")), "dev", id="net-az-tag-lowercase"),
+    pytest.param(SSH, NSG, nsg(az_rule(sourceAddressPrefix="0.0.0.0")), "dev", id="net-az-bare-zero"),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(az_rule(sourceAddressPrefix=None, sourceAddressPrefixes=["10.0.0.0/8", "0.0.0.0/0"])),
+        "dev",
+        id="net-az-prefixes-list",
+    ),
+    pytest.param(
+        SSH, NSG, nsg(az_rule(sourceAddressPrefix="", sourceAddressPrefixes=[])), "dev", id="net-az-blank-source"
+    ),
+    # --- network: ports and protocols that cover 22/3389 ---
+    pytest.param(
+        SSH,
+        SG,
+        sg({"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}),
+        "dev",
+        id="net-proto-minus-1",
+    ),
+    pytest.param(
+        SSH,
+        SG,
+        sg({"protocol": "ALL", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}),
+        "dev",
+        id="net-proto-ALL",
+    ),
+    pytest.param(
+        SSH,
+        SG,
+        sg({"protocol": "6", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"]}),
+        "dev",
+        id="net-proto-6",
+    ),
+    pytest.param(
+        SSH,
+        SG,
+        sg({"protocol": 6, "fromPort": "20", "toPort": "25", "cidrBlocks": ["0.0.0.0/0"]}),
+        "dev",
+        id="net-ports-as-strings",
+    ),
+    pytest.param(
+        SSH,
+        SG,
+        sg({"protocol": "tcp", "fromPort": -1, "toPort": -1, "cidrBlocks": ["0.0.0.0/0"]}),
+        "dev",
+        id="net-port-minus-1",
+    ),
+    pytest.param(
+        SSH,
+        SG,
+        sg({"protocol": "TCP", "fromPort": 22.0, "toPort": 22.0, "cidrBlocks": ["0.0.0.0/0"]}),
+        "dev",
+        id="net-float-ports",
+    ),
+    pytest.param(
+        SSH,
+        SG_RULE,
+        {
+            "type": "Ingress",
+            "securityGroupId": "sg-1",
+            "protocol": "all",
+            "fromPort": 0,
+            "toPort": 0,
+            "cidrBlocks": ["0.0.0.0/0"],
+        },
+        "dev",
+        id="net-sg-rule-type-case",
+    ),
+    pytest.param(
+        SSH,
+        VPC_IN,
+        {"securityGroupId": "sg-1", "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"},
+        "dev",
+        id="net-vpc-rule-all",
+    ),
+    pytest.param(
+        RDP,
+        VPC_IN,
+        {"securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 3000, "toPort": 4000, "cidrIpv6": "::/0"},
+        "dev",
+        id="net-vpc-rule-range-v6",
+    ),
+    pytest.param(SSH, NSG, nsg(az_rule(destinationPortRange="20-25")), "dev", id="net-az-port-range-string"),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(az_rule(destinationPortRange=None, destinationPortRanges=["80", "0-1024"])),
+        "dev",
+        id="net-az-port-list",
+    ),
+    pytest.param(ALL_PORTS, NSG, nsg(az_rule(protocol="*", destinationPortRange="*")), "dev", id="net-az-star"),
+    pytest.param(SSH, NSG, nsg(az_rule(direction="inbound", access="allow")), "dev", id="net-az-lowercase-enums"),
+    pytest.param(SSH, AZ_RULE, {**az_rule(), "networkSecurityGroupName": "nsg"}, "dev", id="net-az-standalone-rule"),
+    # --- network: a Deny that only looks like it shadows the Allow ---
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(
+            az_rule(),
+            az_rule(
+                name="d", priority=100, access="Deny", sourceAddressPrefix="*", destinationAddressPrefix="10.9.9.9"
+            ),
+        ),
+        "dev",
+        id="net-az-deny-one-destination",
+    ),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(az_rule(), az_rule(name="d", priority=100, access="Deny", sourceAddressPrefix="*", sourcePortRange="1024")),
+        "dev",
+        id="net-az-deny-one-source-port",
+    ),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(az_rule(), az_rule(name="d", priority=300, access="Deny", sourceAddressPrefix="*")),
+        "dev",
+        id="net-az-deny-after-allow",
+    ),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(az_rule(), az_rule(name="d", priority=100, access="Deny", direction="Outbound", sourceAddressPrefix="*")),
+        "dev",
+        id="net-az-deny-other-direction",
+    ),
+    # --- network: GCP ---
+    pytest.param(SSH, FW, gcp_fw(sourceRanges=None), "dev", id="net-gcp-no-source"),
+    pytest.param(SSH, FW, gcp_fw(sourceTags=["bastion"]), "dev", id="net-gcp-ranges-plus-tags"),
+    pytest.param(SSH, FW, gcp_fw(direction="ingress", disabled="false"), "dev", id="net-gcp-lowercase-string-bool"),
+    pytest.param(SSH, FW, gcp_fw(allows=[{"protocol": "6", "ports": ["0-65535"]}]), "dev", id="net-gcp-proto-number"),
+    pytest.param(SSH, FW, gcp_fw(allows=[{"protocol": "all"}]), "dev", id="net-gcp-all"),
+    pytest.param(SSH, FW, gcp_fw(allows=[{"protocol": "tcp", "ports": [22]}]), "dev", id="net-gcp-int-port"),
+    pytest.param(
+        SSH,
+        NFP_RULE,
+        {
+            "firewallPolicy": "fp",
+            "priority": 1000,
+            "direction": "INGRESS",
+            "action": "apply_security_profile_group",
+            "match": {"srcIpRanges": ["0.0.0.0/0"], "layer4Configs": [{"ipProtocol": "tcp", "ports": ["22"]}]},
+        },
+        "dev",
+        id="net-gcp-policy-rule-profile-action",
+    ),
+    pytest.param(
+        SSH,
+        NFP_RULE,
+        {
+            "firewallPolicy": "fp",
+            "priority": 1000,
+            "direction": "INGRESS",
+            "action": "allow",
+            "match": {"srcRegionCodes": ["US"]},
+        },
+        "dev",
+        id="net-gcp-policy-rule-region-codes",
+    ),
+    pytest.param(
+        EGRESS,
+        VPC_OUT,
+        {"securityGroupId": "sg-1", "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/1"},
+        "dev",
+        id="net-egress-half",
+    ),
+    pytest.param(
+        "network-no-default-network", NETWORK, {"autoCreateSubnetworks": "True"}, "dev", id="net-auto-mode-string"
+    ),
+    # --- metadata service ---
+    pytest.param(
+        "metadata-imdsv2-required", INSTANCE, {**GOOD_INSTANCE, "metadataOptions": {}}, "dev", id="imds-empty-object"
+    ),
+    pytest.param(
+        "metadata-imdsv2-required",
+        INSTANCE,
+        {**GOOD_INSTANCE, "metadataOptions": {"httpTokens": ""}},
+        "dev",
+        id="imds-empty-tokens",
+    ),
+    pytest.param(
+        "metadata-imdsv2-required",
+        SPOT,
+        {k: v for k, v in GOOD_INSTANCE.items() if k != "metadataOptions"},
+        "dev",
+        id="imds-spot-instance-second-type",
+    ),
+    pytest.param(
+        "metadata-imdsv2-required",
+        LT,
+        {**GOOD_LT, "metadataOptions": {"httpTokens": "Optional", "httpEndpoint": "enabled"}},
+        "dev",
+        id="imds-lt-optional-case",
+    ),
+    pytest.param(
+        "metadata-hop-limit",
+        INSTANCE,
+        {**GOOD_INSTANCE, "metadataOptions": {**GOOD_META, "httpPutResponseHopLimit": "2"}},
+        "dev",
+        id="imds-hop-limit-string",
+    ),
+    pytest.param(
+        "metadata-imdsv2-required",
+        INSTANCE,
+        {**GOOD_INSTANCE, "launchTemplate": {"id": "lt-1"}, "metadataOptions": None},
+        "dev",
+        id="imds-instance-relies-on-template",
+    ),
+    # --- public exposure ---
+    pytest.param(
+        "public-vm-no-public-ip",
+        INSTANCE,
+        {**GOOD_INSTANCE, "associatePublicIpAddress": "true"},
+        "dev",
+        id="pub-string-bool",
+    ),
+    pytest.param(
+        "public-vm-no-public-ip",
+        LT,
+        {**GOOD_LT, "networkInterfaces": [{"associatePublicIpAddress": "True", "deviceIndex": 0}]},
+        "dev",
+        id="pub-lt-capital-true",
+    ),
+    pytest.param(
+        "public-vm-no-public-ip", EIP, {"domain": "vpc", "networkInterface": "eni-1"}, "dev", id="pub-eip-on-eni"
+    ),
+    pytest.param(
+        "public-vm-no-public-ip",
+        EIP_ASSOC,
+        {"allocationId": "eipalloc-1", "networkInterfaceId": "eni-1"},
+        "dev",
+        id="pub-eip-assoc-eni",
+    ),
+    pytest.param(
+        "public-vm-no-public-ip",
+        AZ_NIC,
+        {"resourceGroupName": "rg", "ipConfigurations": [{"name": "ip", "publicIPAddress": {}}]},
+        "dev",
+        id="pub-az-nic-empty-pip-object",
+    ),
+    pytest.param(
+        "public-vm-no-public-ip",
+        AZ_VMSS,
+        {
+            "virtualMachineProfile": {
+                "networkProfile": {
+                    "networkInterfaceConfigurations": [
+                        {
+                            "name": "nic",
+                            "ipConfigurations": [{"name": "ip", "publicIPAddressConfiguration": {"name": "p"}}],
+                        }
+                    ]
+                }
+            }
+        },
+        "dev",
+        id="pub-az-vmss",
+    ),
+    pytest.param(
+        "public-vm-no-public-ip",
+        GCE_TEMPLATE,
+        {"machineType": "e2-small", "networkInterfaces": [{"network": "n", "accessConfigs": [{}]}]},
+        "dev",
+        id="pub-gcp-template-empty-access-config",
+    ),
+    pytest.param(
+        "public-vm-no-public-ip",
+        GCE_FROM_IMAGE,
+        {
+            "sourceMachineImage": "img",
+            "networkInterfaces": [{"network": "n", "ipv6AccessConfigs": [{"networkTier": "PREMIUM"}]}],
+        },
+        "dev",
+        id="pub-gcp-from-image-ipv6",
+    ),
+    pytest.param(
+        "public-subnet-no-auto-public-ip",
+        SUBNET,
+        {"vpcId": "v", "mapPublicIpOnLaunch": "TRUE"},
+        "dev",
+        id="pub-subnet-string",
+    ),
+    pytest.param(
+        "public-no-ip-forwarding",
+        INSTANCE,
+        {**GOOD_INSTANCE, "sourceDestCheck": "False"},
+        "dev",
+        id="pub-srcdst-string",
+    ),
+    pytest.param(
+        "public-no-ip-forwarding",
+        AZ_NIC,
+        {"resourceGroupName": "rg", "enableIPForwarding": "true", "ipConfigurations": []},
+        "dev",
+        id="pub-az-nic-forwarding-string",
+    ),
+    # --- encryption at rest ---
+    pytest.param(
+        "encryption-aws-ebs-encrypted", VOLUME, {"size": 8, "encrypted": "false"}, "dev", id="enc-volume-string-false"
+    ),
+    pytest.param("encryption-aws-ebs-encrypted", VOLUME, {"size": 8, "encrypted": ""}, "dev", id="enc-volume-empty"),
+    pytest.param(
+        "encryption-aws-ebs-encrypted",
+        INSTANCE,
+        {**GOOD_INSTANCE, "rootBlockDevice": {}},
+        "dev",
+        id="enc-root-empty-object",
+    ),
+    pytest.param(
+        "encryption-aws-ebs-encrypted",
+        SPOT,
+        {**GOOD_INSTANCE, "rootBlockDevice": {"encrypted": "False"}},
+        "dev",
+        id="enc-spot-second-type",
+    ),
+    pytest.param(
+        "encryption-aws-ebs-encrypted",
+        LT,
+        {**GOOD_LT, "blockDeviceMappings": [{"deviceName": "/dev/sdf", "ebs": {"encrypted": "true", "kmsKeyId": KEY}}]},
+        "dev",
+        id="enc-lt-only-data-volume",
+    ),
+    pytest.param(
+        "encryption-aws-ebs-customer-managed-key",
+        LT,
+        {**GOOD_LT, "blockDeviceMappings": [{"deviceName": "/dev/sdf", "ebs": {"encrypted": "true", "kmsKeyId": KEY}}]},
+        "dev",
+        id="enc-cmk-lt-only-data-volume",
+    ),
+    pytest.param(
+        "encryption-aws-ebs-customer-managed-key",
+        VOLUME,
+        {"size": 8, "encrypted": True, "kmsKeyId": "arn:aws:kms:eu-west-1:111122223333:alias/aws/ebs"},
+        "dev",
+        id="enc-cmk-aws-managed-alias-arn",
+    ),
+    pytest.param(
+        "encryption-azure-disk-customer-managed-key",
+        AZ_DISK,
+        {"encryption": {"diskEncryptionSetId": "des", "type": "encryptionatrestwithplatformkey"}},
+        "dev",
+        id="enc-az-disk-type-lowercase",
+    ),
+    pytest.param(
+        "encryption-azure-encryption-at-host",
+        AZ_VMSS,
+        {"virtualMachineProfile": {"securityProfile": {"encryptionAtHost": "false"}}},
+        "dev",
+        id="enc-az-host-vmss-string",
+    ),
+    pytest.param(
+        "encryption-gcp-disk-customer-managed-key",
+        GCE,
+        {"bootDisk": {"kmsKeySelfLink": " "}},
+        "dev",
+        id="enc-gcp-blank-key",
+    ),
+    pytest.param(
+        "encryption-s3-tls-only-policy",
+        S3_POLICY,
+        s3_policy({**DENY_TLS, "Resource": f"arn:aws:s3:::{BUCKET}/nothing-here"}),
+        "dev",
+        id="enc-s3-deny-one-object",
+    ),
+    pytest.param(
+        "encryption-s3-tls-only-policy",
+        S3_POLICY,
+        s3_policy(
+            {
+                **DENY_TLS,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}, "IpAddress": {"aws:SourceIp": "192.0.2.1/32"}},
+            }
+        ),
+        "dev",
+        id="enc-s3-deny-narrowed-by-condition",
+    ),
+    pytest.param(
+        "encryption-s3-tls-only-policy",
+        S3_POLICY,
+        s3_policy({**DENY_TLS, "Resource": None, "NotResource": f"arn:aws:s3:::{BUCKET}/*"}),
+        "dev",
+        id="enc-s3-deny-not-resource",
+    ),
+    pytest.param(
+        "encryption-sns-tls-only-publish",
+        SNS_POLICY,
+        {
+            "arn": "arn:aws:sns:eu-west-1:111122223333:alerts",
+            "policy": json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "sns:Publish",
+                            "Resource": "*",
+                            "Condition": {
+                                "Bool": {"aws:SecureTransport": "false"},
+                                "StringEquals": {"aws:SourceAccount": "999999999999"},
+                            },
+                        }
+                    ]
+                }
+            ),
+        },
+        "dev",
+        id="enc-sns-deny-narrowed-by-condition",
+    ),
+    # --- keys ---
+    pytest.param(
+        "keys-kms-policy-no-public-principal",
+        KMS_KEY,
+        kms_policy({"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "kms:Decrypt", "Resource": "*"}),
+        "dev",
+        id="keys-principal-list",
+    ),
+    pytest.param(
+        "keys-kms-policy-no-public-principal",
+        KMS_KEY,
+        kms_policy(
+            {
+                "Effect": "Allow",
+                "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:role/x"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+            }
+        ),
+        "dev",
+        id="keys-not-principal",
+    ),
+    pytest.param(
+        "keys-kms-policy-no-public-principal",
+        KMS_KEY,
+        kms_policy(
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+            }
+        ),
+        "dev",
+        id="keys-condition-scopes-nothing",
+    ),
+    pytest.param(
+        "keys-kms-policy-no-public-principal",
+        KMS_KEY,
+        kms_policy(
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringLike": {"kms:CallerAccount": "*"}},
+            }
+        ),
+        "dev",
+        id="keys-condition-wildcard-account",
+    ),
+    pytest.param(
+        "keys-kms-policy-no-public-principal",
+        KMS_KEY,
+        kms_policy(
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"kms:CallerAccount": "999999999999"}},
+            }
+        ),
+        "dev",
+        id="keys-condition-negated",
+    ),
+    pytest.param(
+        "keys-kms-no-lockout-bypass",
+        KMS_KEY,
+        {"bypassPolicyLockoutSafetyCheck": "true"},
+        "dev",
+        id="keys-bypass-string",
+    ),
+    # --- identities ---
+    pytest.param(
+        "identity-no-broad-privileges",
+        IAM_POLICY,
+        iam_policy(Action="*", Resource="arn:*"),
+        "dev",
+        id="iam-resource-arn-star",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        IAM_POLICY,
+        iam_policy(Action="*", Resource="arn:aws:*:*:*:*"),
+        "dev",
+        id="iam-resource-all-wildcard-arn",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        IAM_POLICY,
+        iam_policy(Action="*", NotResource="arn:aws:s3:::nothing"),
+        "dev",
+        id="iam-not-resource",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        IAM_POLICY,
+        iam_policy(Action="iam:?*", Resource="*"),
+        "dev",
+        id="iam-action-glob",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        IAM_POLICY,
+        iam_policy(Action="*:*", Resource=["*"]),
+        "dev",
+        id="iam-star-colon-star",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        IAM_POLICY,
+        iam_policy(Action="i*:*", Resource="*"),
+        "dev",
+        id="iam-service-glob",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        ROLE_ATTACH_EXCLUSIVE,
+        {"roleName": "app", "policyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]},
+        "dev",
+        id="iam-exclusive-attachments",
+    ),
+    pytest.param(
+        "identity-vm-dedicated",
+        GCE,
+        {"serviceAccount": {"email": "123-COMPUTE@developer.gserviceaccount.com", "scopes": []}},
+        "dev",
+        id="iam-default-sa-uppercase",
+    ),
+    # --- deletion protection ---
+    pytest.param(
+        "deletion-vm-protection",
+        INSTANCE,
+        {**GOOD_INSTANCE, "disableApiTermination": "false"},
+        "prod",
+        id="del-string-false",
+    ),
+    pytest.param(
+        "deletion-vm-protection", GCE_FROM_IMAGE, {"sourceMachineImage": "img"}, "prod", id="del-gcp-from-machine-image"
+    ),
+    pytest.param("deletion-lb-protection", ALB, {"enableDeletionProtection": "False"}, "prod", id="del-lb-string"),
+    # --- observability / logging ---
+    pytest.param("observability-alarms-have-actions", ALARM, {"alarmActions": [""]}, "dev", id="obs-blank-action"),
+    pytest.param(
+        "observability-alarms-have-actions",
+        ALARM,
+        {"alarmActions": ["arn:x"], "actionsEnabled": "False"},
+        "dev",
+        id="obs-disabled-string",
+    ),
+    pytest.param(
+        "observability-alarms-have-actions",
+        GCP_ALERT,
+        {"notificationChannels": [" "]},
+        "dev",
+        id="obs-gcp-blank-channel",
+    ),
+    pytest.param("logging-retention-floor", LOG_GROUP, {"retentionInDays": "0"}, "dev", id="log-retention-zero-string"),
+    pytest.param(
+        "logging-lb-access-logs",
+        BACKEND,
+        {"logConfig": {"enable": "true", "sampleRate": "0"}},
+        "dev",
+        id="log-sample-zero-string",
+    ),
+    pytest.param(
+        "logging-lb-access-logs",
+        ALB,
+        {"accessLogs": {"enabled": "false", "bucket": "b"}},
+        "dev",
+        id="log-alb-string-false",
+    ),
+    # --- transport ---
+    pytest.param(
+        "transport-https-only",
+        LISTENER,
+        {"port": 80, "protocol": "http", "defaultActions": [{"type": "forward", "targetGroupArn": "tg"}]},
+        "dev",
+        id="tls-lowercase-http",
+    ),
+    pytest.param(
+        "transport-tls-policy",
+        LISTENER,
+        {"port": 443, "protocol": "https", "certificateArn": "c", "sslPolicy": ""},
+        "dev",
+        id="tls-empty-policy",
+    ),
+    # --- secure boot ---
+    pytest.param(
+        "boot-gcp-shielded-vm",
+        GCE_TEMPLATE,
+        {
+            "shieldedInstanceConfig": {
+                "enableSecureBoot": "false",
+                "enableVtpm": True,
+                "enableIntegrityMonitoring": True,
+            }
+        },
+        "dev",
+        id="boot-string-false",
+    ),
+    pytest.param(
+        "boot-azure-trusted-launch",
+        AZ_VMSS,
+        {
+            "virtualMachineProfile": {
+                "securityProfile": {
+                    "securityType": "",
+                    "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True},
+                }
+            }
+        },
+        "dev",
+        id="boot-az-empty-type",
+    ),
+]
+
+
+@pytest.mark.parametrize("rule_name,type_,props,stack", ATTEMPTS)
+def test_evasion_is_flagged(rule_name: str, type_: str, props: dict, stack: str) -> None:
+    assert violations(rule_name, type_, props, stack=stack), f"{rule_name} let this through"
+
+
+# ---------------------------------------------------------------------------------------------
+# Compliant look-alikes: the fixes must not flag these
+
+LOOKALIKES: list[Any] = [
+    pytest.param(SSH, SG, sg(tcp(22, 22, "10.0.0.0/8", "203.0.113.0/24")), "dev", id="net-private-and-admin"),
+    pytest.param(
+        SSH, SG, sg(tcp(22, 22, v6=("fd00::/8", "::ffff:10.0.0.0/104"))), "dev", id="net-ula-and-mapped-private"
+    ),
+    pytest.param(SSH, SG, sg(tcp(443, 443, "0.0.0.0/0")), "dev", id="net-https-world"),
+    pytest.param(SSH, NSG, nsg(az_rule(sourceAddressPrefix="VirtualNetwork")), "dev", id="net-az-vnet-tag"),
+    pytest.param(SSH, NSG, nsg(az_rule(sourceAddressPrefix="AzureLoadBalancer")), "dev", id="net-az-lb-tag"),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(az_rule(), az_rule(name="d", priority=100, access="Deny", sourceAddressPrefix="*")),
+        "dev",
+        id="net-az-deny-before-allow",
+    ),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(
+            az_rule(destinationAddressPrefix="10.0.2.0/24"),
+            az_rule(
+                name="d",
+                priority=100,
+                access="Deny",
+                sourceAddressPrefix="Internet",
+                destinationAddressPrefix="10.0.2.0/24",
+            ),
+        ),
+        "dev",
+        id="net-az-deny-same-destination",
+    ),
+    pytest.param(SSH, FW, gcp_fw(disabled="true"), "dev", id="net-gcp-disabled"),
+    pytest.param(SSH, FW, gcp_fw(sourceRanges=["35.235.240.0/20"]), "dev", id="net-gcp-iap"),
+    pytest.param("public-vm-no-public-ip", EIP, {"domain": "vpc"}, "dev", id="pub-eip-unattached"),
+    pytest.param(
+        "public-vm-no-public-ip",
+        AZ_NIC,
+        {"resourceGroupName": "rg", "ipConfigurations": [{"name": "ip", "subnet": {"id": "s"}}]},
+        "dev",
+        id="pub-az-nic-private",
+    ),
+    pytest.param("encryption-aws-ebs-encrypted", LT, GOOD_LT, "dev", id="enc-lt-root-mapped"),
+    pytest.param(
+        "encryption-aws-ebs-encrypted",
+        LT,
+        {**GOOD_LT, "blockDeviceMappings": [{"deviceName": "/dev/sda1", "ebs": {"encrypted": True, "kmsKeyId": KEY}}]},
+        "dev",
+        id="enc-lt-ubuntu-root",
+    ),
+    pytest.param("encryption-s3-tls-only-policy", S3_POLICY, s3_policy(DENY_TLS), "dev", id="enc-s3-deny-bucket"),
+    pytest.param(
+        "encryption-s3-tls-only-policy",
+        S3_POLICY,
+        s3_policy({**DENY_TLS, "Resource": "*", "Condition": {"BoolIfExists": {"aws:SecureTransport": False}}}),
+        "dev",
+        id="enc-s3-deny-star",
+    ),
+    pytest.param(
+        "keys-kms-policy-no-public-principal",
+        KMS_KEY,
+        kms_policy(
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": "111122223333",
+                        "kms:ViaService": "ec2.eu-west-1.amazonaws.com",
+                    }
+                },
+            }
+        ),
+        "dev",
+        id="keys-caller-account",
+    ),
+    pytest.param(
+        "keys-kms-policy-no-public-principal",
+        KMS_KEY,
+        kms_policy(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+                "Action": "kms:Encrypt*",
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111122223333:*"}
+                },
+            }
+        ),
+        "dev",
+        id="keys-service-principal",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        IAM_POLICY,
+        iam_policy(Action="cloudwatch:PutMetricData", Resource="*"),
+        "dev",
+        id="iam-narrow-action",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        IAM_POLICY,
+        iam_policy(Action="iam:Get*", Resource="*"),
+        "dev",
+        id="iam-read-only-glob",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        IAM_POLICY,
+        iam_policy(Action="s3:*", Resource="arn:aws:s3:::appstack-logs/*"),
+        "dev",
+        id="iam-scoped-resource",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        ROLE_ATTACH_EXCLUSIVE,
+        {"roleName": "app", "policyArns": ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]},
+        "dev",
+        id="iam-exclusive-ssm",
+    ),
+    pytest.param(
+        "observability-alarms-have-actions", ALARM, {"alarmActions": ["arn:aws:sns:eu-west-1:1:a"]}, "dev", id="obs-ok"
+    ),
+]
+
+
+@pytest.mark.parametrize("rule_name,type_,props,stack", LOOKALIKES)
+def test_lookalike_is_not_flagged(rule_name: str, type_: str, props: dict, stack: str) -> None:
+    assert not violations(rule_name, type_, props, stack=stack)
+
+
+# ---------------------------------------------------------------------------------------------
+# Unknown deciding values: advisory in preview, a violation on up
+
+UNKNOWN_ATTEMPTS: list[Any] = [
+    pytest.param(SSH, SG, sg(tcp(22, 22, UNKNOWN_STRING_VALUE)), id="net-unknown-cidr"),
+    pytest.param(SSH, NSG, nsg(az_rule(sourceAddressPrefix=UNKNOWN_STRING_VALUE)), id="net-az-unknown-source"),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(
+            az_rule(),
+            az_rule(
+                name="d",
+                priority=100,
+                access="Deny",
+                sourceAddressPrefix="*",
+                destinationAddressPrefix=UNKNOWN_STRING_VALUE,
+            ),
+        ),
+        id="net-az-unknown-deny-destination",
+    ),
+    pytest.param(
+        "metadata-imdsv2-required",
+        INSTANCE,
+        {**GOOD_INSTANCE, "metadataOptions": {"httpTokens": UNKNOWN_STRING_VALUE}},
+        id="imds-unknown",
+    ),
+    pytest.param(
+        "public-vm-no-public-ip",
+        INSTANCE,
+        {**GOOD_INSTANCE, "associatePublicIpAddress": UNKNOWN_STRING_VALUE},
+        id="pub-unknown",
+    ),
+    pytest.param(
+        "keys-kms-policy-no-public-principal", KMS_KEY, {"policy": UNKNOWN_STRING_VALUE}, id="keys-unknown-policy"
+    ),
+    pytest.param(
+        "encryption-s3-tls-only-policy",
+        S3_POLICY,
+        {"bucket": BUCKET, "policy": UNKNOWN_STRING_VALUE},
+        id="enc-unknown-policy",
+    ),
+]
+
+
+@pytest.mark.parametrize("rule_name,type_,props", UNKNOWN_ATTEMPTS)
+def test_unknown_is_advisory_in_preview_and_flagged_on_up(rule_name: str, type_: str, props: dict) -> None:
+    with pytest.raises(UnknownValueError):
+        violations(rule_name, type_, props, dry_run=True)
+    assert violations(rule_name, type_, props, dry_run=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stack rules
+
+
+def test_moved_ssh_port_behind_a_half_internet_cidr() -> None:
+    user_data = "#!/bin/sh\necho 'Port 2222' >> /etc/ssh/sshd_config\n"
+    found = stack_violations(
+        "network-no-moved-ssh-from-internet",
+        [
+            (INSTANCE, "vm", {**GOOD_INSTANCE, "userData": user_data, "vpcSecurityGroupIds": ["sg-1"]}),
+            (SG, "sg", {**sg(tcp(2000, 3000, "128.0.0.0/1")), "id": "sg-1"}),
+        ],
+        dry_run=False,
+    )
+    assert found and "2222" in found[0][0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the real gRPC Analyzer protocol: secrets and unknowns as the engine sends them
+
+SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+
+
+def _secret(value: Any) -> dict:
+    return {**SECRET_SIG, "value": value}
+
+
+def _res(type_: str, name: str, props: dict) -> dict:
+    return {
+        "type": type_,
+        "name": name,
+        "urn": f"urn:pulumi:dev::appstack::{type_}::{name}",
+        "parent": None,
+        "properties": props,
+    }
+
+
+GRPC_RESOURCES = [
+    _res(SG, "secret-cidr-sg", sg({**tcp(22, 22), "cidrBlocks": [_secret("0.0.0.0/1"), "128.0.0.0/1"]})),
+    _res(SG, "mapped-v6-sg", sg(tcp(22, 22, v6=("::ffff:0:0/96",)))),
+    _res(
+        NSG,
+        "deny-one-ip-nsg",
+        nsg(
+            az_rule(),
+            az_rule(
+                name="d", priority=100, access="Deny", sourceAddressPrefix="*", destinationAddressPrefix="10.9.9.9"
+            ),
+        ),
+    ),
+    _res(EIP, "eni-eip", {"domain": "vpc", "networkInterface": "eni-1"}),
+    _res(IAM_POLICY, "arn-star-policy", iam_policy(Action="*", Resource="arn:*")),
+    _res(
+        KMS_KEY,
+        "not-principal-key",
+        kms_policy(
+            {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"}, "Action": "kms:*", "Resource": "*"}
+        ),
+    ),
+    _res(SG, "unknown-cidr-sg", sg(tcp(22, 22, GATE_UNKNOWN))),
+    _res(SG, "admin-sg", sg(tcp(22, 22, "203.0.113.0/24"))),
+]
+
+
+@pytest.fixture(scope="module")
+def gate_up():
+    return run_gate(
+        GRPC_RESOURCES, project="appstack", stack="dev", stack_config={"appstack:cloud": "aws"}, dry_run=False
+    )
+
+
+@pytest.fixture(scope="module")
+def gate_preview():
+    return run_gate(
+        GRPC_RESOURCES, project="appstack", stack="dev", stack_config={"appstack:cloud": "aws"}, dry_run=True
+    )
+
+
+def _on(result, name: str) -> set[str]:
+    return {v.policy for v in result.violations if v.name == name}
+
+
+@pytest.mark.parametrize(
+    "name,policy",
+    [
+        ("secret-cidr-sg", SSH),
+        ("mapped-v6-sg", SSH),
+        ("deny-one-ip-nsg", SSH),
+        ("eni-eip", "public-vm-no-public-ip"),
+        ("arn-star-policy", "identity-no-broad-privileges"),
+        ("not-principal-key", "keys-kms-policy-no-public-principal"),
+        ("unknown-cidr-sg", SSH),
+    ],
+)
+def test_evasions_through_grpc_on_up(gate_up, name: str, policy: str) -> None:
+    assert policy in _on(gate_up, name), [v for v in gate_up.violations if v.name == name]
+
+
+def test_grpc_preview_reports_unknown_and_passes_admin(gate_preview) -> None:
+    assert SSH in _on(gate_preview, "unknown-cidr-sg")
+    assert SSH in _on(gate_preview, "secret-cidr-sg")
+    assert SSH not in _on(gate_preview, "admin-sg")
