@@ -68,19 +68,20 @@ RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12"
 
 
 def vault_ip_rules(cidrs: Iterable[str]) -> list[keyvault.IPRuleArgs]:
-    """The Key Vault IP rules for the admin networks: IPv4 outside RFC 1918, a /32 as the address.
+    """The Key Vault IP rules for the admin networks: their IPv4 ranges outside RFC 1918.
 
     Key Vault refuses IP rules for IPv6 and for private ranges (RFC 1918: "IP network rules are
     only allowed for public IP addresses", Microsoft Learn, *Configure Azure Key Vault networking
-    settings*), and its older limits page lists /31 and /32 prefixes as unsupported (use the
-    address). A private admin network (a VPN into the VNet, the usual way to SSH to VMs without
+    settings*). A private admin network (a VPN into the VNet, the usual way to SSH to VMs without
     public IPs) never reaches the vault's public endpoint anyway, so it is left out, not sent.
+    CIDR form throughout: the API stores a single address as ``a.b.c.d/32`` (sending the bare
+    address reads back as a change, terraform-provider-azurerm#8701).
     """
     rules = []
     for cidr in cidrs:
         net = ipaddress.ip_network(cidr, strict=False)
         if isinstance(net, ipaddress.IPv4Network) and not any(net.subnet_of(p) for p in RFC1918):
-            rules.append(keyvault.IPRuleArgs(value=str(net.network_address) if net.prefixlen == 32 else str(net)))
+            rules.append(keyvault.IPRuleArgs(value=str(net)))
     return rules
 
 

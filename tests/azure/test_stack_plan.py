@@ -273,13 +273,13 @@ def test_key_vaults_use_rbac_soft_delete_purge_protection_and_deny_by_default(az
 
 def test_key_vault_ip_rules_hold_public_admin_ranges_only():
     # Key Vault refuses RFC 1918 ranges in IP rules (a VPN admin network would fail the vault's
-    # creation) and IPv6; a /32 goes in as the bare address.
+    # creation) and IPv6; a single address stays in the /32 form the API stores.
     plan = azure_plan(
         "dev", ["access.adminCidrs=[10.8.0.0/16, 192.168.4.0/24, 203.0.113.7/32, 198.51.100.0/24, 2001:db8::/48]"]
     )
     for v in plan.of_type(VAULT):
         acls = v.properties["properties"]["networkAcls"]
-        assert acls["ipRules"] == [{"value": "203.0.113.7"}, {"value": "198.51.100.0/24"}], v.name
+        assert acls["ipRules"] == [{"value": "203.0.113.7/32"}, {"value": "198.51.100.0/24"}], v.name
 
 
 def test_disk_key_rotates_and_only_the_encryption_set_may_use_it(az_dev):
