@@ -20,7 +20,10 @@ TRAFFIC_ANALYTICS_INTERVAL = 10
 def carve(cidr: str, zones: int) -> tuple[str, list[str]]:
     """The gateway subnet and one VM subnet per zone: eighths of `cidr` (a /22 gives /25s).
 
-    Application Gateway v2 needs a subnet of its own (nothing else may be in it), /26 at least.
+    Application Gateway v2 needs a subnet of its own (nothing else may be in it) with an address
+    per instance up to the autoscaling maximum plus Azure's 5 reserved: 10 + 5 for the stack's
+    gateway, which the smallest eighth allowed (/25 of a /22) holds; Microsoft recommends /24
+    (*Application Gateway infrastructure configuration*).
     """
     eighths = list(ipaddress.ip_network(cidr).subnets(prefixlen_diff=3))
     return str(eighths[0]), [str(s) for s in eighths[1 : 1 + zones]]
