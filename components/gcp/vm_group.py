@@ -18,6 +18,8 @@ AUTOHEAL_INITIAL_DELAY_SECONDS = 300
 MIN_READY_SECONDS = 60
 #: Seconds the autoscaler waits after a VM starts before its CPU counts (boot is CPU-heavy).
 AUTOSCALER_COOLDOWN_SECONDS = 120
+DISK_TYPE = "pd-balanced"
+TEMPLATE_DESCRIPTION = "appstack VMs (one template per boot config, image, machine type and network)"
 
 
 def update_policy(zones: int) -> compute.RegionInstanceGroupManagerUpdatePolicyArgs:
@@ -81,14 +83,29 @@ class VmGroup(pulumi.ComponentResource):
 
         image = vm.image_id or UBUNTU_FAMILIES[vm.architecture]
         subnets = pulumi.Output.from_input(vm.subnet_ids)
-        # Everything the template holds that can change (the tag, subnet, key and account are
-        # names fixed per stack): a new digest is a new template, created before the old one
-        # is deleted (a template is immutable; a fixed name would collide with itself).
-        held = digest(vm.user_data, vm.machine_type, image, vm.root_volume_gb, sorted(gcp_labels.items()), length=8)
+        # A template is immutable: any change to what it holds replaces it, and the replacement
+        # is created before the old one is deleted, so under an unchanged name GCE refuses it
+        # (alreadyExists). The name carries a digest of everything the template holds: the
+        # settings below and the subnet, tag, account and key (which change with
+        # `network.existing` or a new key ring), not only the boot config, image and size.
+        held = (
+            vm.user_data,
+            vm.machine_type,
+            image,
+            vm.root_volume_gb,
+            sorted(gcp_labels.items()),
+            sorted(HARDENED_METADATA.items()),
+            VM_SCOPES,
+            DISK_TYPE,
+            TEMPLATE_DESCRIPTION,
+        )
+        template_name = pulumi.Output.all(
+            subnets.apply(lambda s: s[0]), vm.security_group_id, basis.email, basis.key.id
+        ).apply(lambda refs: physical(base_name, f"tpl-{digest(*held, *refs, length=8)}"))
         template = compute.RegionInstanceTemplate(
             f"{name}-template",
-            name=physical(base_name, f"tpl-{held}"),
-            description="appstack VMs (one template per boot config, image and machine type)",
+            name=template_name,
+            description=TEMPLATE_DESCRIPTION,
             region=region,
             machine_type=vm.machine_type,
             disks=[
@@ -97,7 +114,7 @@ class VmGroup(pulumi.ComponentResource):
                     auto_delete=True,
                     source_image=image,
                     disk_size_gb=vm.root_volume_gb,
-                    disk_type="pd-balanced",
+                    disk_type=DISK_TYPE,
                     disk_encryption_key=compute.RegionInstanceTemplateDiskDiskEncryptionKeyArgs(
                         kms_key_self_link=basis.key.id
                     ),

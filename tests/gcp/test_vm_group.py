@@ -156,3 +156,17 @@ def test_every_group_name_fits_at_the_longest_app_name_and_a_long_stack_name():
     plan = run_program(stack, load_stack_config("prod", [*GROUP, "app.name=abcdefghij-klmnopqrs"]))
     _check_names(plan)
     assert plan.named("abcdefghij-klmnopqrs-vm-mig").properties["name"].endswith("-mig")
+
+
+def test_a_template_in_another_subnet_is_a_new_template_name(group_plan: Plan):
+    """A template cannot change: a new subnet (`network.existing`) replaces it, create-first, so
+    the name must change too or GCE refuses the replacement (alreadyExists)."""
+    subnet = "projects/p/regions/europe-west1/subnetworks/shared"
+    existing = (
+        "network.existing={networkId: projects/p/global/networks/shared, "
+        f"publicSubnetIds: [{subnet}, {subnet}], privateSubnetIds: [{subnet}, {subnet}]}}"
+    )
+    moved = plan_of("prod", (*GROUP, existing)).named("appstack-vm-template").properties
+    assert moved["networkInterfaces"] == [{"subnetwork": subnet}]
+    before = group_plan.named("appstack-vm-template").properties["name"]
+    assert moved["name"] != before and moved["name"].startswith("appstack-prod-tpl-")
