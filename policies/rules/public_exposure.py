@@ -14,7 +14,7 @@ from typing import Any
 from pulumi_policy.proxy import UnknownValueError
 
 from ..framework import ADVISORY, Context, Props, Rule, StackRule, as_list, dig, is_map, truthy
-from ..shapes import get, is_set, show, text
+from ..shapes import as_number, filled_count, get, is_set, show, text
 from ..tokens import (
     AWS_INSTANCE,
     AWS_LAUNCH_CONFIGURATION,
@@ -54,6 +54,18 @@ def _azure_vm_nic_configs(resource_type: str, props: Props) -> tuple[str, Any]:
 # P1: no public IP on VMs
 
 
+def _aws_ipv6(m: Any, prefix: str) -> Iterator[str]:
+    """AWS IPv6 addresses are global unicast, i.e. public addresses of the VM (GCP's external
+    IPv6, ipv6AccessConfigs, is judged the same way): a second way to a public IP."""
+    count = as_number(get(m, "ipv6AddressCount"))
+    addresses = get(m, "ipv6Addresses")
+    if (count is not None and count > 0) or filled_count(addresses) > 0:
+        yield (
+            f"{prefix}ipv6AddressCount/ipv6Addresses give the VM a globally routable IPv6 address; remove them "
+            "and reach the VM through the load balancer (exempt the VM if it relies on an egress-only gateway)"
+        )
+
+
 def _present(m: Any, key: str) -> bool:
     """A public-IP object counts as soon as it is there: ``publicIPAddressConfiguration: {}`` still
     makes Azure create an address with defaults, so emptiness is no escape (only absent or null)."""
@@ -68,6 +80,8 @@ def check_vm_no_public_ip(resource_type: str, props: Props, ctx: Context) -> Ite
         value = get(props, "associatePublicIpAddress")
         if truthy(value):
             yield f"associatePublicIpAddress is {show(value)}; set it to false and reach the VM through the load balancer"
+        if resource_type != AWS_LAUNCH_CONFIGURATION:
+            yield from _aws_ipv6(props, "")
     elif resource_type == AWS_SPOT_FLEET:
         for path, spec in _objects(get(props, "launchSpecifications"), "launchSpecifications"):
             if not is_map(spec):
@@ -84,6 +98,7 @@ def check_vm_no_public_ip(resource_type: str, props: Props, ctx: Context) -> Ite
             value = get(nic, "associatePublicIpAddress")
             if truthy(value):
                 yield f'{path}.associatePublicIpAddress is {show(value)}; set it to "false"'
+            yield from _aws_ipv6(nic, f"{path}.")
     elif resource_type in (AWS_EIP, AWS_EIP_ASSOCIATION):
         # An EIP reaches a VM through its instance or through a network interface: an ENI is
         # what an instance (or a NAT instance) wears, so both count. NAT gateways and NLBs take
