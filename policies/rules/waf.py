@@ -6,7 +6,9 @@ name): dev stacks usually run without a WAF to save cost.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from ..framework import (
     ADVISORY,
@@ -23,8 +25,9 @@ from ..framework import (
     is_prod,
     truthy,
 )
-from ..shapes import entries, has_text, is_application_lb, parsed_json
+from ..shapes import as_number, entries, has_text, is_application_lb, parsed_json
 from ..tokens import AWS_LBS, AZ_APPGW, GCP_BACKEND, GCP_REGION_BACKEND
+from .network_exposure import is_internet
 
 CONCERN = "waf"
 
@@ -174,6 +177,15 @@ def _aws_web_acl(props: Props, ctx: Context) -> Iterator[str]:
         yield "the web ACL uses no AWS managed rule groups; add AWSManagedRulesCommonRuleSet"
 
 
+def _az_matches_everything(cond: Any) -> bool:
+    if not is_map(cond) or truthy(cond.get("negationConditon")):
+        return False
+    op = str(cond.get("operator") or "").strip().lower()
+    if op == "any":
+        return True
+    return op == "ipmatch" and any(is_internet(v) for v in as_list(cond.get("matchValues")))
+
+
 def _azure_waf_policy(props: Props, ctx: Context) -> Iterator[str]:
     mode = dig(props, "policySettings", "mode")
     if str(mode) != "Prevention":
@@ -184,9 +196,43 @@ def _azure_waf_policy(props: Props, ctx: Context) -> Iterator[str]:
     sets = as_list(dig(props, "managedRules", "managedRuleSets"))
     if not sets:
         yield "managedRules.managedRuleSets is empty; add OWASP 3.2 or Microsoft_DefaultRuleSet"
+    # Custom rules run before the managed rule sets: an enabled Allow that matches every request
+    # (operator Any, or a RemoteAddr IPMatch on the whole internet) skips them all.
+    for i, rule in enumerate(as_list(props.get("customRules"))):
+        if not is_map(rule) or str(rule.get("state") or "Enabled").strip().lower() != "enabled":
+            continue
+        if str(rule.get("action") or "").strip().lower() != "allow":
+            continue
+        conditions = as_list(rule.get("matchConditions"))
+        if conditions and all(_az_matches_everything(c) for c in conditions):
+            yield f"customRules[{i}] ({rule.get('name')}) allows every request before the managed rules run; remove it or narrow its match"
 
 
-_PRECONFIGURED = ("evaluatePreconfiguredWaf(", "evaluatePreconfiguredExpr(")
+_PRECONFIGURED = re.compile(r"\bevaluatePreconfigured(?:Waf|Expr)\(")
+#: Forms that keep the call but make it match nothing (or only clean requests): a negation
+#: (``!evaluatePreconfiguredWaf(...)``), ``&& false``, and sensitivity 0 (which enables no
+#: signature unless rules are opted in one by one).
+_NEUTERED = re.compile(r"!\s*\(*\s*evaluatePreconfigured|&&\s*false\b|\bfalse\s*&&|['\"]sensitivity['\"]\s*:\s*0\b")
+_ALLOW_ALL_RANGES = {"*", "0.0.0.0/0", "::/0"}
+
+
+def _gcp_enforcing(r: Any) -> bool:
+    expr = str(dig(r, "match", "expr", "expression") or "")
+    action = str(dig(r, "action") or "").strip().lower()
+    return (
+        bool(_PRECONFIGURED.search(expr))
+        and not _NEUTERED.search(expr)
+        and action.startswith("deny")
+        and not truthy(dig(r, "preview"))
+    )
+
+
+def _gcp_allows_all(r: Any) -> bool:
+    if str(dig(r, "action") or "").strip().lower() != "allow" or truthy(dig(r, "preview")):
+        return False
+    ranges = {str(x).strip() for x in as_list(dig(r, "match", "config", "srcIpRanges"))}
+    expr = str(dig(r, "match", "expr", "expression") or "").strip().lower()
+    return bool(ranges & _ALLOW_ALL_RANGES) or expr == "true"
 
 
 def _gcp_security_policy(props: Props, ctx: Context) -> Iterator[str]:
@@ -194,12 +240,22 @@ def _gcp_security_policy(props: Props, ctx: Context) -> Iterator[str]:
     if err:
         yield err
         return
+    enforcing = [as_number(dig(r, "priority")) for r in rules if _gcp_enforcing(r)]
+    if not enforcing:
+        yield "the security policy has no enforcing preconfigured WAF rule; add a deny rule with evaluatePreconfiguredWaf('sqli-v33-stable') etc. (preview off)"
+        return
+    # Rules run in priority order and the first match wins: an allow-everything rule (the default
+    # rule's shape) ahead of the WAF rules lets every request past them.
+    first = min((p for p in enforcing if p is not None), default=None)
     for r in rules:
-        expr = str(dig(r, "match", "expr", "expression") or "")
-        action = str(dig(r, "action") or "")
-        if any(p in expr for p in _PRECONFIGURED) and action.startswith("deny") and not truthy(dig(r, "preview")):
-            return
-    yield "the security policy has no enforcing preconfigured WAF rule; add a deny rule with evaluatePreconfiguredWaf('sqli-v33-stable') etc. (preview off)"
+        prio = as_number(dig(r, "priority"))
+        if _gcp_allows_all(r) and (first is None or prio is None or prio < first):
+            yield (
+                f"rule at priority {dig(r, 'priority')!r} allows every request before the first WAF rule "
+                f"(priority {first:g}) is evaluated; give the allow-all rule the lowest priority (2147483647)"
+                if first is not None
+                else "a rule that allows every request has no comparable priority; cannot verify the WAF rules run first"
+            )
 
 
 def check_waf_rules(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
