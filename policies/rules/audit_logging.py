@@ -210,6 +210,10 @@ def check_gcp_subnet_flow_logs(resource_type: str, props: Props, ctx: Context) -
     number = as_number(rate)
     if rate is not None and (number is None or number <= 0):
         yield f"logConfig.flowSampling is {show(rate)}, so no flow is logged; set it above 0"
+    # A filter that is the literal false keeps logConfig "on" while logging nothing.
+    expr = get(log, "filterExpr")
+    if isinstance(expr, str) and expr.strip().strip("()").strip().lower() == "false":
+        yield f"logConfig.filterExpr is {show(expr)}, so no flow is logged; remove it or use a filter that matches"
 
 
 def check_gcp_firewall_logs(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
