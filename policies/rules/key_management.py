@@ -15,6 +15,8 @@ AWS_KMS_KEY = "aws:kms/key:Key"
 GCP_CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 GCP_KMS_IAM_MEMBER = ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "gcp:kms/keyRingIAMMember:KeyRingIAMMember")
 GCP_KMS_IAM_BINDING = ("gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding", "gcp:kms/keyRingIAMBinding:KeyRingIAMBinding")
+#: A whole IAM policy (``policyData`` JSON) is a third way to grant the same access.
+GCP_KMS_IAM_POLICY = ("gcp:kms/cryptoKeyIAMPolicy:CryptoKeyIAMPolicy", "gcp:kms/keyRingIAMPolicy:KeyRingIAMPolicy")
 AZ_VAULT = "azure-native:keyvault:Vault"
 AZ_KEY = "azure-native:keyvault:Key"
 
@@ -37,7 +39,7 @@ def parse_duration_seconds(value: Any) -> float:
 
 def _aws_rotation(props: Props, ctx: Context) -> Iterator[str]:
     spec = props.get("customerMasterKeySpec")
-    if spec is not None and str(spec) != "SYMMETRIC_DEFAULT":
+    if spec is not None and str(spec).strip().upper() != "SYMMETRIC_DEFAULT":
         return  # AWS cannot rotate asymmetric or HMAC keys automatically: not applicable
     if has_text(props.get("customKeyStoreId")):
         return  # keys in a custom key store (CloudHSM/XKS) cannot be rotated automatically
@@ -56,7 +58,7 @@ def _aws_rotation(props: Props, ctx: Context) -> Iterator[str]:
 
 def _gcp_rotation(props: Props, ctx: Context) -> Iterator[str]:
     purpose = props.get("purpose")
-    if purpose is not None and str(purpose) != "ENCRYPT_DECRYPT":
+    if purpose is not None and str(purpose).strip().upper() != "ENCRYPT_DECRYPT":
         return  # only symmetric encryption keys support automatic rotation
     if truthy(props.get("importOnly")):
         return  # imported key material cannot be rotated by Cloud KMS
@@ -181,10 +183,22 @@ def check_kms_no_lockout_bypass(resource_type: str, props: Props, ctx: Context) 
         yield f"bypassPolicyLockoutSafetyCheck is {value!r}; remove it (or set false) so a key policy cannot lock out administrators"
 
 
-_PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
+#: ``principalSet://goog/public:all`` is the IAM principal identifier for allUsers.
+_PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers", "principalset://goog/public:all")
 
 
 def check_gcp_kms_not_public(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if resource_type in GCP_KMS_IAM_POLICY:
+        try:
+            doc = policy_document(props.get("policyData"))
+        except ValueError:
+            yield "policyData is not a JSON IAM policy; cannot verify it grants nothing to everyone (failing closed)"
+            return
+        for i, binding in enumerate(as_list(doc.get("bindings"))):
+            for m in as_list(dig(binding, "members")):
+                if str(m).strip().lower() in _PUBLIC_MEMBERS:
+                    yield f"policyData bindings[{i}] grants {dig(binding, 'role')!r} on a KMS key/key ring to {m!r}; grant it to specific service accounts"
+        return
     members = [props.get("member")] if resource_type in GCP_KMS_IAM_MEMBER else as_list(props.get("members"))
     if not members or members == [None]:
         yield "the IAM grant names no member; cannot evaluate it (failing closed)"
@@ -298,7 +312,7 @@ RULES: list[Rule | StackRule] = [
         description="Cloud KMS keys and key rings must not be granted to allUsers or allAuthenticatedUsers.",
         concern=CONCERN,
         clouds=("gcp",),
-        resource_types=(*GCP_KMS_IAM_MEMBER, *GCP_KMS_IAM_BINDING),
+        resource_types=(*GCP_KMS_IAM_MEMBER, *GCP_KMS_IAM_BINDING, *GCP_KMS_IAM_POLICY),
         check=check_gcp_kms_not_public,
         catalogue=("K2",),
         peers=("CKV2_GCP_6", "CKV2_GCP_8"),
