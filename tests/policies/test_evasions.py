@@ -801,7 +801,236 @@ ATTEMPTS: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("rule_name,type_,props,stack", ATTEMPTS)
+GCP_SEC = "gcp:compute/securityPolicy:SecurityPolicy"
+AZ_WAF = "azure-native:network:WebApplicationFirewallPolicy"
+GCP_SUBNET = "gcp:compute/subnetwork:Subnetwork"
+GCP_KEY = "gcp:kms/cryptoKey:CryptoKey"
+GCP_KEY_POLICY = "gcp:kms/cryptoKeyIAMPolicy:CryptoKeyIAMPolicy"
+GCP_KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+AZ_ALERT = "azure-native:monitor:MetricAlert"
+ACM = "aws:acm/certificate:Certificate"
+GCP_SSL = "gcp:compute/sSLPolicy:SSLPolicy"
+
+WAF_RULE = {
+    "priority": 1000,
+    "action": "deny(403)",
+    "match": {"expr": {"expression": "evaluatePreconfiguredWaf('sqli-v33-stable')"}},
+}
+DEFAULT_ALLOW = {
+    "priority": 2147483647,
+    "action": "allow",
+    "match": {"versionedExpr": "SRC_IPS_V1", "config": {"srcIpRanges": ["*"]}},
+}
+AZ_WAF_BASE = {
+    "resourceGroupName": "rg",
+    "policySettings": {"mode": "Prevention", "state": "Enabled"},
+    "managedRules": {"managedRuleSets": [{"ruleSetType": "OWASP", "ruleSetVersion": "3.2"}]},
+}
+
+
+def az_custom(operator: str, values: list[str], **kw: Any) -> dict:
+    rule = {
+        "name": "allowall",
+        "priority": 1,
+        "ruleType": "MatchRule",
+        "action": "Allow",
+        "matchConditions": [
+            {"matchVariables": [{"variableName": "RemoteAddr"}], "operator": operator, "matchValues": values}
+        ],
+    }
+    rule.update(kw)
+    return {**AZ_WAF_BASE, "customRules": [rule]}
+
+
+def gcp_waf(expression: str) -> dict:
+    return {"rules": [{**WAF_RULE, "match": {"expr": {"expression": expression}}}, DEFAULT_ALLOW]}
+
+
+MORE_ATTEMPTS: list[Any] = [
+    # --- public exposure: IPv6 global unicast is a public address too ---
+    pytest.param(
+        "public-vm-no-public-ip", INSTANCE, {**GOOD_INSTANCE, "ipv6AddressCount": 1}, "dev", id="pub-ipv6-count"
+    ),
+    pytest.param(
+        "public-vm-no-public-ip", SPOT, {**GOOD_INSTANCE, "ipv6AddressCount": "2"}, "dev", id="pub-spot-ipv6-string"
+    ),
+    pytest.param(
+        "public-vm-no-public-ip",
+        LT,
+        {**GOOD_LT, "networkInterfaces": [{"deviceIndex": 0, "ipv6Addresses": ["2001:db8::10"]}]},
+        "dev",
+        id="pub-lt-ipv6-address",
+    ),
+    # --- WAF: the rule is there but never decides ---
+    pytest.param(
+        "waf-rules-prevention-managed",
+        GCP_SEC,
+        gcp_waf("!evaluatePreconfiguredWaf('sqli-v33-stable')"),
+        "prod",
+        id="waf-gcp-negated",
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed",
+        GCP_SEC,
+        gcp_waf("evaluatePreconfiguredWaf('sqli-v33-stable', {'sensitivity': 0})"),
+        "prod",
+        id="waf-gcp-sensitivity-0",
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed",
+        GCP_SEC,
+        gcp_waf("evaluatePreconfiguredWaf('sqli-v33-stable') && false"),
+        "prod",
+        id="waf-gcp-and-false",
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed",
+        GCP_SEC,
+        {"rules": [WAF_RULE, {**DEFAULT_ALLOW, "priority": 10}]},
+        "prod",
+        id="waf-gcp-allow-all-first",
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed",
+        GCP_SEC,
+        {"rules": [{**WAF_RULE, "preview": "true"}, DEFAULT_ALLOW]},
+        "prod",
+        id="waf-gcp-preview-string",
+    ),
+    pytest.param("waf-rules-prevention-managed", AZ_WAF, az_custom("Any", []), "prod", id="waf-az-allow-any"),
+    pytest.param(
+        "waf-rules-prevention-managed",
+        AZ_WAF,
+        az_custom("IPMatch", ["0.0.0.0/1", "128.0.0.0/1"]),
+        "prod",
+        id="waf-az-allow-internet",
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed",
+        AZ_WAF,
+        {**AZ_WAF_BASE, "policySettings": {"mode": "Detection", "state": "Enabled"}},
+        "prod",
+        id="waf-az-detection",
+    ),
+    # --- logging ---
+    pytest.param(
+        "logging-gcp-subnet-flow-logs",
+        GCP_SUBNET,
+        {"ipCidrRange": "10.0.0.0/24", "logConfig": {"flowSampling": 1, "filterExpr": "false"}},
+        "dev",
+        id="log-subnet-filter-false",
+    ),
+    pytest.param(
+        "logging-gcp-subnet-flow-logs",
+        GCP_SUBNET,
+        {"ipCidrRange": "10.0.0.0/24", "logConfig": {"flowSampling": "0.0"}},
+        "dev",
+        id="log-subnet-sampling-string",
+    ),
+    # --- keys ---
+    pytest.param(
+        "keys-gcp-kms-not-public",
+        GCP_KEY_POLICY,
+        {
+            "cryptoKeyId": "k",
+            "policyData": json.dumps(
+                {"bindings": [{"role": "roles/cloudkms.cryptoKeyDecrypter", "members": ["allUsers"]}]}
+            ),
+        },
+        "dev",
+        id="keys-gcp-iam-policy-second-type",
+    ),
+    pytest.param(
+        "keys-gcp-kms-not-public",
+        GCP_KEY_MEMBER,
+        {"cryptoKeyId": "k", "role": "roles/cloudkms.cryptoKeyDecrypter", "member": "principalSet://goog/public:all"},
+        "dev",
+        id="keys-gcp-public-principal-set",
+    ),
+    pytest.param("keys-rotation-enabled", KMS_KEY, {"enableKeyRotation": "false"}, "dev", id="keys-rotation-string"),
+    pytest.param(
+        "keys-rotation-enabled",
+        KMS_KEY,
+        {"customerMasterKeySpec": "symmetric_default", "enableKeyRotation": False},
+        "dev",
+        id="keys-spec-lowercase",
+    ),
+    pytest.param(
+        "keys-rotation-enabled",
+        GCP_KEY,
+        {"keyRing": "kr", "purpose": "encrypt_decrypt"},
+        "dev",
+        id="keys-gcp-purpose-lowercase",
+    ),
+    pytest.param("keys-deletion-window", KMS_KEY, {"deletionWindowInDays": "7"}, "dev", id="keys-window-string"),
+    # --- observability ---
+    pytest.param(
+        "observability-alarms-have-actions",
+        AZ_ALERT,
+        {"enabled": True, "actions": [{"actionGroupId": ""}]},
+        "dev",
+        id="obs-az-blank-group",
+    ),
+    # --- transport ---
+    pytest.param(
+        "transport-https-only",
+        LISTENER,
+        {
+            "port": 80,
+            "protocol": "HTTP",
+            "defaultActions": [{"type": "redirect", "redirect": {"protocol": "#{protocol}"}}],
+        },
+        "dev",
+        id="tls-redirect-keeps-protocol",
+    ),
+    pytest.param(
+        "transport-https-only",
+        APPGW,
+        {"httpListeners": [{"name": "l", "protocol": "http"}], "requestRoutingRules": []},
+        "dev",
+        id="tls-appgw-lowercase-http",
+    ),
+    pytest.param(
+        "transport-tls-policy",
+        GCP_SSL,
+        {"profile": "compatible", "minTlsVersion": "TLS_1_2"},
+        "dev",
+        id="tls-gcp-profile-case",
+    ),
+    pytest.param(
+        "transport-acm-no-wildcard",
+        ACM,
+        {"domainName": "app.example.com", "subjectAlternativeNames": [" *.example.com"], "validationMethod": "DNS"},
+        "dev",
+        id="tls-acm-wildcard-san",
+    ),
+    pytest.param(
+        "transport-alb-drop-invalid-headers",
+        ALB,
+        {"loadBalancerType": "Application", "dropInvalidHeaderFields": "false"},
+        "dev",
+        id="tls-alb-string",
+    ),
+    # --- secure boot / baseline ---
+    pytest.param("boot-gcp-shielded-vm", GCE, {"shieldedInstanceConfig": {}}, "dev", id="boot-empty-object"),
+    pytest.param(
+        "boot-azure-trusted-launch",
+        AZ_VM,
+        {"securityProfile": {"securityType": "TrustedLaunch", "uefiSettings": {}}},
+        "dev",
+        id="boot-az-empty-uefi",
+    ),
+    pytest.param(
+        "stack-ec2-detailed-monitoring",
+        LT,
+        {**GOOD_LT, "monitoring": {"enabled": "false"}},
+        "dev",
+        id="base-lt-monitoring-string",
+    ),
+]
+
+
+@pytest.mark.parametrize("rule_name,type_,props,stack", ATTEMPTS + MORE_ATTEMPTS)
 def test_evasion_is_flagged(rule_name: str, type_: str, props: dict, stack: str) -> None:
     assert violations(rule_name, type_, props, stack=stack), f"{rule_name} let this through"
 
@@ -933,6 +1162,62 @@ LOOKALIKES: list[Any] = [
     ),
     pytest.param(
         "observability-alarms-have-actions", ALARM, {"alarmActions": ["arn:aws:sns:eu-west-1:1:a"]}, "dev", id="obs-ok"
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed", GCP_SEC, {"rules": [WAF_RULE, DEFAULT_ALLOW]}, "prod", id="waf-gcp-default-last"
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed",
+        GCP_SEC,
+        gcp_waf("evaluatePreconfiguredWaf('sqli-v33-stable', {'sensitivity': 1})"),
+        "prod",
+        id="waf-gcp-sensitivity-1",
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed",
+        AZ_WAF,
+        az_custom("IPMatch", ["203.0.113.0/24"]),
+        "prod",
+        id="waf-az-allow-admin-ip",
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed", AZ_WAF, az_custom("Any", [], action="Block"), "prod", id="waf-az-block-any"
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed",
+        AZ_WAF,
+        az_custom("Any", [], state="Disabled"),
+        "prod",
+        id="waf-az-disabled-allow",
+    ),
+    pytest.param(
+        "logging-gcp-subnet-flow-logs",
+        GCP_SUBNET,
+        {"ipCidrRange": "10.0.0.0/24", "logConfig": {"flowSampling": 0.5, "filterExpr": "true"}},
+        "dev",
+        id="log-subnet-filter-true",
+    ),
+    pytest.param(
+        "public-vm-no-public-ip", INSTANCE, {**GOOD_INSTANCE, "ipv6AddressCount": 0}, "dev", id="pub-ipv6-zero"
+    ),
+    pytest.param(
+        "keys-gcp-kms-not-public",
+        GCP_KEY_POLICY,
+        {
+            "cryptoKeyId": "k",
+            "policyData": json.dumps(
+                {
+                    "bindings": [
+                        {
+                            "role": "roles/cloudkms.cryptoKeyDecrypter",
+                            "members": ["serviceAccount:a@p.iam.gserviceaccount.com"],
+                        }
+                    ]
+                }
+            ),
+        },
+        "dev",
+        id="keys-gcp-iam-policy-sa",
     ),
 ]
 
