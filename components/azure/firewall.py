@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_azure_native.network as network
@@ -80,6 +81,44 @@ def priorities(rules: list[Rule]) -> list[int]:
     return out
 
 
+def _family(prefix: str) -> int | None:
+    """4 or 6 for an address prefix; None for `*` and service tags (they cover both families)."""
+    try:
+        return ipaddress.ip_network(prefix, strict=False).version
+    except ValueError:
+        return None
+
+
+def by_family(rules: list[Rule]) -> list[tuple[Rule, int]]:
+    """Each rule with its priority, a rule mixing IPv4 and IPv6 prefixes split in two.
+
+    Azure refuses a security rule whose prefixes span both address families (400
+    ``ResourceCannotContainAddressPrefixesFromDifferentAddressFamilies``, Azure/AKS#3136;
+    MicrosoftDocs/azure-docs#34567), and `ingressCidrs`, `adminCidrs` and `egressCidrs` accept
+    IPv6. The IPv4 part keeps the rule's name and priority; the IPv6 part is ``<name>-ipv6`` one
+    priority later (allow priorities step by `ALLOW_STEP`), so no other rule moves. A side left
+    without prefixes of a family drops that family's rule: it could match nothing.
+    """
+    out: list[tuple[Rule, int]] = []
+    for rule, priority in zip(rules, priorities(rules), strict=True):
+        families = {f for p in (*rule.sources, *rule.destinations) if (f := _family(p)) is not None}
+        if len(families) < 2:
+            out.append((rule, priority))
+            continue
+        assert rule.access == "Allow", "deny rules use `*`; only allow priorities leave room for a twin"
+        for family, suffix, offset in ((4, "", 0), (6, "-ipv6", 1)):
+            sources = tuple(p for p in rule.sources if _family(p) in (None, family))
+            destinations = tuple(p for p in rule.destinations if _family(p) in (None, family))
+            if sources and destinations:
+                out.append(
+                    (
+                        replace(rule, name=rule.name + suffix, sources=sources, destinations=destinations),
+                        priority + offset,
+                    )
+                )
+    return out
+
+
 def nsg_id(vnet_id: str, nsg: str) -> str:
     """ARM ID of NSG `nsg` in the VNet's resource group."""
     group = vnet_id.split("/providers/")[0]
@@ -115,7 +154,7 @@ class Firewall(pulumi.ComponentResource):
             # resource"), which azure-native does not retry (pulumi-azure-native#3720). Chained like
             # the network part's subnets; the two NSGs still proceed in parallel.
             created: list[network.SecurityRule] = []
-            for rule, priority in zip(rules, priorities(rules), strict=True):
+            for rule, priority in by_family(rules):
                 created.append(
                     self._rule(f"{name}-{label}-{rule.name}", rule, priority, nsg, rg, args.network_id, created[-1:])
                 )

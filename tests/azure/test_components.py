@@ -7,6 +7,7 @@ registration has completed.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 
 import pulumi
@@ -134,6 +135,49 @@ def test_firewall_writes_one_rule_per_nsg_at_a_time(recorder):
         assert after[chain[0]] == []
         for previous, rule in itertools.pairwise(chain):
             assert after[rule] == [previous], rule
+
+
+def test_firewall_splits_rules_that_mix_ipv4_and_ipv6(recorder):
+    """Azure refuses a rule whose prefixes span both families (Azure/AKS#3136): one rule each."""
+    from components.azure import Firewall
+
+    @pulumi.runtime.test
+    def run():
+        return Firewall(
+            "t-firewall",
+            FirewallArgs(
+                network_id=VNET,
+                app_port=9000,
+                ingress_cidrs=["0.0.0.0/0", "::/0"],
+                admin_cidrs=["192.0.2.0/24", "2001:db8::/48"],
+                ssh=True,
+                egress_cidrs=["0.0.0.0/0", "::/0"],
+                tags=TAGS,
+                scope=RG,
+                extras={KEY: settings()},
+            ),
+        ).vm_group_id
+
+    run()
+    rules = {
+        r.name.removeprefix("t-firewall-"): r.properties for r in of(recorder, "azure-native:network:SecurityRule")
+    }
+    https, https6 = rules["agw-allow-https-in"], rules["agw-allow-https-in-ipv6"]
+    assert (https["sourceAddressPrefix"], https["priority"]) == ("0.0.0.0/0", 100)
+    assert (https6["sourceAddressPrefix"], https6["priority"]) == ("::/0", 101)
+    assert https6["securityRuleName"] == "allow-https-in-ipv6"
+    assert rules["vm-allow-ssh-from-admins"]["sourceAddressPrefix"] == "192.0.2.0/24"
+    assert rules["vm-allow-ssh-from-admins-ipv6"]["sourceAddressPrefix"] == "2001:db8::/48"
+    assert rules["vm-allow-https-out"]["destinationAddressPrefix"] == "0.0.0.0/0"
+    assert rules["vm-allow-https-out-ipv6"]["destinationAddressPrefix"] == "::/0"
+    for name, rule in rules.items():
+        prefixes = [rule.get("sourceAddressPrefix"), rule.get("destinationAddressPrefix")]
+        prefixes += rule.get("sourceAddressPrefixes", []) + rule.get("destinationAddressPrefixes", [])
+        families = {ipaddress.ip_network(p).version for p in prefixes if (p and p[0].isdigit()) or (p and ":" in p)}
+        assert len(families) <= 1, name
+    for label in ("agw", "vm"):
+        ps = [r["priority"] for n, r in rules.items() if n.startswith(label + "-") and r["direction"] == "Inbound"]
+        assert len(set(ps)) == len(ps)
 
 
 def test_log_sink_alone_outputs_the_workspace_and_a_flow_store(recorder):
