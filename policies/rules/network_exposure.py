@@ -184,6 +184,31 @@ def is_internet(value: Any, config: dict | None = None) -> bool:
     return net.prefixlen < limit and not net.is_private
 
 
+def _network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        net = ipaddress.ip_network(_strip_leading_zeros(str(value).strip()), strict=False)
+    except ValueError:
+        return None
+    return _ipv4_mapped(net) or net
+
+
+def _jointly_internet(peers: Sequence[str], config: dict | None) -> list[str]:
+    """Peers that are each too narrow to count but together cover an internet-wide range.
+
+    256 x /8, or 0.0.0.0/8 ... 255.0.0.0/8 in one NSG rule's prefixes, is 0.0.0.0/0 spelled out;
+    the ranges are merged (as the cloud's own matching does) and judged as one.
+    """
+    nets = [(p, n) for p in peers if (n := _network(p)) is not None]
+    for version in (4, 6):
+        same = [n for _, n in nets if n.version == version]
+        if len(same) < 2:
+            continue
+        for merged in ipaddress.collapse_addresses(same):  # type: ignore[arg-type]
+            if is_internet(str(merged), config):
+                return [p for p, n in nets if n.version == version and n.subnet_of(merged)]  # type: ignore[arg-type]
+    return []
+
+
 # ---------------------------------------------------------------------------------------------
 # Normalised permissions
 
@@ -220,7 +245,8 @@ class Permission:
         return self.port_bearing and any(lo <= 1 and hi >= 65535 for lo, hi in self.ranges)
 
     def internet_peers(self, config: dict | None = None) -> list[str]:
-        return [p for p in self.peers if is_internet(p, config)]
+        direct = [p for p in self.peers if is_internet(p, config)]
+        return direct or _jointly_internet(self.peers, config)
 
     def describe(self) -> str:
         if self.protocol == "all":
@@ -352,8 +378,28 @@ def _azure_rule(rule: Any, where: str) -> Permission | None:
     return Permission(where, direction, protocol, ranges, tuple(peers), implicit)
 
 
-#: Deny peers that block every internet source.
-_AZ_DENY_ALL_INTERNET = {"*", "any", "0.0.0.0/0", "::/0", "internet"}
+#: Deny peers that block every internet source of both address families.
+_AZ_DENY_ALL_INTERNET = {"*", "any", "internet"}
+
+
+def _az_deny_covers_sources(deny_peers: Sequence[str], allow_peers: Sequence[str]) -> bool:
+    """Whether a Deny's sources include every source of the Allow.
+
+    ``0.0.0.0/0`` is IPv4 only: a Deny from it leaves an Allow from ``::/0`` (or from the
+    Internet tag, which has IPv6 ranges too) open over IPv6, so each family is matched on its own.
+    """
+    d = {str(p).strip().lower() for p in deny_peers}
+    if d & _AZ_DENY_ALL_INTERNET:
+        return True
+    d_nets = [n for p in d if (n := _network(p)) is not None]
+    for peer in allow_peers:
+        text = str(peer).strip().lower()
+        if text in d:
+            continue
+        net = _network(text)
+        if net is None or not any(n.version == net.version and net.subnet_of(n) for n in d_nets):  # type: ignore[arg-type]
+            return False
+    return True
 
 
 def _subtract(ranges: tuple[tuple[int, int], ...], cut: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
@@ -426,8 +472,7 @@ def _azure_effective(rules: list[Any]) -> Iterator[Permission]:
                 continue
             if d_perm.protocol not in ("all", perm.protocol):
                 continue
-            d_peers = {str(p).strip().lower() for p in d_perm.peers}
-            if not (d_peers & _AZ_DENY_ALL_INTERNET or {str(p).strip().lower() for p in perm.peers} <= d_peers):
+            if not _az_deny_covers_sources(d_perm.peers, perm.peers):
                 continue
             if not (_az_other_side_covers(deny, rule, perm.direction) and _az_any_source_port(deny)):
                 # A Deny to one address, or from one source port, leaves the rest of the Allow open.

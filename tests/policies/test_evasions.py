@@ -847,6 +847,38 @@ def gcp_waf(expression: str) -> dict:
 
 
 MORE_ATTEMPTS: list[Any] = [
+    # --- network: ranges that only together make the internet; a Deny of one address family ---
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(az_rule(sourceAddressPrefix=None, sourceAddressPrefixes=[f"{i}.0.0.0/8" for i in range(256)])),
+        "dev",
+        id="net-az-256-slash-8",
+    ),
+    pytest.param(
+        SSH,
+        SG,
+        sg(tcp(22, 22, *[f"{i}.0.0.0/9" for i in range(0, 256, 1)], *[f"{i}.128.0.0/9" for i in range(256)])),
+        "dev",
+        id="net-512-slash-9",
+    ),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(
+            az_rule(sourceAddressPrefix="::/0"),
+            az_rule(name="d", priority=100, access="Deny", sourceAddressPrefix="0.0.0.0/0"),
+        ),
+        "dev",
+        id="net-az-v4-deny-v6-allow",
+    ),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(az_rule(), az_rule(name="d", priority=100, access="Deny", sourceAddressPrefix="0.0.0.0/0")),
+        "dev",
+        id="net-az-v4-deny-internet-tag",
+    ),
     # --- public exposure: IPv6 global unicast is a public address too ---
     pytest.param(
         "public-vm-no-public-ip", INSTANCE, {**GOOD_INSTANCE, "ipv6AddressCount": 1}, "dev", id="pub-ipv6-count"
@@ -1068,6 +1100,23 @@ LOOKALIKES: list[Any] = [
         ),
         "dev",
         id="net-az-deny-same-destination",
+    ),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(
+            az_rule(sourceAddressPrefix="0.0.0.0/0"),
+            az_rule(name="d", priority=100, access="Deny", sourceAddressPrefix="0.0.0.0/0"),
+        ),
+        "dev",
+        id="net-az-v4-deny-v4-allow",
+    ),
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(az_rule(sourceAddressPrefix=None, sourceAddressPrefixes=["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])),
+        "dev",
+        id="net-az-rfc1918-together",
     ),
     pytest.param(SSH, FW, gcp_fw(disabled="true"), "dev", id="net-gcp-disabled"),
     pytest.param(SSH, FW, gcp_fw(sourceRanges=["35.235.240.0/20"]), "dev", id="net-gcp-iap"),
