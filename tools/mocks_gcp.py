@@ -168,6 +168,24 @@ def call(args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
             "serviceAccountId": f"service-{PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com",
             "id": f"projects/{project}/cmekSettings",
         }, []
+    if token == "gcp:monitoring/getUptimeCheckIPs:getUptimeCheckIPs":
+        # Documentation addresses (RFC 5737), one per checker region: the shape, not Google's list.
+        checkers = [
+            {"ipAddress": f"192.0.2.{i}", "location": location, "region": region_name}
+            for i, (region_name, location) in enumerate(
+                [
+                    ("USA", "Iowa"),
+                    ("USA", "Oregon"),
+                    ("USA", "Virginia"),
+                    ("EUROPE", "Belgium"),
+                    ("SOUTH_AMERICA", "Sao Paulo"),
+                    ("ASIA_PACIFIC", "Singapore"),
+                ]
+                * 2,
+                start=1,
+            )
+        ]
+        return {"uptimeCheckIps": checkers, "id": "uptime-check-ips"}, []
     if token == "gcp:dns/getManagedZones:getManagedZones":
         # The stack's own zone exists (a real project must have it: README, deploy on GCP).
         zone = "example.com"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_gcp.compute as compute
 import pulumi_gcp.dns as dns
+import pulumi_gcp.monitoring as monitoring
 
 from ..interfaces import LoadBalancerArgs
 from ..naming import digest
@@ -35,7 +36,32 @@ DEFAULT_RULE_PRIORITY = 2147483647
 INTERNET = ("0.0.0.0/0", "::/0")
 
 
-def _armor_rules(waf: bool, ingress_cidrs: Sequence[str]) -> list[compute.SecurityPolicyRuleArgs]:
+def _source_rules(first_priority: int, description: str, ranges: Sequence[str]) -> list[compute.SecurityPolicyRuleArgs]:
+    """Allow rules for `ranges`, at most RANGES_PER_RULE each."""
+    return [
+        compute.SecurityPolicyRuleArgs(
+            priority=first_priority + j,
+            action="allow",
+            description=description,
+            match=compute.SecurityPolicyRuleMatchArgs(
+                versioned_expr="SRC_IPS_V1",
+                config=compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=list(ranges[j : j + RANGES_PER_RULE])),
+            ),
+        )
+        for j in range(0, len(ranges), RANGES_PER_RULE)
+    ]
+
+
+def _as_range(address: str) -> str:
+    """A checker's address as a one-address range."""
+    if "/" in address:
+        return address
+    return f"{address}/128" if ":" in address else f"{address}/32"
+
+
+def _armor_rules(
+    waf: bool, ingress_cidrs: Sequence[str], uptime_checkers: Sequence[str] = ()
+) -> list[compute.SecurityPolicyRuleArgs]:
     rules: list[compute.SecurityPolicyRuleArgs] = []
     if waf:
         for i, rule in enumerate(WAF_RULES):
@@ -54,20 +80,12 @@ def _armor_rules(waf: bool, ingress_cidrs: Sequence[str]) -> list[compute.Securi
             )
     restricted = not any(c in INTERNET for c in ingress_cidrs)
     if restricted:
-        for j in range(0, len(ingress_cidrs), RANGES_PER_RULE):
-            rules.append(
-                compute.SecurityPolicyRuleArgs(
-                    priority=2000 + j,
-                    action="allow",
-                    description="access.ingressCidrs",
-                    match=compute.SecurityPolicyRuleMatchArgs(
-                        versioned_expr="SRC_IPS_V1",
-                        config=compute.SecurityPolicyRuleMatchConfigArgs(
-                            src_ip_ranges=list(ingress_cidrs[j : j + RANGES_PER_RULE])
-                        ),
-                    ),
-                )
-            )
+        rules.extend(_source_rules(2000, "access.ingressCidrs", ingress_cidrs))
+        # The uptime check probes the URL from Google's checker addresses; refused at the edge,
+        # the "URL down" alert would fire for good. Their ranges come from the Monitoring API
+        # (what `gcloud monitoring uptime list-ips` prints), so the list follows Google's changes.
+        checkers = sorted({_as_range(a) for a in uptime_checkers})
+        rules.extend(_source_rules(3000, "Cloud Monitoring uptime checkers", checkers))
     rules.append(
         compute.SecurityPolicyRuleArgs(
             priority=DEFAULT_RULE_PRIORITY,
@@ -179,7 +197,11 @@ class LoadBalancer(pulumi.ComponentResource):
                 name=physical(base_name, "armor"),
                 description="appstack Cloud Armor: preconfigured WAF rules and the ingress allow-list",
                 type="CLOUD_ARMOR",
-                rules=_armor_rules(args.waf, ingress_cidrs),
+                rules=_armor_rules(args.waf, ingress_cidrs)
+                if not restricted
+                else monitoring.get_uptime_check_i_ps_output(opts=pulumi.InvokeOutputOptions(parent=self)).apply(
+                    lambda found: _armor_rules(args.waf, ingress_cidrs, [c.ip_address for c in found.uptime_check_ips])
+                ),
                 # Verbose: the request log names the WAF rule and field that matched.
                 advanced_options_config=compute.SecurityPolicyAdvancedOptionsConfigArgs(log_level="VERBOSE"),
                 labels=gcp_labels,
