@@ -575,6 +575,48 @@ def permissions(resource_type: str, props: Props) -> Iterator[Permission]:
     elif resource_type in GCP_POLICY_WITH_RULES:
         for i, rule in enumerate(_maps(props.get("rules"), "rules")):
             yield from _gcp_policy_rule(rule, f"rules[{i}]")
+    elif resource_type == AZ_LB:
+        yield from _azure_lb_forwards(props)
+    elif resource_type == GCP_FORWARDING_RULE:
+        yield from _gcp_passthrough(props)
+
+
+#: Load balancer front ends that pass a port through to the VMs unchanged (Azure load balancer
+#: rules and NAT rules/pools, GCP passthrough network load balancers). A public one forwarding
+#: 22 reaches sshd from the internet no matter which firewall shape the VM has behind it (an
+#: Azure NIC without an NSG, a Basic SKU load balancer).
+LB_FORWARD_TYPES = (AZ_LB, GCP_FORWARDING_RULE)
+_GCP_PROXY_TARGETS = ("targethttpproxies", "targethttpsproxies", "targettcpproxies", "targetsslproxies")
+
+
+def _azure_lb_forwards(props: Props) -> Iterator[Permission]:
+    frontends = _maps(props.get("frontendIPConfigurations"), "frontendIPConfigurations")
+    if not any(f.get("publicIPAddress") is not None or f.get("publicIPPrefix") is not None for f in frontends):
+        return  # internal load balancer: its frontends have private addresses only
+    for key in ("loadBalancingRules", "inboundNatRules", "inboundNatPools"):
+        for i, rule in enumerate(_maps(props.get(key), key)):
+            protocol = normalize_protocol(rule.get("protocol"))
+            port = rule.get("backendPort")
+            # backendPort 0 with protocol All is "HA ports" (every port); a missing one fails closed.
+            ranges = (ALL_PORTS,) if port is None or _port(port) == 0 else ((_port(port), _port(port)),)
+            yield Permission(
+                f"{key}[{i}] (public frontend, backend port {port})", "ingress", protocol, ranges, ("0.0.0.0/0",)
+            )
+
+
+def _gcp_passthrough(props: Props) -> Iterator[Permission]:
+    scheme = str(props.get("loadBalancingScheme") or "EXTERNAL").strip().upper()
+    if scheme != "EXTERNAL":
+        return  # internal, or EXTERNAL_MANAGED (a proxy: the VM port comes from the backend service)
+    target = str(props.get("target") or "").lower()
+    if any(t in target for t in _GCP_PROXY_TARGETS):
+        return
+    protocol = normalize_protocol(props.get("ipProtocol") or "TCP")
+    if protocol == "l3_default":
+        protocol = "all"
+    specs = as_list(props.get("ports")) + as_list(props.get("portRange"))
+    ranges = (ALL_PORTS,) if truthy(props.get("allPorts")) or not specs else tuple(parse_port_spec(p) for p in specs)
+    yield Permission("forwarding rule (external passthrough)", "ingress", protocol, ranges, ("0.0.0.0/0",))
 
 
 def internet_permissions(
@@ -620,7 +662,7 @@ def _port_rule(name: str, description: str, ports: list[int], catalogue: str, pe
         description=description,
         concern=CONCERN,
         clouds=("aws", "azure", "gcp"),
-        resource_types=INGRESS_TYPES,
+        resource_types=(*INGRESS_TYPES, *LB_FORWARD_TYPES),
         check=_port_rule_check(fix),
         level=MANDATORY,
         knobs={"ports": _ports_knob(ports, "ports that must not be reachable from the internet"), **INTERNET_KNOBS},

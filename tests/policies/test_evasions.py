@@ -846,7 +846,65 @@ def gcp_waf(expression: str) -> dict:
     return {"rules": [{**WAF_RULE, "match": {"expr": {"expression": expression}}}, DEFAULT_ALLOW]}
 
 
+AZ_LB = "azure-native:network:LoadBalancer"
+GCP_FR = "gcp:compute/forwardingRule:ForwardingRule"
+PUBLIC_FRONTEND = [{"name": "fe", "publicIPAddress": {"id": "pip"}}]
+
+
+def az_lb(key: str, frontends: list | None = None, **rule: Any) -> dict:
+    return {
+        "resourceGroupName": "rg",
+        "frontendIPConfigurations": PUBLIC_FRONTEND if frontends is None else frontends,
+        key: [{"name": "r", "frontendIPConfiguration": {"id": "fe"}, **rule}],
+    }
+
+
 MORE_ATTEMPTS: list[Any] = [
+    # --- network: SSH forwarded by a public load balancer (no firewall resource involved) ---
+    pytest.param(
+        SSH,
+        AZ_LB,
+        az_lb("inboundNatRules", protocol="Tcp", frontendPort=50022, backendPort=22),
+        "dev",
+        id="net-az-lb-nat-22",
+    ),
+    pytest.param(
+        SSH,
+        AZ_LB,
+        az_lb("loadBalancingRules", protocol="All", frontendPort=0, backendPort=0),
+        "dev",
+        id="net-az-lb-ha-ports",
+    ),
+    pytest.param(
+        RDP,
+        AZ_LB,
+        az_lb(
+            "inboundNatPools",
+            protocol="Tcp",
+            frontendPortRangeStart=50000,
+            frontendPortRangeEnd=50100,
+            backendPort="3389",
+        ),
+        "dev",
+        id="net-az-lb-nat-pool-rdp",
+    ),
+    pytest.param(
+        SSH, GCP_FR, {"backendService": "bs", "ipProtocol": "TCP", "ports": ["22"]}, "dev", id="net-gcp-passthrough-22"
+    ),
+    pytest.param(
+        SSH,
+        GCP_FR,
+        {"backendService": "bs", "ipProtocol": "L3_DEFAULT", "allPorts": True},
+        "dev",
+        id="net-gcp-passthrough-all",
+    ),
+    pytest.param(
+        SSH,
+        GCP_FR,
+        {"target": "projects/p/zones/z/targetInstances/vm", "portRange": "20-25"},
+        "dev",
+        id="net-gcp-target-instance",
+    ),
     # --- network: ranges that only together make the internet; a Deny of one address family ---
     pytest.param(
         SSH,
@@ -1117,6 +1175,42 @@ LOOKALIKES: list[Any] = [
         nsg(az_rule(sourceAddressPrefix=None, sourceAddressPrefixes=["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])),
         "dev",
         id="net-az-rfc1918-together",
+    ),
+    pytest.param(
+        SSH,
+        "azure-native:network:LoadBalancer",
+        {
+            "resourceGroupName": "rg",
+            "frontendIPConfigurations": [{"name": "fe", "subnet": {"id": "s"}}],
+            "inboundNatRules": [{"name": "r", "protocol": "Tcp", "frontendPort": 22, "backendPort": 22}],
+        },
+        "dev",
+        id="net-az-internal-lb-nat",
+    ),
+    pytest.param(
+        SSH,
+        "azure-native:network:LoadBalancer",
+        {
+            "resourceGroupName": "rg",
+            "frontendIPConfigurations": [{"name": "fe", "publicIPAddress": {"id": "pip"}}],
+            "loadBalancingRules": [{"name": "r", "protocol": "Tcp", "frontendPort": 443, "backendPort": 8443}],
+        },
+        "dev",
+        id="net-az-public-lb-https",
+    ),
+    pytest.param(
+        SSH,
+        "gcp:compute/forwardingRule:ForwardingRule",
+        {"loadBalancingScheme": "EXTERNAL_MANAGED", "target": "t", "portRange": "22"},
+        "dev",
+        id="net-gcp-managed-proxy",
+    ),
+    pytest.param(
+        SSH,
+        "gcp:compute/forwardingRule:ForwardingRule",
+        {"loadBalancingScheme": "INTERNAL", "backendService": "bs", "allPorts": True},
+        "dev",
+        id="net-gcp-internal-passthrough",
     ),
     pytest.param(SSH, FW, gcp_fw(disabled="true"), "dev", id="net-gcp-disabled"),
     pytest.param(SSH, FW, gcp_fw(sourceRanges=["35.235.240.0/20"]), "dev", id="net-gcp-iap"),
