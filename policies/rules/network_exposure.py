@@ -15,12 +15,18 @@ rule is a few lines over those records:
   0.0.0.0/0) and the hierarchical / network firewall policy rules (``match.srcIpRanges``,
   ``match.layer4Configs``), standalone or inline in ``...WithRules`` resources.
 
+- Load balancers that pass ports through (named-port rules only): a public Azure load balancer's
+  rules, NAT rules and NAT pools (``backendPort``), a GCP external passthrough forwarding rule.
+
+"The internet" is any source the knobs name, a public range broader than the prefix knobs, an
+IPv4-mapped or zero-padded spelling of one, or several ranges that together make one (merged).
 Deny rules, disabled rules and rules of the other direction never count as exposure. Azure NSGs
 are judged by their effective rules: an Allow loses the ports that an earlier (lower priority
 number) Deny of the same direction covers for all of its sources, as Azure evaluates them (a
 standalone ``SecurityRule`` is judged on its own). Two stack rules link resources: a port that boot
 data moves sshd to must not be open to the internet either, and SSH must not be allowed from a
-managed prefix list whose entries include the internet.
+managed prefix list (AWS) or address group (GCP firewall policies) whose entries include the
+internet.
 """
 
 from __future__ import annotations
@@ -939,6 +945,7 @@ NO_DEFAULT_NETWORK = Rule(
 
 AWS_PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
 AWS_PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
+GCP_ADDRESS_GROUP = "gcp:networksecurity/addressGroup:AddressGroup"
 
 
 def moved_sshd_ports(resources: Sequence[StackResource], ctx: Context) -> dict[int, list[StackResource]]:
@@ -1085,6 +1092,25 @@ def _ssh_prefix_rules(resources: Sequence[StackResource]) -> Iterator[tuple[Stac
                 protocol = normalize_protocol(r.props.get("ipProtocol"))
                 ranges = _aws_ranges(protocol, r.props.get("fromPort"), r.props.get("toPort"))
                 yield r, Permission("ingress rule", "ingress", protocol, ranges, ()), refs
+        elif r.type in GCP_POLICY_RULES or r.type in GCP_POLICY_WITH_RULES:
+            rules = (
+                [(r.props, "firewall policy rule")]
+                if r.type in GCP_POLICY_RULES
+                else [(rule, f"rules[{i}]") for i, rule in enumerate(_maps(r.props.get("rules"), "rules"))]
+            )
+            for rule, where in rules:
+                match = peek(rule, "match")
+                refs = [_gcp_group_key(x) for x in peek_all(match, "srcAddressGroups")] if is_map(match) else []
+                if refs:
+                    for perm in _gcp_policy_rule(rule, where):
+                        if perm.direction == "ingress":
+                            yield r, perm, refs
+
+
+def _gcp_group_key(ref: Any) -> Any:
+    """An address group reference (``projects/p/locations/global/addressGroups/<name>`` or the
+    group's id) as the key `_open_prefix_lists` files the group under."""
+    return ref if ref is UNKNOWN else f"{GCP_ADDRESS_GROUP}:{ref_name(ref)}"
 
 
 def _open_prefix_lists(resources: Sequence[StackResource], config: dict) -> dict[Any, tuple[str, list[str]]]:
@@ -1097,6 +1123,12 @@ def _open_prefix_lists(resources: Sequence[StackResource], config: dict) -> dict
         elif r.type == AWS_PREFIX_LIST_ENTRY:
             cidrs = [str(r.props.get("cidr"))]
             key = peek(r.props, "prefixListId")
+        elif r.type == GCP_ADDRESS_GROUP:
+            # GCP address groups play the part of prefix lists for firewall policy rules.
+            cidrs = [str(c) for c in as_list(r.props.get("items"))]
+            name = peek(r.props, "name")
+            name = peek(r.props, "id") if name is None else name
+            key = _gcp_group_key(name) if isinstance(name, str) else UNKNOWN
         else:
             continue
         bad = [c for c in cidrs if is_internet(c, config)]
@@ -1121,7 +1153,8 @@ def _check_prefix_list_ssh(resources: Sequence[StackResource], ctx: Context) -> 
             if isinstance(ref, str) and ref in open_lists:
                 name, cidrs = open_lists[ref]
                 yield (
-                    f"{perm.where} allows {perm.describe()} (port {', '.join(map(str, hit))}) from managed prefix list "
+                    f"{perm.where} allows {perm.describe()} (port {', '.join(map(str, hit))}) from "
+                    f"{'address group' if r.type.startswith('gcp:') else 'managed prefix list'} "
                     f"{name}, whose entries include {', '.join(cidrs)}; remove those entries or restrict the rule "
                     "to a list of admin CIDRs",
                     r.urn,
@@ -1141,9 +1174,9 @@ def _check_prefix_list_ssh(resources: Sequence[StackResource], ctx: Context) -> 
 
 PREFIX_LIST_SSH = StackRule(
     name="network-no-ssh-from-open-prefix-list",
-    description="SSH must not be allowed from a managed prefix list whose entries include the internet (0.0.0.0/0, ::/0).",
+    description="SSH must not be allowed from a managed prefix list (AWS) or address group (GCP firewall policies) whose entries include the internet (0.0.0.0/0, ::/0).",
     concern=CONCERN,
-    clouds=("aws",),
+    clouds=("aws", "gcp"),
     check=_check_prefix_list_ssh,
     level=MANDATORY,
     knobs={"ports": _ports_knob([22], "SSH ports"), **INTERNET_KNOBS},

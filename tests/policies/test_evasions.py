@@ -1524,3 +1524,35 @@ def test_grpc_preview_reports_unknown_and_passes_admin(gate_preview) -> None:
     assert SSH in _on(gate_preview, "unknown-cidr-sg")
     assert SSH in _on(gate_preview, "secret-cidr-sg")
     assert SSH not in _on(gate_preview, "admin-sg")
+
+
+def test_gcp_address_group_that_is_the_internet() -> None:
+    group = {
+        "name": "admins",
+        "location": "global",
+        "parent": "projects/p",
+        "type": "IPV4",
+        "items": ["0.0.0.0/1", "128.0.0.0/1"],
+    }
+    rule = {
+        "firewallPolicy": "fp",
+        "priority": 1000,
+        "direction": "INGRESS",
+        "action": "allow",
+        "match": {
+            "srcAddressGroups": ["projects/p/locations/global/addressGroups/admins"],
+            "layer4Configs": [{"ipProtocol": "tcp", "ports": ["22"]}],
+        },
+    }
+    found = stack_violations(
+        "network-no-ssh-from-open-prefix-list",
+        [("gcp:networksecurity/addressGroup:AddressGroup", "admins", group), (NFP_RULE, "ssh", rule)],
+        dry_run=False,
+    )
+    assert found and found[0][1] and found[0][1].endswith("::ssh")
+    closed = {**group, "items": ["203.0.113.0/24"]}
+    assert not stack_violations(
+        "network-no-ssh-from-open-prefix-list",
+        [("gcp:networksecurity/addressGroup:AddressGroup", "admins", closed), (NFP_RULE, "ssh", rule)],
+        dry_run=False,
+    )
