@@ -48,6 +48,7 @@ from ..tokens import (
 AWS_VPC = "aws:ec2/vpc:Vpc"
 AWS_FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 GCP_SUBNET = "gcp:compute/subnetwork:Subnetwork"
+AZ_TABLE = "azure-native:operationalinsights:Table"
 GCP_BUCKET_CONFIGS = (
     GCP_PROJECT_BUCKET_CONFIG,
     GCP_FOLDER_BUCKET_CONFIG,
@@ -253,6 +254,16 @@ def check_retention(resource_type: str, props: Props, ctx: Context) -> Iterator[
         # retention a PerGB2018 workspace takes (and what its ingestion price includes).
         floor = ctx["minWorkspaceRetentionDays"] if is_prod(ctx) else ctx["minWorkspaceRetentionDaysNonProd"]
         yield from _floor_message("retentionInDays", get(props, "retentionInDays"), floor, "the default is 30 days")
+    elif resource_type == AZ_TABLE:
+        # A workspace table can keep its logs shorter than the workspace: a second place to set
+        # the same retention. -1 (or unset) means "the workspace's", which is judged there;
+        # archived days (totalRetentionInDays) still keep the logs, so the longer one counts.
+        floor = ctx["minWorkspaceRetentionDays"] if is_prod(ctx) else ctx["minWorkspaceRetentionDaysNonProd"]
+        total, interactive = get(props, "totalRetentionInDays"), get(props, "retentionInDays")
+        for key, raw in (("totalRetentionInDays", total), ("retentionInDays", interactive)):
+            if raw is not None and as_number(raw) != -1:
+                yield from _floor_message(key, raw, floor, "")
+                break
     elif resource_type in GCP_BUCKET_CONFIGS:
         yield from _floor_message(
             "retentionDays", get(props, "retentionDays"), ctx["minBucketRetentionDays"], "the default is 30 days"
@@ -352,7 +363,7 @@ RULES: list[Rule | StackRule] = [
         description="Log stores must keep logs at least the configured floor (CloudWatch log groups, Log Analytics workspaces, GCP log buckets).",
         concern="audit-logging",
         clouds=("aws", "azure", "gcp"),
-        resource_types=(AWS_LOG_GROUP, AZ_WORKSPACE, *GCP_BUCKET_CONFIGS),
+        resource_types=(AWS_LOG_GROUP, AZ_WORKSPACE, AZ_TABLE, *GCP_BUCKET_CONFIGS),
         check=check_retention,
         knobs={
             "minRetentionDays": Knob(_INT_DAYS, 365, "CloudWatch log group retention floor on production stacks"),

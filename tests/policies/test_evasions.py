@@ -1004,6 +1004,13 @@ MORE_ATTEMPTS: list[Any] = [
     ),
     # --- logging ---
     pytest.param(
+        "logging-retention-floor",
+        "azure-native:operationalinsights:Table",
+        {"resourceGroupName": "rg", "workspaceName": "ws", "tableName": "AzureDiagnostics", "retentionInDays": 4},
+        "dev",
+        id="log-az-table-shorter-than-workspace",
+    ),
+    pytest.param(
         "logging-gcp-subnet-flow-logs",
         GCP_SUBNET,
         {"ipCidrRange": "10.0.0.0/24", "logConfig": {"flowSampling": 1, "filterExpr": "false"}},
