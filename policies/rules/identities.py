@@ -92,8 +92,10 @@ def _ref(m: Any, key: str, ctx: Context) -> Any:
 
 
 def _is_default_sa(email: Any, ctx: Context) -> bool:
-    return isinstance(email, str) and any(
-        fnmatch.fnmatchcase(email.lower(), p.lower()) for p in ctx["defaultServiceAccounts"]
+    # The Compute API takes the literal "default" for the project's default compute account.
+    return isinstance(email, str) and (
+        email.strip().lower() == "default"
+        or any(fnmatch.fnmatchcase(email.strip().lower(), p.lower()) for p in ctx["defaultServiceAccounts"])
     )
 
 

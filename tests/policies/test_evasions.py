@@ -712,6 +712,20 @@ ATTEMPTS: list[Any] = [
         "dev",
         id="iam-default-sa-uppercase",
     ),
+    pytest.param(
+        "identity-vm-dedicated",
+        GCE_TEMPLATE,
+        {"serviceAccount": {"email": "default", "scopes": ["userinfo-email"]}},
+        "dev",
+        id="iam-default-sa-literal",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        GCE,
+        {"serviceAccount": {"email": "default", "scopes": ["cloud-platform"]}},
+        "dev",
+        id="iam-default-sa-literal-cloud-platform",
+    ),
     # --- deletion protection ---
     pytest.param(
         "deletion-vm-protection",
