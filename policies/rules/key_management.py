@@ -8,6 +8,7 @@ from typing import Any
 
 from ..framework import ADVISORY, Context, Knob, Props, Rule, StackRule, as_list, dig, exact_false, is_map, truthy
 from ..shapes import has_text, policy_document, policy_statements
+from .network_exposure import is_internet, jointly_internet
 
 CONCERN = "key-management"
 
@@ -218,6 +219,13 @@ def check_azure_vault_network(resource_type: str, props: Props, ctx: Context) ->
             f"properties.networkAcls.defaultAction is {default_action!r} and publicNetworkAccess is {access!r}; "
             "set networkAcls.defaultAction to Deny (allow the deployer via ipRules) or disable public network access"
         )
+        return
+    # A Deny default with an ipRule for the whole internet (0.0.0.0/0, 0.0.0.0/1 + 128.0.0.0/1)
+    # is the same as Allow.
+    rules = [str(dig(r, "value")) for r in as_list(dig(props, "properties", "networkAcls", "ipRules"))]
+    wide = [r for r in rules if is_internet(r)] or jointly_internet(rules, None)
+    if wide:
+        yield f"properties.networkAcls.ipRules {wide} admit the whole internet, so defaultAction Deny restricts nothing; list only the admin/deployer addresses"
 
 
 # --- K3: deletion guards -------------------------------------------------------------------------

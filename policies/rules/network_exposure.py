@@ -198,7 +198,7 @@ def _network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None
     return _ipv4_mapped(net) or net
 
 
-def _jointly_internet(peers: Sequence[str], config: dict | None) -> list[str]:
+def jointly_internet(peers: Sequence[str], config: dict | None) -> list[str]:
     """Peers that are each too narrow to count but together cover an internet-wide range.
 
     256 x /8, or 0.0.0.0/8 ... 255.0.0.0/8 in one NSG rule's prefixes, is 0.0.0.0/0 spelled out;
@@ -252,7 +252,7 @@ class Permission:
 
     def internet_peers(self, config: dict | None = None) -> list[str]:
         direct = [p for p in self.peers if is_internet(p, config)]
-        return direct or _jointly_internet(self.peers, config)
+        return direct or jointly_internet(self.peers, config)
 
     def describe(self) -> str:
         if self.protocol == "all":

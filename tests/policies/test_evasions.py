@@ -1058,6 +1058,20 @@ MORE_ATTEMPTS: list[Any] = [
         "dev",
         id="keys-gcp-public-principal-set",
     ),
+    pytest.param(
+        "keys-azure-vault-network-restricted",
+        "azure-native:keyvault:Vault",
+        {
+            "resourceGroupName": "rg",
+            "properties": {
+                "tenantId": "t",
+                "sku": {"family": "A", "name": "standard"},
+                "networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": "0.0.0.0/1"}, {"value": "128.0.0.0/1"}]},
+            },
+        },
+        "dev",
+        id="keys-vault-deny-but-ip-rules-open",
+    ),
     pytest.param("keys-rotation-enabled", KMS_KEY, {"enableKeyRotation": "false"}, "dev", id="keys-rotation-string"),
     pytest.param(
         "keys-rotation-enabled",
