@@ -177,7 +177,10 @@ def _unit(app: AppSpec) -> str:
         )
     else:
         start = app.command or f"{app.python} /opt/appstack/app.py"
-        # Never root: a throwaway user, read-only system, no privilege escalation.
+        # Never root: a throwaway user, read-only system, no privilege escalation. The app logs
+        # to stdout/stderr, which systemd appends to APP_LOG itself. No LogsDirectory=: with
+        # DynamicUser= systemd would move /var/log/appstack under the root-only /var/log/private,
+        # where a log agent that does not run as root (the Azure Monitor Agent's) cannot read it.
         body = textwrap.dedent(
             f"""\
             ExecStart={start}
@@ -186,7 +189,6 @@ def _unit(app: AppSpec) -> str:
             ProtectSystem=strict
             ProtectHome=yes
             PrivateTmp=yes
-            LogsDirectory=appstack
             """
         )
     return common + body + "\n[Install]\nWantedBy=multi-user.target\n"

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from components.aws.vm import CW_AGENT_CONFIG
-from components.bootstrap.cloud_init import INSTALLER, SSHD_DROP_IN
+from components.bootstrap.cloud_init import APP_LOG, INSTALLER, SSHD_DROP_IN
 from tests.bootstrap import harness
 from tests.bootstrap.harness import AL2023, DEBIAN, UBUNTU, BootConfig, CloudBoot
 from tests.conftest import plan_of
@@ -146,6 +146,20 @@ def test_log_agent_config_matches_the_agents_published_schema(cloud, file, varia
     b = boot(cloud, file, variant)
     for path, ref in CLOUDS[cloud].json_schemas.items():
         harness.validate_json(b, path, schema_for(ref))
+
+
+@pytest.mark.parametrize(("cloud", "file", "variant"), CASES)
+def test_the_app_log_stays_where_every_log_agent_can_read_it(cloud, file, variant):
+    b = boot(cloud, file, variant)
+    unit = b.files["/etc/systemd/system/appstack.service"].content.splitlines()
+    assert f"StandardOutput=append:{APP_LOG}" in unit and f"StandardError=append:{APP_LOG}" in unit
+    # With DynamicUser=, a LogsDirectory= (or StateDirectory=/CacheDirectory=) is moved under
+    # the root-only /var/log/private; the agents that tail APP_LOG do not all run as root.
+    assert not [line for line in unit if line.startswith(("LogsDirectory=", "StateDirectory=", "CacheDirectory="))]
+    # The directory exists (root-owned, world-readable) before the app first starts.
+    runcmd = [c if isinstance(c, str) else " ".join(c) for c in b.doc["runcmd"]]
+    made = runcmd.index(f"mkdir -p {Path(APP_LOG).parent}")
+    assert made < runcmd.index("systemctl enable --now appstack.service")
 
 
 @pytest.mark.parametrize("file", STACK_FILES)
