@@ -15,6 +15,8 @@ rule is a few lines over those records:
   0.0.0.0/0) and the hierarchical / network firewall policy rules (``match.srcIpRanges``,
   ``match.layer4Configs``), standalone or inline in ``...WithRules`` resources.
 
+- AWS Lightsail: ``aws:lightsail/instancePublicPorts`` (``portInfos``), the only firewall a
+  Lightsail VM has.
 - Load balancers that pass ports through (named-port rules only): a public Azure load balancer's
   rules, NAT rules and NAT pools (``backendPort``), a GCP external passthrough forwarding rule.
 
@@ -91,6 +93,10 @@ GCP_POLICY_WITH_RULES = (
     "gcp:compute/regionNetworkFirewallPolicyWithRules:RegionNetworkFirewallPolicyWithRules",
 )
 GCP_NETWORK = "gcp:compute/network:Network"
+#: Lightsail VMs are a second way to run a VM on AWS; their firewall is this resource's port list
+#: (no security groups); a port entry without CIDRs or aliases is judged open to every address
+#: (fail closed: Lightsail fills in 0.0.0.0/0).
+AWS_LIGHTSAIL_PORTS = "aws:lightsail/instancePublicPorts:InstancePublicPorts"
 
 #: Every type whose ingress/egress permissions `permissions` understands.
 FIREWALL_TYPES: tuple[str, ...] = (
@@ -104,6 +110,7 @@ FIREWALL_TYPES: tuple[str, ...] = (
     GCP_FIREWALL,
     *GCP_POLICY_RULES,
     *GCP_POLICY_WITH_RULES,
+    AWS_LIGHTSAIL_PORTS,
 )
 INGRESS_TYPES = tuple(t for t in FIREWALL_TYPES if t != AWS_VPC_EGRESS)
 EGRESS_TYPES = tuple(t for t in FIREWALL_TYPES if t != AWS_VPC_INGRESS)
@@ -581,6 +588,19 @@ def permissions(resource_type: str, props: Props) -> Iterator[Permission]:
     elif resource_type in GCP_POLICY_WITH_RULES:
         for i, rule in enumerate(_maps(props.get("rules"), "rules")):
             yield from _gcp_policy_rule(rule, f"rules[{i}]")
+    elif resource_type == AWS_LIGHTSAIL_PORTS:
+        for i, info in enumerate(_maps(props.get("portInfos"), "portInfos")):
+            protocol = normalize_protocol(info.get("protocol"))
+            peers = _strings(info.get("cidrs"), "cidrs") + _strings(info.get("ipv6Cidrs"), "ipv6Cidrs")
+            implicit = not peers and not as_list(info.get("cidrListAliases"))
+            yield Permission(
+                f"portInfos[{i}]",
+                "ingress",
+                protocol,
+                _aws_ranges(protocol, info.get("fromPort"), info.get("toPort")),
+                ("0.0.0.0/0",) if implicit else tuple(peers),
+                implicit,
+            )
     elif resource_type == AZ_LB:
         yield from _azure_lb_forwards(props)
     elif resource_type == GCP_FORWARDING_RULE:

@@ -27,6 +27,8 @@ from ..tokens import (
 )
 
 AWS_SUBNET = "aws:ec2/subnet:Subnet"
+#: Lightsail VMs always get a public IPv4 address (there is no private-only Lightsail instance).
+AWS_LIGHTSAIL_INSTANCE = "aws:lightsail/instance:Instance"
 AWS_EIP = "aws:ec2/eip:Eip"
 AWS_EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation"
 AWS_ENI = "aws:ec2/networkInterface:NetworkInterface"
@@ -99,6 +101,8 @@ def check_vm_no_public_ip(resource_type: str, props: Props, ctx: Context) -> Ite
             if truthy(value):
                 yield f'{path}.associatePublicIpAddress is {show(value)}; set it to "false"'
             yield from _aws_ipv6(nic, f"{path}.")
+    elif resource_type == AWS_LIGHTSAIL_INSTANCE:
+        yield "a Lightsail instance always has a public IP address; run the VM on EC2 in a private subnet behind the load balancer"
     elif resource_type in (AWS_EIP, AWS_EIP_ASSOCIATION):
         # An EIP reaches a VM through its instance or through a network interface: an ENI is
         # what an instance (or a NAT instance) wears, so both count. NAT gateways and NLBs take
@@ -196,6 +200,7 @@ RULES: list[Rule | StackRule] = [
             AWS_LAUNCH_CONFIGURATION,
             AWS_EIP,
             AWS_EIP_ASSOCIATION,
+            AWS_LIGHTSAIL_INSTANCE,
             AZ_NIC,
             AZ_VM,
             AZ_VMSS,

@@ -874,6 +874,31 @@ def az_lb(key: str, frontends: list | None = None, **rule: Any) -> dict:
 
 
 MORE_ATTEMPTS: list[Any] = [
+    # --- a second way to run an AWS VM: Lightsail ---
+    pytest.param(
+        SSH,
+        "aws:lightsail/instancePublicPorts:InstancePublicPorts",
+        {"instanceName": "vm", "portInfos": [{"protocol": "tcp", "fromPort": 22, "toPort": 22}]},
+        "dev",
+        id="net-lightsail-port-no-cidrs",
+    ),
+    pytest.param(
+        ALL_PORTS,
+        "aws:lightsail/instancePublicPorts:InstancePublicPorts",
+        {
+            "instanceName": "vm",
+            "portInfos": [{"protocol": "all", "fromPort": 0, "toPort": 65535, "ipv6Cidrs": ["::/0"]}],
+        },
+        "dev",
+        id="net-lightsail-all",
+    ),
+    pytest.param(
+        "public-vm-no-public-ip",
+        "aws:lightsail/instance:Instance",
+        {"availabilityZone": "eu-west-1a", "blueprintId": "ubuntu_22_04", "bundleId": "nano_3_0"},
+        "dev",
+        id="pub-lightsail-instance",
+    ),
     # --- network: SSH forwarded by a public load balancer (no firewall resource involved) ---
     pytest.param(
         SSH,
@@ -1246,6 +1271,19 @@ LOOKALIKES: list[Any] = [
         {"loadBalancingScheme": "INTERNAL", "backendService": "bs", "allPorts": True},
         "dev",
         id="net-gcp-internal-passthrough",
+    ),
+    pytest.param(
+        SSH,
+        "aws:lightsail/instancePublicPorts:InstancePublicPorts",
+        {
+            "instanceName": "vm",
+            "portInfos": [
+                {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrListAliases": ["lightsail-connect"]},
+                {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrs": ["0.0.0.0/0"]},
+            ],
+        },
+        "dev",
+        id="net-lightsail-connect-alias",
     ),
     pytest.param(SSH, FW, gcp_fw(disabled="true"), "dev", id="net-gcp-disabled"),
     pytest.param(SSH, FW, gcp_fw(sourceRanges=["35.235.240.0/20"]), "dev", id="net-gcp-iap"),
