@@ -95,7 +95,7 @@ GCP_POLICY_WITH_RULES = (
 GCP_NETWORK = "gcp:compute/network:Network"
 #: Lightsail VMs are a second way to run a VM on AWS; their firewall is this resource's port list
 #: (no security groups); a port entry without CIDRs or aliases is judged open to every address
-#: (fail closed: Lightsail fills in 0.0.0.0/0).
+#: (fail closed: the API documents no default restriction).
 AWS_LIGHTSAIL_PORTS = "aws:lightsail/instancePublicPorts:InstancePublicPorts"
 
 #: Every type whose ingress/egress permissions `permissions` understands.
