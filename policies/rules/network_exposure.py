@@ -460,8 +460,10 @@ def _azure_effective(rules: list[Any]) -> Iterator[Permission]:
     """Allow rules as Azure applies them: in priority order, where an earlier (lower number) Deny
     of the same direction that covers the protocol and every source takes those ports away.
 
-    A Deny only shadows what it fully covers (its peers are the whole internet or include every
-    peer of the Allow); a rule without a priority shadows nothing (fail closed). Priorities are
+    A Deny only shadows what it fully covers: its sources are the whole internet of both address
+    families or include every source of the Allow, its destination covers the Allow's (``*`` or
+    the same prefixes) and it applies to every source port; a rule without a priority shadows
+    nothing (fail closed). Priorities are
     only read when the group has a Deny, so an unknown priority never stops the usual case.
     """
     allows = [(i, r) for i, r in enumerate(rules) if str(r.get("access") or "Allow").strip().lower() == "allow"]
