@@ -70,6 +70,16 @@ GCP_IAM_POLICIES = (
     "gcp:organizations/iAMPolicy:IAMPolicy",
 )
 AZ_ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+#: A custom role with the built-in roles' actions is the same grant under another id.
+AZ_ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
+#: Action patterns that make a role Owner/Contributor (``*``) or User Access Administrator.
+_AZ_BROAD_ACTIONS = (
+    "*",
+    "*/write",
+    "microsoft.authorization/*",
+    "microsoft.authorization/roleassignments/*",
+    "microsoft.authorization/roleassignments/write",
+)
 
 _SCOPE_CLOUD_PLATFORM = ("cloud-platform", "https://www.googleapis.com/auth/cloud-platform")
 
@@ -282,6 +292,13 @@ def check_no_broad_privileges(resource_type: str, props: Props, ctx: Context) ->
 
 
 def check_azure_broad_roles(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if resource_type == AZ_ROLE_DEFINITION:
+        for i, perm in enumerate(as_list(get(props, "permissions"))):
+            actions = [str(a).strip().lower() for a in as_list(get(perm, "actions"))] if is_map(perm) else []
+            broad = [a for a in actions if a in _AZ_BROAD_ACTIONS]
+            if broad:
+                yield f"permissions[{i}].actions {broad} make this custom role as broad as Owner/Contributor/User Access Administrator; list the actions it needs"
+        return
     role = _ref(props, "roleDefinitionId", ctx)
     if not isinstance(role, str):
         return
@@ -391,7 +408,7 @@ RULES: list[Rule | StackRule] = [
         description="Azure role assignments should not grant Owner, Contributor or User Access Administrator.",
         concern="identities",
         clouds=("azure",),
-        resource_types=(AZ_ROLE_ASSIGNMENT,),
+        resource_types=(AZ_ROLE_ASSIGNMENT, AZ_ROLE_DEFINITION),
         check=check_azure_broad_roles,
         level=ADVISORY,
         knobs={

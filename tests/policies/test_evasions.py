@@ -720,6 +720,28 @@ ATTEMPTS: list[Any] = [
         id="iam-default-sa-literal",
     ),
     pytest.param(
+        "identity-azure-no-broad-roles",
+        "azure-native:authorization:RoleDefinition",
+        {
+            "roleName": "not-owner",
+            "permissions": [{"actions": ["*"], "notActions": []}],
+            "assignableScopes": ["/subscriptions/s"],
+        },
+        "dev",
+        id="iam-az-custom-role-star",
+    ),
+    pytest.param(
+        "identity-azure-no-broad-roles",
+        "azure-native:authorization:RoleAssignment",
+        {
+            "principalId": "p",
+            "scope": "/subscriptions/s",
+            "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/8E3AF657-A8FF-443C-A75C-2FE8C4BCB635/",
+        },
+        "dev",
+        id="iam-az-owner-uppercase-guid",
+    ),
+    pytest.param(
         "identity-no-broad-privileges",
         GCE,
         {"serviceAccount": {"email": "default", "scopes": ["cloud-platform"]}},
@@ -1378,6 +1400,13 @@ LOOKALIKES: list[Any] = [
     ),
     pytest.param(
         "observability-alarms-have-actions", ALARM, {"alarmActions": ["arn:aws:sns:eu-west-1:1:a"]}, "dev", id="obs-ok"
+    ),
+    pytest.param(
+        "identity-azure-no-broad-roles",
+        "azure-native:authorization:RoleDefinition",
+        {"roleName": "reader", "permissions": [{"actions": ["Microsoft.Compute/virtualMachines/read"]}]},
+        "dev",
+        id="iam-az-custom-role-narrow",
     ),
     pytest.param(
         "waf-rules-prevention-managed", GCP_SEC, {"rules": [WAF_RULE, DEFAULT_ALLOW]}, "prod", id="waf-gcp-default-last"
