@@ -69,6 +69,8 @@ GCP_IAM_POLICIES = (
     "gcp:folder/iAMPolicy:IAMPolicy",
     "gcp:organizations/iAMPolicy:IAMPolicy",
 )
+#: Custom roles carry the denied roles' powers under a name of their own.
+GCP_CUSTOM_ROLES = ("gcp:projects/iAMCustomRole:IAMCustomRole", "gcp:organizations/iAMCustomRole:IAMCustomRole")
 AZ_ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 #: A custom role with the built-in roles' actions is the same grant under another id.
 AZ_ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
@@ -275,6 +277,11 @@ def check_no_broad_privileges(resource_type: str, props: Props, ctx: Context) ->
         role = get(props, "role")
         if isinstance(role, str) and role in set(ctx["deniedRoles"]):
             yield f"role {role} is granted at {resource_type.split(':')[1].split('/')[0]} level; grant a narrower predefined or custom role"
+    elif resource_type in GCP_CUSTOM_ROLES:
+        denied = {str(p).strip().lower() for p in ctx["deniedPermissions"]}
+        bad = [str(p) for p in as_list(get(props, "permissions")) if str(p).strip().lower() in denied]
+        if bad:
+            yield f"the custom role includes {bad}, which make it as powerful as owner / serviceAccountUser / tokenCreator; drop them"
     elif resource_type in GCP_IAM_POLICIES:
         data = get(props, "policyData")
         try:
@@ -359,6 +366,7 @@ RULES: list[Rule | StackRule] = [
             *GCP_IAM_MEMBERS,
             *GCP_IAM_BINDINGS,
             *GCP_IAM_POLICIES,
+            *GCP_CUSTOM_ROLES,
         ),
         check=check_no_broad_privileges,
         knobs={
@@ -381,6 +389,19 @@ RULES: list[Rule | StackRule] = [
                 {"type": "array", "items": {"type": "string"}},
                 ["*-compute@developer.gserviceaccount.com", "*@appspot.gserviceaccount.com"],
                 "e-mail globs of GCP default service accounts",
+            ),
+            "deniedPermissions": Knob(
+                {"type": "array", "items": {"type": "string"}},
+                [
+                    "resourcemanager.projects.setIamPolicy",
+                    "resourcemanager.folders.setIamPolicy",
+                    "resourcemanager.organizations.setIamPolicy",
+                    "iam.serviceAccounts.actAs",
+                    "iam.serviceAccounts.getAccessToken",
+                    "iam.serviceAccounts.implicitDelegation",
+                    "iam.serviceAccountKeys.create",
+                ],
+                "GCP permissions a custom role must not include (they grant what the denied roles grant)",
             ),
         },
         catalogue=("I2",),

@@ -731,6 +731,13 @@ ATTEMPTS: list[Any] = [
         id="iam-az-custom-role-star",
     ),
     pytest.param(
+        "identity-no-broad-privileges",
+        "gcp:projects/iAMCustomRole:IAMCustomRole",
+        {"roleId": "deployer", "title": "d", "permissions": ["compute.instances.get", "iam.serviceAccounts.actAs"]},
+        "dev",
+        id="iam-gcp-custom-role-act-as",
+    ),
+    pytest.param(
         "identity-azure-no-broad-roles",
         "azure-native:authorization:RoleAssignment",
         {
