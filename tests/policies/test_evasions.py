@@ -1190,6 +1190,55 @@ MORE_ATTEMPTS: list[Any] = [
         "dev",
         id="tls-alb-string",
     ),
+    # --- the same setting on the other resource types ---
+    pytest.param(
+        "encryption-s3-default-encryption",
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+        {"bucket": "b", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": ""}}]},
+        "dev",
+        id="enc-s3-sse-v2-empty-algorithm",
+    ),
+    pytest.param(
+        "public-vm-no-public-ip",
+        "gcp:compute/instanceFromTemplate:InstanceFromTemplate",
+        {"sourceInstanceTemplate": "t", "networkInterfaces": [{"network": "n", "accessConfigs": [{"natIp": ""}]}]},
+        "dev",
+        id="pub-gcp-from-template",
+    ),
+    pytest.param(
+        "public-no-ip-forwarding",
+        "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate",
+        {"machineType": "e2-small", "canIpForward": "true"},
+        "dev",
+        id="pub-gcp-region-template-forwarding",
+    ),
+    pytest.param(
+        "boot-gcp-shielded-vm",
+        "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate",
+        {
+            "shieldedInstanceConfig": {
+                "enableSecureBoot": "False",
+                "enableVtpm": True,
+                "enableIntegrityMonitoring": True,
+            }
+        },
+        "dev",
+        id="boot-gcp-region-template",
+    ),
+    pytest.param(
+        "metadata-imdsv2-required",
+        "aws:ec2/launchConfiguration:LaunchConfiguration",
+        {"imageId": "ami-1", "instanceType": "t3.small", "metadataOptions": {"httpTokens": "optional"}},
+        "dev",
+        id="imds-launch-configuration",
+    ),
+    pytest.param(
+        "metadata-imdsv2-required",
+        "aws:ec2/spotFleetRequest:SpotFleetRequest",
+        {"iamFleetRole": "r", "targetCapacity": 1, "launchSpecifications": [{"ami": "a", "instanceType": "t3.small"}]},
+        "dev",
+        id="imds-spot-fleet-inline",
+    ),
     # --- secure boot / baseline ---
     pytest.param("boot-gcp-shielded-vm", GCE, {"shieldedInstanceConfig": {}}, "dev", id="boot-empty-object"),
     pytest.param(
