@@ -222,6 +222,16 @@ def jointly_internet(peers: Sequence[str], config: dict | None) -> list[str]:
     return []
 
 
+def _covers_every_port(ranges: Iterable[tuple[int, int]]) -> bool:
+    """Whether port ranges, merged, reach from 1 (or 0) to 65535."""
+    reach = 0
+    for lo, hi in sorted(ranges):
+        if lo > reach + 1:
+            break
+        reach = max(reach, hi)
+    return reach >= 65535 and bool(ranges)
+
+
 # ---------------------------------------------------------------------------------------------
 # Normalised permissions
 
@@ -255,7 +265,8 @@ class Permission:
     def all_ports(self) -> bool:
         if self.protocol == "all":
             return True
-        return self.port_bearing and any(lo <= 1 and hi >= 65535 for lo, hi in self.ranges)
+        # Merged first: ["0-30000", "30001-65535"] is every port in two pieces.
+        return self.port_bearing and _covers_every_port(self.ranges)
 
     def internet_peers(self, config: dict | None = None) -> list[str]:
         direct = [p for p in self.peers if is_internet(p, config)]
@@ -732,10 +743,20 @@ NO_ADMIN_DB = _port_rule(
 
 
 def _check_all_ports(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
+    pieces: dict[str, list[Permission]] = {}
     for perm, peers in internet_permissions(resource_type, props, "ingress", dict(ctx.config)):
         if perm.all_ports():
             yield (
                 f"{perm.where} allows {perm.describe()} from {_peer_text(perm, peers)}; "
+                "allow only the listener ports (443/80) and only on the load balancer tier"
+            )
+        elif perm.port_bearing:
+            pieces.setdefault(perm.protocol, []).append(perm)
+    # Every port of a protocol split over several rules of one resource is the same opening.
+    for protocol, perms in pieces.items():
+        if len(perms) > 1 and _covers_every_port([r for p in perms for r in p.ranges]):
+            yield (
+                f"{', '.join(p.where for p in perms)} together allow every {protocol} port from the internet; "
                 "allow only the listener ports (443/80) and only on the load balancer tier"
             )
 

@@ -903,6 +903,28 @@ def az_lb(key: str, frontends: list | None = None, **rule: Any) -> dict:
 
 
 MORE_ATTEMPTS: list[Any] = [
+    # --- every port, in pieces ---
+    pytest.param(
+        ALL_PORTS,
+        NSG,
+        nsg(az_rule(destinationPortRange=None, destinationPortRanges=["0-30000", "30001-65535"])),
+        "dev",
+        id="net-az-all-ports-in-two-ranges",
+    ),
+    pytest.param(
+        ALL_PORTS,
+        SG,
+        sg(tcp(0, 40000, "0.0.0.0/0"), tcp(40000, 65535, "0.0.0.0/0")),
+        "dev",
+        id="net-all-ports-two-rules",
+    ),
+    pytest.param(
+        ALL_PORTS,
+        FW,
+        gcp_fw(allows=[{"protocol": "udp", "ports": ["1-1024", "1025-65535"]}]),
+        "dev",
+        id="net-gcp-udp-pieces",
+    ),
     # --- a second way to run an AWS VM: Lightsail ---
     pytest.param(
         SSH,
@@ -1362,6 +1384,9 @@ LOOKALIKES: list[Any] = [
         },
         "dev",
         id="net-lightsail-connect-alias",
+    ),
+    pytest.param(
+        ALL_PORTS, SG, sg(tcp(0, 40000, "0.0.0.0/0"), tcp(40002, 65535, "0.0.0.0/0")), "dev", id="net-all-ports-gap"
     ),
     pytest.param(SSH, FW, gcp_fw(disabled="true"), "dev", id="net-gcp-disabled"),
     pytest.param(SSH, FW, gcp_fw(sourceRanges=["35.235.240.0/20"]), "dev", id="net-gcp-iap"),
