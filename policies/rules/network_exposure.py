@@ -684,12 +684,30 @@ def _peer_text(perm: Permission, peers: Sequence[str]) -> str:
 def _port_rule_check(fix: str):
     def check(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
         watched = [int(p) for p in ctx["ports"]]
-        for perm, peers in internet_permissions(resource_type, props, "ingress", dict(ctx.config)):
+        config = dict(ctx.config)
+        reported: set[int] = set()
+        for perm, peers in internet_permissions(resource_type, props, "ingress", config):
             hit = [p for p in watched if perm.covers(p)]
             if hit:
+                reported.update(hit)
                 yield (
                     f"{perm.where} allows {perm.describe()} from {_peer_text(perm, peers)}, which includes "
                     f"{', '.join(map(str, hit))}; {fix}"
+                )
+        # One narrow source per rule, many rules (256 rules of one /8 each): the sources of all the
+        # rules that open a port are merged before they are judged.
+        ingress = [p for p in permissions(resource_type, props) if p.direction == "ingress"]
+        for port in watched:
+            if port in reported:
+                continue
+            opening = [p for p in ingress if p.covers(port)]
+            if len(opening) < 2:
+                continue
+            joint = jointly_internet([peer for p in opening for peer in p.peers], config)
+            if joint:
+                yield (
+                    f"{len(opening)} rules ({', '.join(p.where for p in opening[:3])}, ...) together allow {port} from "
+                    f"ranges that add up to the internet ({', '.join(joint[:3])}, ...); {fix}"
                 )
 
     return check

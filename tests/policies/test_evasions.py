@@ -903,6 +903,13 @@ def az_lb(key: str, frontends: list | None = None, **rule: Any) -> dict:
 
 
 MORE_ATTEMPTS: list[Any] = [
+    pytest.param(
+        SSH,
+        NSG,
+        nsg(*[az_rule(name=f"r{i}", priority=100 + i, sourceAddressPrefix=f"{i}.0.0.0/8") for i in range(256)]),
+        "dev",
+        id="net-az-256-rules-one-slash-8-each",
+    ),
     # --- every port, in pieces ---
     pytest.param(
         ALL_PORTS,
