@@ -27,7 +27,7 @@ from ..framework import (
 )
 from ..shapes import as_number, entries, has_text, is_application_lb, parsed_json
 from ..tokens import AWS_LBS, AZ_APPGW, GCP_BACKEND, GCP_REGION_BACKEND
-from .network_exposure import is_internet
+from .network_exposure import is_internet, jointly_internet
 
 CONCERN = "waf"
 
@@ -183,7 +183,8 @@ def _az_matches_everything(cond: Any) -> bool:
     op = str(cond.get("operator") or "").strip().lower()
     if op == "any":
         return True
-    return op == "ipmatch" and any(is_internet(v) for v in as_list(cond.get("matchValues")))
+    values = [str(v) for v in as_list(cond.get("matchValues"))]
+    return op == "ipmatch" and (any(is_internet(v) for v in values) or bool(jointly_internet(values, None)))
 
 
 def _azure_waf_policy(props: Props, ctx: Context) -> Iterator[str]:
@@ -230,9 +231,10 @@ def _gcp_enforcing(r: Any) -> bool:
 def _gcp_allows_all(r: Any) -> bool:
     if str(dig(r, "action") or "").strip().lower() != "allow" or truthy(dig(r, "preview")):
         return False
-    ranges = {str(x).strip() for x in as_list(dig(r, "match", "config", "srcIpRanges"))}
+    ranges = [str(x).strip() for x in as_list(dig(r, "match", "config", "srcIpRanges"))]
     expr = str(dig(r, "match", "expr", "expression") or "").strip().lower()
-    return bool(ranges & _ALLOW_ALL_RANGES) or expr == "true"
+    wide = bool(set(ranges) & _ALLOW_ALL_RANGES) or any(is_internet(x) for x in ranges)
+    return wide or bool(jointly_internet(ranges, None)) or expr == "true"
 
 
 def _gcp_security_policy(props: Props, ctx: Context) -> Iterator[str]:

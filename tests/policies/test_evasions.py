@@ -1080,6 +1080,23 @@ MORE_ATTEMPTS: list[Any] = [
     pytest.param(
         "waf-rules-prevention-managed",
         GCP_SEC,
+        {
+            "rules": [
+                WAF_RULE,
+                {
+                    **DEFAULT_ALLOW,
+                    "priority": 5,
+                    "match": {"versionedExpr": "SRC_IPS_V1", "config": {"srcIpRanges": ["0.0.0.0/1", "128.0.0.0/1"]}},
+                },
+                DEFAULT_ALLOW,
+            ]
+        },
+        "prod",
+        id="waf-gcp-allow-halves-first",
+    ),
+    pytest.param(
+        "waf-rules-prevention-managed",
+        GCP_SEC,
         {"rules": [{**WAF_RULE, "preview": "true"}, DEFAULT_ALLOW]},
         "prod",
         id="waf-gcp-preview-string",
