@@ -1690,6 +1690,13 @@ GRPC_RESOURCES = [
     ),
     _res(SG, "unknown-cidr-sg", sg(tcp(22, 22, GATE_UNKNOWN))),
     _res(SG, "admin-sg", sg(tcp(22, 22, "203.0.113.0/24"))),
+    _res(AZ_LB, "nat-22-lb", az_lb("inboundNatRules", protocol="Tcp", frontendPort=50022, backendPort=_secret(22))),
+    _res(
+        "aws:lightsail/instancePublicPorts:InstancePublicPorts",
+        "lightsail-ports",
+        {"instanceName": "vm", "portInfos": [{"protocol": "tcp", "fromPort": 22, "toPort": 22}]},
+    ),
+    _res(GCP_SEC, "allow-first-armor", {"rules": [WAF_RULE, {**DEFAULT_ALLOW, "priority": 10}]}),
 ]
 
 
@@ -1721,10 +1728,23 @@ def _on(result, name: str) -> set[str]:
         ("arn-star-policy", "identity-no-broad-privileges"),
         ("not-principal-key", "keys-kms-policy-no-public-principal"),
         ("unknown-cidr-sg", SSH),
+        ("nat-22-lb", SSH),
+        ("lightsail-ports", SSH),
     ],
 )
 def test_evasions_through_grpc_on_up(gate_up, name: str, policy: str) -> None:
     assert policy in _on(gate_up, name), [v for v in gate_up.violations if v.name == name]
+
+
+def test_prod_only_rule_through_grpc() -> None:
+    result = run_gate(
+        [r for r in GRPC_RESOURCES if r["name"] == "allow-first-armor"],
+        project="appstack",
+        stack="prod",
+        stack_config={"appstack:cloud": "gcp"},
+        dry_run=False,
+    )
+    assert "waf-rules-prevention-managed" in _on(result, "allow-first-armor")
 
 
 def test_grpc_preview_reports_unknown_and_passes_admin(gate_preview) -> None:
