@@ -18,7 +18,8 @@ rule is a few lines over those records:
 - AWS Lightsail: ``aws:lightsail/instancePublicPorts`` (``portInfos``), the only firewall a
   Lightsail VM has.
 - Load balancers that pass ports through (named-port rules only): a public Azure load balancer's
-  rules, NAT rules and NAT pools (``backendPort``), a GCP external passthrough forwarding rule.
+  rules, NAT rules and NAT pools (``backendPort``; a standalone ``InboundNatRule`` is judged public),
+  a GCP external passthrough forwarding rule.
 
 "The internet" is any source the knobs name, a public range broader than the prefix knobs, an
 IPv4-mapped or zero-padded spelling of one, or several ranges that together make one (merged).
@@ -616,6 +617,8 @@ def permissions(resource_type: str, props: Props) -> Iterator[Permission]:
             )
     elif resource_type == AZ_LB:
         yield from _azure_lb_forwards(props)
+    elif resource_type == AZ_INBOUND_NAT:
+        yield _az_forward(props, "NAT rule (frontend not known, judged public")
     elif resource_type == GCP_FORWARDING_RULE:
         yield from _gcp_passthrough(props)
 
@@ -624,8 +627,19 @@ def permissions(resource_type: str, props: Props) -> Iterator[Permission]:
 #: rules and NAT rules/pools, GCP passthrough network load balancers). A public one forwarding
 #: 22 reaches sshd from the internet no matter which firewall shape the VM has behind it (an
 #: Azure NIC without an NSG, a Basic SKU load balancer).
-LB_FORWARD_TYPES = (AZ_LB, GCP_FORWARDING_RULE)
+AZ_INBOUND_NAT = "azure-native:network:InboundNatRule"
+#: A standalone NAT rule cannot show whether its load balancer is public: it fails closed as
+#: public (NAT rules exist to reach single VMs from outside; exempt one on an internal LB).
+LB_FORWARD_TYPES = (AZ_LB, AZ_INBOUND_NAT, GCP_FORWARDING_RULE)
 _GCP_PROXY_TARGETS = ("targethttpproxies", "targethttpsproxies", "targettcpproxies", "targetsslproxies")
+
+
+def _az_forward(rule: Any, where: str) -> Permission:
+    protocol = normalize_protocol(rule.get("protocol"))
+    port = rule.get("backendPort")
+    # backendPort 0 with protocol All is "HA ports" (every port); a missing one fails closed.
+    ranges = (ALL_PORTS,) if port is None or _port(port) == 0 else ((_port(port), _port(port)),)
+    return Permission(f"{where}, backend port {port})", "ingress", protocol, ranges, ("0.0.0.0/0",))
 
 
 def _azure_lb_forwards(props: Props) -> Iterator[Permission]:
@@ -634,13 +648,7 @@ def _azure_lb_forwards(props: Props) -> Iterator[Permission]:
         return  # internal load balancer: its frontends have private addresses only
     for key in ("loadBalancingRules", "inboundNatRules", "inboundNatPools"):
         for i, rule in enumerate(_maps(props.get(key), key)):
-            protocol = normalize_protocol(rule.get("protocol"))
-            port = rule.get("backendPort")
-            # backendPort 0 with protocol All is "HA ports" (every port); a missing one fails closed.
-            ranges = (ALL_PORTS,) if port is None or _port(port) == 0 else ((_port(port), _port(port)),)
-            yield Permission(
-                f"{key}[{i}] (public frontend, backend port {port})", "ingress", protocol, ranges, ("0.0.0.0/0",)
-            )
+            yield _az_forward(rule, f"{key}[{i}] (public frontend")
 
 
 def _gcp_passthrough(props: Props) -> Iterator[Permission]:

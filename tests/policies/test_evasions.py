@@ -986,6 +986,19 @@ MORE_ATTEMPTS: list[Any] = [
         id="net-az-lb-nat-pool-rdp",
     ),
     pytest.param(
+        SSH,
+        "azure-native:network:InboundNatRule",
+        {
+            "resourceGroupName": "rg",
+            "loadBalancerName": "lb",
+            "protocol": "Tcp",
+            "frontendPort": 2222,
+            "backendPort": 22,
+        },
+        "dev",
+        id="net-az-standalone-nat-rule",
+    ),
+    pytest.param(
         SSH, GCP_FR, {"backendService": "bs", "ipProtocol": "TCP", "ports": ["22"]}, "dev", id="net-gcp-passthrough-22"
     ),
     pytest.param(
