@@ -11,6 +11,10 @@ VM groups are judged where their VMs' identity is defined: launch templates and 
 configurations (AWS ``iamInstanceProfile``; an auto scaling group has none of its own), instance
 templates' ``serviceAccount`` (GCP; a managed instance group has none), the scale set's
 ``identity`` (Azure; its VMs share it).
+
+Trust ("trust restricted" in I1): an AWS role's ``assumeRolePolicy`` must not let any principal
+assume it (``*`` or ``NotPrincipal`` without an account/org condition), and an OIDC federation
+(GitHub Actions, EKS) must pin the token's ``:sub`` claim.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from ..tokens import (
     AZ_VMSS,
     GCP_VM_TYPES,
 )
+from .key_management import condition_scopes
 
 AWS_POLICY_ATTACHMENTS = (
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -115,7 +120,77 @@ def _is_default_sa(email: Any, ctx: Context) -> bool:
 # I1: dedicated identity
 
 
+def _meaningful(value: Any) -> bool:
+    """A condition value that names something: not only wildcards (``*``, ``repo:*``)."""
+    v = str(value).strip().removeprefix("repo:")
+    return bool(v.replace("*", "").replace("?", "").strip(":/ "))
+
+
+def _oidc_subject_pinned(cond: Any, provider: str) -> bool:
+    """Whether a Condition pins the OIDC subject (``<issuer>:sub``) of `provider` to something.
+
+    Without it, every token the issuer signs passes: for GitHub Actions that is every workflow of
+    every repository (``:aud`` is the same ``sts.amazonaws.com`` for all of them).
+    """
+    issuer = provider.split("oidc-provider/", 1)[-1].strip().lower()
+    if not is_map(cond):
+        return False
+    for operator, tests in cond.items():
+        op = str(operator).lower()
+        if "not" in op.split(":")[-1] or op.endswith("ifexists") or not is_map(tests):
+            continue
+        for key, values in tests.items():
+            k = str(key).strip().lower()
+            if k == f"{issuer}:sub" and as_list(values) and all(_meaningful(v) for v in as_list(values)):
+                return True
+    return False
+
+
+def _trust_problems(raw: Any) -> Iterator[str]:
+    """I1 "trust restricted": who may assume an AWS role."""
+    try:
+        doc = parsed_json(raw)
+    except ValueError:
+        yield "assumeRolePolicy is not valid JSON; cannot verify who may assume the role (failing closed)"
+        return
+    if not is_map(doc):
+        yield f"assumeRolePolicy is not a policy document ({show(doc)}); cannot verify who may assume the role"
+        return
+    for i, st in enumerate(policy_statements(doc)):
+        if not is_map(st) or text(get(st, "Effect")) != "allow":
+            continue
+        cond = get(st, "Condition")
+        if has_key(st, "NotPrincipal") and not condition_scopes(cond):
+            yield f"assumeRolePolicy Statement[{i}] allows NotPrincipal (everyone but the named principals) to assume the role; name the principals"
+            continue
+        principal = get(st, "Principal")
+        if isinstance(principal, str):
+            values: list[Any] = [principal]
+        elif is_map(principal):
+            values = [v for k in principal for v in as_list(principal[k])]
+        else:
+            values = []
+        if any(isinstance(v, str) and v.strip() == "*" for v in values) and not condition_scopes(cond):
+            yield (
+                f"assumeRolePolicy Statement[{i}] lets any AWS principal assume the role (Principal '*') without an "
+                "account/org condition; name the account, role or service"
+            )
+        federated = as_list(principal.get("Federated")) if is_map(principal) else []
+        for provider in federated:
+            if isinstance(provider, str) and "oidc-provider/" in provider and not _oidc_subject_pinned(cond, provider):
+                yield (
+                    f"assumeRolePolicy Statement[{i}] trusts OIDC provider {provider.rsplit('/', 1)[-1]} without pinning "
+                    "its ':sub' claim, so any identity of that issuer (any GitHub repository) can assume the role; add "
+                    "StringEquals/StringLike on '<issuer>:sub'"
+                )
+
+
 def check_vm_identity(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
+    if resource_type == AWS_ROLE:
+        raw = get(props, "assumeRolePolicy")
+        if raw is not None:
+            yield from _trust_problems(raw)
+        return
     if resource_type in (AWS_INSTANCE, AWS_SPOT_INSTANCE, AWS_LAUNCH_CONFIGURATION):
         if not is_set(props, "iamInstanceProfile"):
             yield "iamInstanceProfile is not set; attach a dedicated instance profile (e.g. for SSM)"
@@ -328,6 +403,7 @@ RULES: list[Rule | StackRule] = [
             AWS_LAUNCH_TEMPLATE,
             AWS_LAUNCH_CONFIGURATION,
             *GCP_VM_TYPES,
+            AWS_ROLE,  # the role's trust policy ("trust restricted" in I1)
         ),
         check=check_vm_identity,
         knobs={

@@ -130,7 +130,7 @@ _SCOPING_KEYS = {
 }
 
 
-def _condition_scopes(cond: Any) -> bool:
+def condition_scopes(cond: Any) -> bool:
     """Whether a Condition limits who may use the key: an account/org key under a positive
     operator (not ``...Not...``, not ``...IfExists``, which passes when the key is absent) with
     values that are not all wildcards."""
@@ -168,7 +168,7 @@ def check_kms_policy_no_public_principal(resource_type: str, props: Props, ctx: 
         not_principal = st.get("NotPrincipal") is not None
         if not (not_principal or _principal_is_public(st.get("Principal"))):
             continue
-        if _condition_scopes(st.get("Condition")):
+        if condition_scopes(st.get("Condition")):
             continue  # kms:CallerAccount, aws:PrincipalOrgID ... scope the wildcard to us
         sid = st.get("Sid") or f"Statement[{i}]"
         who = "NotPrincipal (everyone but the named principals)" if not_principal else "Principal '*'"

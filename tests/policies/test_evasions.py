@@ -126,6 +126,16 @@ GOOD_LT = {
 }
 
 
+GITHUB_OIDC = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+
+
+def trust(principal: Any, condition: dict | None = None) -> dict:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return {"assumeRolePolicy": json.dumps({"Version": "2012-10-17", "Statement": [statement]})}
+
+
 def kms_policy(*statements: dict) -> dict:
     root = {
         "Sid": "Root",
@@ -736,6 +746,49 @@ ATTEMPTS: list[Any] = [
         {"roleId": "deployer", "title": "d", "permissions": ["compute.instances.get", "iam.serviceAccounts.actAs"]},
         "dev",
         id="iam-gcp-custom-role-act-as",
+    ),
+    pytest.param(
+        "identity-vm-dedicated",
+        "aws:iam/role:Role",
+        trust({"AWS": "*"}, {"Bool": {"aws:SecureTransport": "true"}}),
+        "dev",
+        id="iam-trust-any-principal",
+    ),
+    pytest.param(
+        "identity-vm-dedicated",
+        "aws:iam/role:Role",
+        {
+            "assumeRolePolicy": json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "NotPrincipal": {"AWS": "arn:aws:iam::1:root"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ]
+                }
+            )
+        },
+        "dev",
+        id="iam-trust-not-principal",
+    ),
+    pytest.param(
+        "identity-vm-dedicated",
+        "aws:iam/role:Role",
+        trust(
+            {"Federated": GITHUB_OIDC},
+            {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}},
+        ),
+        "dev",
+        id="iam-trust-github-any-repo",
+    ),
+    pytest.param(
+        "identity-vm-dedicated",
+        "aws:iam/role:Role",
+        trust({"Federated": GITHUB_OIDC}, {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}}),
+        "dev",
+        id="iam-trust-github-repo-star",
     ),
     pytest.param(
         "identity-azure-no-broad-roles",
@@ -1525,6 +1578,29 @@ LOOKALIKES: list[Any] = [
         {"roleName": "reader", "permissions": [{"actions": ["Microsoft.Compute/virtualMachines/read"]}]},
         "dev",
         id="iam-az-custom-role-narrow",
+    ),
+    pytest.param(
+        "identity-vm-dedicated", "aws:iam/role:Role", trust({"Service": "ec2.amazonaws.com"}), "dev", id="iam-trust-ec2"
+    ),
+    pytest.param(
+        "identity-vm-dedicated",
+        "aws:iam/role:Role",
+        trust(
+            {"Federated": GITHUB_OIDC},
+            {
+                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                "StringLike": {"token.actions.githubusercontent.com:sub": "repo:example/appstack:ref:refs/heads/main"},
+            },
+        ),
+        "dev",
+        id="iam-trust-github-pinned",
+    ),
+    pytest.param(
+        "identity-vm-dedicated",
+        "aws:iam/role:Role",
+        trust({"AWS": "*"}, {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}),
+        "dev",
+        id="iam-trust-org-scoped",
     ),
     pytest.param(
         "waf-rules-prevention-managed", GCP_SEC, {"rules": [WAF_RULE, DEFAULT_ALLOW]}, "prod", id="waf-gcp-default-last"
