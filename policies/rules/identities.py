@@ -393,7 +393,7 @@ def check_azure_broad_roles(resource_type: str, props: Props, ctx: Context) -> I
 RULES: list[Rule | StackRule] = [
     Rule(
         name="identity-vm-dedicated",
-        description="VMs, launch templates/configurations and instance templates must give VMs a dedicated identity (AWS instance profile, GCP non-default service account).",
+        description="VMs, launch templates/configurations and instance templates must give VMs a dedicated identity (AWS instance profile, GCP non-default service account), and AWS roles must be assumable only by named principals (no '*', OIDC subject pinned).",
         concern="identities",
         clouds=("aws", "gcp"),
         resource_types=(
