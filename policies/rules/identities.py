@@ -20,6 +20,7 @@ assume it (``*`` or ``NotPrincipal`` without an account/org condition), and an O
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -246,10 +247,11 @@ def _denied_managed_policy(arn: Any, ctx: Context) -> str | None:
 #: Stand-ins for "every resource" and "every action": IAM matches Resource and Action with
 #: wildcards, so ``arn:*``, ``arn:aws:*:*:*:*`` are Resource "*" and ``iam:?*`` or ``i*:*`` grant
 #: all of ``iam:*``. A pattern is judged by whether it matches every sample the denied one does.
+#: Samples carry an account, so that an account-wide pattern (``arn:aws:*:*:<account>:*``, any
+#: resource of the account) counts as every resource once its account id is made a wildcard.
 _SAMPLE_ARNS = (
     "arn:aws:iam::111122223333:role/admin",
     "arn:aws:iam::111122223333:user/alice",
-    "arn:aws:s3:::bucket/key",
     "arn:aws:ec2:eu-west-1:111122223333:instance/i-0123",
     "arn:aws:kms:eu-west-1:111122223333:key/k",
 )
@@ -266,6 +268,9 @@ _SAMPLE_ACTIONS = (
     "sts:assumerole",
     "organizations:leaveorganization",
 )
+
+
+_ACCOUNT_ID = re.compile(r"(?<=:)\d{12}(?=:)")
 
 
 def _covers_all(pattern: Any, samples: tuple[str, ...]) -> bool:
@@ -305,7 +310,8 @@ def _broad_statements(document: Any, ctx: Context, path: str) -> Iterator[str]:
         if text(get(st, "Effect")) != "allow":
             continue
         # NotResource grants every resource but the listed ones: as broad as "*".
-        if not (has_key(st, "NotResource") or any(_covers_all(r, _SAMPLE_ARNS) for r in as_list(get(st, "Resource")))):
+        resources = [_ACCOUNT_ID.sub("*", r) if isinstance(r, str) else r for r in as_list(get(st, "Resource"))]
+        if not (has_key(st, "NotResource") or any(_covers_all(r, _SAMPLE_ARNS) for r in resources)):
             continue
         if has_key(st, "NotAction"):
             yield f'{path} Statement[{i}] allows NotAction {list(as_list(get(st, "NotAction")))} on Resource "*"; list the actions instead'

@@ -683,6 +683,13 @@ ATTEMPTS: list[Any] = [
     pytest.param(
         "identity-no-broad-privileges",
         IAM_POLICY,
+        iam_policy(Action="*", Resource="arn:aws:*:*:111122223333:*"),
+        "dev",
+        id="iam-resource-whole-account",
+    ),
+    pytest.param(
+        "identity-no-broad-privileges",
+        IAM_POLICY,
         iam_policy(Action="*", NotResource="arn:aws:s3:::nothing"),
         "dev",
         id="iam-not-resource",
