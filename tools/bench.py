@@ -428,8 +428,9 @@ def tables(cases: list[Case], runs: int, plain_runs: int, scale_runs: int) -> st
             f"Scaling: the dev stack with the gate (median of {scale_runs} runs after one warm-up), "
             "`--set compute.instanceCount=N` in `instances` mode, and `compute.mode=group`. "
             f"Target: ≤ {BUDGET_MS_PER_RESOURCE:.0f} ms per planned resource at the largest N — the cost of each "
-            "resource N adds (wall time from the smallest N to this N over the resources added), since the "
-            "average over all resources is mostly the fixed start-up (interpreter, SDK imports, pack start-up)."
+            "resource N adds (the least-squares slope of wall time against planned resources over N = 1 up to "
+            "this N, each N's median), since the average over all resources is mostly the fixed start-up "
+            "(interpreter, SDK imports, pack start-up)."
         )
         out.append("")
         out.append(
@@ -450,12 +451,22 @@ def tables(cases: list[Case], runs: int, plain_runs: int, scale_runs: int) -> st
 
 
 def marginal_ms(case: Case, cases: list[Case]) -> float:
-    """Milliseconds per planned resource added, from the cloud's smallest N to `case`'s N."""
-    scale = [c for c in cases if c.kind == "scale" and c.cloud == case.cloud]
-    base = min(scale, key=lambda c: c.n or 0) if scale else None
-    if base is None or case.resources <= base.resources:
+    """Milliseconds per planned resource added: the least-squares slope of wall time (each N's
+    median) against planned resources, over the cloud's instance counts up to `case`'s N.
+
+    A slope over every N is steadier than the difference of two medians (a 0.1 s wobble at
+    either end is 1 ms a resource when N = 1 to 20 adds ~100 resources)."""
+    pts = [
+        (float(c.resources), c.wall)
+        for c in cases
+        if c.kind == "scale" and c.cloud == case.cloud and (c.n or 0) <= (case.n or 0) and c.walls
+    ]
+    if len(pts) < 2 or len({x for x, _ in pts}) < 2:
         return float("nan")
-    return (case.wall - base.wall) * 1000 / (case.resources - base.resources)
+    mx = statistics.fmean(x for x, _ in pts)
+    my = statistics.fmean(y for _, y in pts)
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / sxx * 1000
 
 
 def chart(cases: list[Case], path: Path) -> None:
@@ -703,7 +714,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per stack-file case (after one warm-up)")
     parser.add_argument("--plain-runs", type=int, default=3, help="timed runs per stack-file case without the gate")
-    parser.add_argument("--scale-runs", type=int, default=3, help="timed runs per scaling / group case")
+    parser.add_argument("--scale-runs", type=int, default=5, help="timed runs per scaling / group case")
     parser.add_argument("--cloud", action="append", choices=CLOUDS, help="only this cloud (repeatable)")
     parser.add_argument("--no-scale", action="store_true", help="stack files only: no instance counts, no group")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ and README.md alone")
