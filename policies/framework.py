@@ -377,13 +377,16 @@ def to_policy(rule: Rule | StackRule) -> ResourceValidationPolicy | StackValidat
         ):
             report_violation(message, args.urn)
 
-    return ResourceValidationPolicy(
+    policy = ResourceValidationPolicy(
         name=rule.name,
         description=rule.description,
         validate=validate,
         enforcement_level=rule.level,
         config_schema=schema,
     )
+    # The types it judges, for the servicer's per-type dispatch (`speedups.install`).
+    policy.appstack_resource_types = applies_to  # type: ignore[attr-defined]
+    return policy
 
 
 # ---------------------------------------------------------------------------------------------

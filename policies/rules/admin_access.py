@@ -21,6 +21,7 @@ publishers, settings and protectedSettings, inline scale-set extensions), and ru
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -664,16 +665,26 @@ def _secret_docs(resource_type: str, props: Props) -> Iterator[tuple[str, str]]:
                     yield f"metadata.{key}", value
 
 
+@functools.lru_cache(maxsize=256)
+def _key_lines(text: str) -> tuple[tuple[int, str], ...]:
+    """(line number, what) for each key pattern a line matches. Cached by content: a stack's VMs
+    mostly share their boot data, and the pack judges each VM."""
+    return tuple(
+        (lineno, what)
+        for lineno, line in enumerate(text.splitlines(), 1)
+        for what, pattern in _KEY_PATTERNS
+        if pattern.search(line)
+    )
+
+
 def _check_key_material(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
     def found() -> Iterator[str]:
         for label, text in _secret_docs(resource_type, props):
-            for lineno, line in enumerate(text.splitlines(), 1):
-                for what, pattern in _KEY_PATTERNS:
-                    if pattern.search(line):
-                        yield (
-                            f"{label} line {lineno} contains {what}; boot data is readable from the instance "
-                            "metadata and the cloud API: fetch secrets at boot from a secret manager instead"
-                        )
+            for lineno, what in _key_lines(text):
+                yield (
+                    f"{label} line {lineno} contains {what}; boot data is readable from the instance "
+                    "metadata and the cloud API: fetch secrets at boot from a secret manager instead"
+                )
 
     yield from _unique(found())
 
@@ -686,20 +697,33 @@ def _looks_like_value(value: str) -> bool:
     return not v.startswith(("$", "{{", "${", "%", "<", "/", "@"))
 
 
+@functools.lru_cache(maxsize=256)
+def _password_lines(text: str) -> tuple[tuple[int, str], ...]:
+    """(line number, finding) for each literal password or credential URL. Cached by content, as
+    `_key_lines`; the findings never carry the value."""
+    out: list[tuple[int, str]] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith("#"):
+            continue
+        for m in _PASSWORD_RE.finditer(line):
+            if m.group(1).lower() not in _EXCLUDED_KEYS and _looks_like_value(m.group(2)):
+                out.append(
+                    (
+                        lineno,
+                        f"assigns a literal value to {m.group(1)!r} (value redacted); "
+                        "read it at boot from a secret manager instead",
+                    )
+                )
+        if _URL_CRED_RE.search(line):
+            out.append((lineno, "has a URL with an embedded password (redacted); use a secret manager"))
+    return tuple(out)
+
+
 def _check_passwords(resource_type: str, props: Props, ctx: Context) -> Iterable[str]:
     def found() -> Iterator[str]:
         for label, text in _secret_docs(resource_type, props):
-            for lineno, line in enumerate(text.splitlines(), 1):
-                if line.strip().startswith("#"):
-                    continue
-                for m in _PASSWORD_RE.finditer(line):
-                    if m.group(1).lower() not in _EXCLUDED_KEYS and _looks_like_value(m.group(2)):
-                        yield (
-                            f"{label} line {lineno} assigns a literal value to {m.group(1)!r} (value redacted); "
-                            "read it at boot from a secret manager instead"
-                        )
-                if _URL_CRED_RE.search(line):
-                    yield f"{label} line {lineno} has a URL with an embedded password (redacted); use a secret manager"
+            for lineno, finding in _password_lines(text):
+                yield f"{label} line {lineno} {finding}"
 
     yield from _unique(found())
 
