@@ -292,6 +292,29 @@ def measure(case: Case, runs: int, use_hyperfine: bool) -> None:
         raise SystemExit(f"{case.label}: the plan exited {bad[0]} ({' '.join(case.plan_args)})")
 
 
+def measure_interleaved(cases: list[Case], runs: int) -> None:
+    """One warm-up run of each case, then `runs` rounds of one run of each in turn.
+
+    For a scaling series (N = 1, 5, 20): this VM's speed drifts within minutes, and timing the
+    Ns one after the other put that drift into the slope; in rounds it lands on every N alike.
+    Timed with the built-in loop (hyperfine times one command's runs back to back)."""
+    with tempfile.TemporaryDirectory(prefix="appstack-bench-") as tmp:
+        outs = [Path(tmp) / f"{i}.jsonl" for i in range(len(cases))]
+        walls: list[list[float]] = [[] for _ in cases]
+        for round_ in range(runs + 1):
+            for i, case in enumerate(cases):
+                t = time.perf_counter()
+                subprocess.run(_one_cmd(outs[i], case), cwd=ROOT, env=_ENV, stdout=subprocess.DEVNULL, check=False)
+                if round_:
+                    walls[i].append(time.perf_counter() - t)
+        for i, case in enumerate(cases):
+            case.walls = walls[i]
+            case.runs = [json.loads(line) for line in outs[i].read_text().splitlines()[1:]]
+            bad = [r["exit"] for r in case.runs if r.get("exit") not in (0, 1)]
+            if bad:
+                raise SystemExit(f"{case.label}: the plan exited {bad[0]} ({' '.join(case.plan_args)})")
+
+
 def _quote(s: str) -> str:
     import shlex
 
@@ -425,7 +448,10 @@ def tables(cases: list[Case], runs: int, plain_runs: int, scale_runs: int) -> st
     if scale:
         out.append("")
         out.append(
-            f"Scaling: the dev stack with the gate (median of {scale_runs} runs after one warm-up), "
+            f"Scaling: the dev stack with the gate (median of {scale_runs} runs after one warm-up; a "
+            "cloud's instance counts run in rounds, one run of each N in turn, so the machine's drift "
+            "lands on every N alike; timed by the built-in loop, so N = 1 reads a little above the "
+            "hyperfine figure of the same plan above), "
             "`--set compute.instanceCount=N` in `instances` mode, and `compute.mode=group`. "
             f"Target: ≤ {BUDGET_MS_PER_RESOURCE:.0f} ms per planned resource at the largest N — the cost of each "
             "resource N adds (the least-squares slope of wall time against planned resources over N = 1 up to "
@@ -753,8 +779,24 @@ def main(argv: list[str] | None = None) -> int:
     seen: dict[tuple[str, ...], Case] = {}
     failed: list[Case] = []
     for case in cases:
+        if case in failed:
+            continue
         key = tuple(case.plan_args)
-        if key in seen:  # the same command (e.g. N=1 is the dev stack file): measured once
+        if case.kind == "scale" and not case.walls:
+            # A cloud's instance counts are measured together, in rounds (`measure_interleaved`).
+            series = [c for c in cases if c.kind == "scale" and c.cloud == case.cloud]
+            try:
+                measure_interleaved(series, opts.scale_runs)
+            except SystemExit as exc:
+                print(exc, flush=True)
+                notes.append(f"{case.cloud} scaling: not measured, {exc}.")
+                failed.extend(series)
+                continue
+            for c in series:
+                seen.setdefault(tuple(c.plan_args), c)
+        if case.kind == "scale":
+            pass  # measured with its series above
+        elif key in seen:  # the same command (e.g. N=1 is the dev stack file): measured once
             case.runs, case.walls = seen[key].runs, seen[key].walls
         else:
             runs = (opts.runs if case.gate else opts.plain_runs) if case.kind == "matrix" else opts.scale_runs
