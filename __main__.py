@@ -4,18 +4,13 @@ Thin on purpose: validate the stack config (nothing is created if it is wrong), 
 selected cloud's stack, export the outputs every cloud shares.
 """
 
-import gc
-
 import pulumi
 
 from components.config import load_config
 from components.interfaces import STACK_OUTPUTS
-from components.stack import build_stack
+from components.stack import build_stack, tune_gc
 
-# Registering a resource allocates thousands of short-lived objects (Outputs, asyncio tasks);
-# at the default thresholds the cycle collector took 20-30% of a plan re-scanning the SDK's
-# modules (tools/plan.py `tune_gc`). It still runs at these, so cyclic garbage is still freed.
-gc.set_threshold(50_000, 50, 1000)
+tune_gc()  # the cycle collector took 20-30% of a plan at Python's default thresholds
 
 config = load_config()
 stack = build_stack(config.app.name, config)

@@ -217,7 +217,7 @@ def gate_alone(case: Case, reps: int = 3) -> dict[str, float]:
     from tools.plan import load_stack_config
     from tools.policy_gate import GateStream, PackSession
 
-    sets = [a for prev, a in zip(case.plan_args, case.plan_args[1:], strict=False) if prev == "--set"]
+    sets = [f"cloud={case.cloud}", *case.sets]  # what `case.plan_args` passes as --set
     with tempfile.TemporaryDirectory(prefix="appstack-bench-") as tmp:
         path = Path(tmp) / "plan.json"
         args = [a for a in case.plan_args if a != "--no-policy"]
