@@ -36,20 +36,8 @@ DEFAULT_RULE_PRIORITY = 2147483647
 INTERNET = ("0.0.0.0/0", "::/0")
 
 
-def _source_rules(first_priority: int, description: str, ranges: Sequence[str]) -> list[compute.SecurityPolicyRuleArgs]:
-    """Allow rules for `ranges`, at most RANGES_PER_RULE each."""
-    return [
-        compute.SecurityPolicyRuleArgs(
-            priority=first_priority + j,
-            action="allow",
-            description=description,
-            match=compute.SecurityPolicyRuleMatchArgs(
-                versioned_expr="SRC_IPS_V1",
-                config=compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=list(ranges[j : j + RANGES_PER_RULE])),
-            ),
-        )
-        for j in range(0, len(ranges), RANGES_PER_RULE)
-    ]
+#: An advanced match expression has at most 5 subexpressions: the path and 4 addresses.
+CHECKERS_PER_RULE = 4
 
 
 def _as_range(address: str) -> str:
@@ -59,8 +47,34 @@ def _as_range(address: str) -> str:
     return f"{address}/128" if ":" in address else f"{address}/32"
 
 
+def _checker_rules(first_priority: int, path: str, checkers: Sequence[str]) -> list[compute.SecurityPolicyRuleArgs]:
+    """Allow Cloud Monitoring's uptime checkers, on the uptime check's path only.
+
+    Anyone can point an uptime check at any URL, so the checkers' addresses stand for every
+    Google Cloud customer: admitted everywhere, they would undo the allow-list. On the health
+    path alone they can read what the uptime check reads, nothing else.
+    """
+    quoted = path.replace("\\", "\\\\").replace("'", "\\'")
+    rules = []
+    for j in range(0, len(checkers), CHECKERS_PER_RULE):
+        sources = " || ".join(f"inIpRange(origin.ip, '{c}')" for c in checkers[j : j + CHECKERS_PER_RULE])
+        rules.append(
+            compute.SecurityPolicyRuleArgs(
+                priority=first_priority + j,
+                action="allow",
+                description="Cloud Monitoring uptime checkers, on the uptime check's path only",
+                match=compute.SecurityPolicyRuleMatchArgs(
+                    expr=compute.SecurityPolicyRuleMatchExprArgs(
+                        expression=f"request.path == '{quoted}' && ({sources})"
+                    )
+                ),
+            )
+        )
+    return rules
+
+
 def _armor_rules(
-    waf: bool, ingress_cidrs: Sequence[str], uptime_checkers: Sequence[str] = ()
+    waf: bool, ingress_cidrs: Sequence[str], uptime_path: str = "/", uptime_checkers: Sequence[str] = ()
 ) -> list[compute.SecurityPolicyRuleArgs]:
     rules: list[compute.SecurityPolicyRuleArgs] = []
     if waf:
@@ -80,12 +94,25 @@ def _armor_rules(
             )
     restricted = not any(c in INTERNET for c in ingress_cidrs)
     if restricted:
-        rules.extend(_source_rules(2000, "access.ingressCidrs", ingress_cidrs))
+        for j in range(0, len(ingress_cidrs), RANGES_PER_RULE):
+            rules.append(
+                compute.SecurityPolicyRuleArgs(
+                    priority=2000 + j,
+                    action="allow",
+                    description="access.ingressCidrs",
+                    match=compute.SecurityPolicyRuleMatchArgs(
+                        versioned_expr="SRC_IPS_V1",
+                        config=compute.SecurityPolicyRuleMatchConfigArgs(
+                            src_ip_ranges=list(ingress_cidrs[j : j + RANGES_PER_RULE])
+                        ),
+                    ),
+                )
+            )
         # The uptime check probes the URL from Google's checker addresses; refused at the edge,
-        # the "URL down" alert would fire for good. Their ranges come from the Monitoring API
+        # the "URL down" alert would fire for good. Their addresses come from the Monitoring API
         # (what `gcloud monitoring uptime list-ips` prints), so the list follows Google's changes.
         checkers = sorted({_as_range(a) for a in uptime_checkers})
-        rules.extend(_source_rules(3000, "Cloud Monitoring uptime checkers", checkers))
+        rules.extend(_checker_rules(3000, uptime_path, checkers))
     rules.append(
         compute.SecurityPolicyRuleArgs(
             priority=DEFAULT_RULE_PRIORITY,
@@ -200,7 +227,9 @@ class LoadBalancer(pulumi.ComponentResource):
                 rules=_armor_rules(args.waf, ingress_cidrs)
                 if not restricted
                 else monitoring.get_uptime_check_i_ps_output(opts=pulumi.InvokeOutputOptions(parent=self)).apply(
-                    lambda found: _armor_rules(args.waf, ingress_cidrs, [c.ip_address for c in found.uptime_check_ips])
+                    lambda found: _armor_rules(
+                        args.waf, ingress_cidrs, args.health_check_path, [c.ip_address for c in found.uptime_check_ips]
+                    )
                 ),
                 # Verbose: the request log names the WAF rule and field that matched.
                 advanced_options_config=compute.SecurityPolicyAdvancedOptionsConfigArgs(log_level="VERBOSE"),

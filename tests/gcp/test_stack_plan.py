@@ -370,13 +370,28 @@ def test_prod_has_cloud_armor_waf_and_deletion_protection(prod):
 def test_restricted_ingress_is_a_cloud_armor_allow_list():
     plan = plan_of("dev", [*GCP, "access.ingressCidrs=[198.51.100.0/24]"])
     rules = props(plan, "appstack-lb-armor")["rules"]
-    # The uptime checkers' addresses (the mock's 12, from the Monitoring API on a real project)
-    # are let through too, at most 10 ranges a rule; everyone else is refused.
+    # The uptime checkers (the mock's 12 addresses; the Monitoring API's on a real project) are let
+    # through on the uptime check's path only, 4 addresses a rule; everyone else is refused.
     checkers = sorted(f"192.0.2.{i}/32" for i in range(1, 13))
-    assert [(r["priority"], r["action"], r["match"]["config"]["srcIpRanges"]) for r in rules] == [
+    path = props(plan, "appstack-monitoring-uptime-check")["httpCheck"]["path"]
+    assert path == "/health"
+
+    def match(rule: dict) -> object:
+        m = rule["match"]
+        return m["expr"]["expression"] if "expr" in m else m["config"]["srcIpRanges"]
+
+    assert [(r["priority"], r["action"], match(r)) for r in rules] == [
         (2000, "allow", ["198.51.100.0/24"]),
-        (3000, "allow", checkers[:10]),
-        (3010, "allow", checkers[10:]),
+        *[
+            (
+                3000 + j,
+                "allow",
+                f"request.path == '/health' && ("
+                + " || ".join(f"inIpRange(origin.ip, '{c}')" for c in checkers[j : j + 4])
+                + ")",
+            )
+            for j in range(0, 12, 4)
+        ],
         (2147483647, "deny(403)", ["*"]),
     ]
 
