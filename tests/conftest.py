@@ -78,3 +78,8 @@ def assert_passes_the_pack(stack: str, overrides: Iterable[str], dry_run: bool) 
     )
     assert result.mandatory == [], [f"{v.policy} {v.name}: {v.message}" for v in result.mandatory]
     assert result.advisory == [], [f"{v.policy} {v.name}: {v.message}" for v in result.advisory]
+
+
+def process_gone(pid: int) -> bool:
+    """Whether the process `pid` has exited and been reaped (Linux)."""
+    return not Path(f"/proc/{pid}").exists()

@@ -9,8 +9,8 @@ program that fails leaves no pack process behind.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
+from tests.conftest import process_gone
 from tools import plan as plan_cli
 from tools.policy_gate import GateStream, PackSession, run_gate
 
@@ -37,10 +37,6 @@ def _sg(name: str, cidr: str) -> dict:
 RESOURCES = [_sg("open-a", "0.0.0.0/0"), _sg("closed", "10.0.0.0/16"), _sg("open-b", "0.0.0.0/0")]
 
 
-def _gone(pid: int) -> bool:
-    return not Path(f"/proc/{pid}").exists()
-
-
 def _key(result) -> list[tuple[str, str, str, str]]:
     return [(v.policy, v.level, v.urn, v.message) for v in result.violations]
 
@@ -64,7 +60,7 @@ def test_resources_before_and_after_the_pack_is_ready_are_judged_in_submission_o
         gate.abort()
         raise
     streamed = gate.finish()
-    assert streamed.pack_pid and _gone(streamed.pack_pid)
+    assert streamed.pack_pid and process_gone(streamed.pack_pid)
 
     ssh = [v.name for v in streamed.violations if v.policy == "network-no-ssh-from-internet"]
     assert ssh == ["open-a", "open-b"]
@@ -81,7 +77,7 @@ def test_abort_while_the_pack_starts_stops_it(spawned):
     gate.submit(RESOURCES[0])
     gate.abort()
     assert not gate._thread.is_alive()
-    assert spawned and spawned[0].poll() is not None and _gone(spawned[0].pid)
+    assert spawned and spawned[0].poll() is not None and process_gone(spawned[0].pid)
 
 
 def test_a_program_that_fails_leaves_no_pack_behind(spawned, capsys):
@@ -89,4 +85,4 @@ def test_a_program_that_fails_leaves_no_pack_behind(spawned, capsys):
     assert plan_cli.main(["--stack", "dev", "--quiet", "--set", "network.zoneCount=4"]) == 2
     err = capsys.readouterr().err
     assert "network.zoneCount" in err
-    assert spawned and all(p.poll() is not None and _gone(p.pid) for p in spawned)
+    assert spawned and all(p.poll() is not None and process_gone(p.pid) for p in spawned)

@@ -287,6 +287,11 @@ def measure(case: Case, runs: int, use_hyperfine: bool) -> None:
             case.walls = walls
             lines = out.read_text().splitlines()[1:]
         case.runs = [json.loads(line) for line in lines]
+    _check_exits(case)
+
+
+def _check_exits(case: Case) -> None:
+    """Stop on a plan that failed (exit 0 is clean, 1 a mandatory violation: both are results)."""
     bad = [r["exit"] for r in case.runs if r.get("exit") not in (0, 1)]
     if bad:
         raise SystemExit(f"{case.label}: the plan exited {bad[0]} ({' '.join(case.plan_args)})")
@@ -310,9 +315,7 @@ def measure_interleaved(cases: list[Case], runs: int) -> None:
         for i, case in enumerate(cases):
             case.walls = walls[i]
             case.runs = [json.loads(line) for line in outs[i].read_text().splitlines()[1:]]
-            bad = [r["exit"] for r in case.runs if r.get("exit") not in (0, 1)]
-            if bad:
-                raise SystemExit(f"{case.label}: the plan exited {bad[0]} ({' '.join(case.plan_args)})")
+            _check_exits(case)
 
 
 def _quote(s: str) -> str:

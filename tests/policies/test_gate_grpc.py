@@ -17,6 +17,7 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from policies.framework import MANDATORY
 from policies.pack import all_rules
+from tests.conftest import process_gone
 from tools import policy_gate
 from tools.policy_gate import UNKNOWN, GateError, PackSession, format_table, reconcile_policy_config, run_gate
 
@@ -38,10 +39,6 @@ def res(type_: str, name: str, props: dict, stack: str = "dev", parent: str | No
         "properties": props,
         **extra,
     }
-
-
-def _gone(pid: int) -> bool:
-    return not Path(f"/proc/{pid}").exists()
 
 
 # =============================================================================================
@@ -235,7 +232,7 @@ def test_toy_unknown_on_up_fails_closed_for_framework_rules(toy_overridden):
 
 def test_pack_process_is_gone_after_run_gate(toy_default, toy_overridden):
     for result in (toy_default, toy_overridden):
-        assert result.pack_pid and _gone(result.pack_pid)
+        assert result.pack_pid and process_gone(result.pack_pid)
 
 
 def test_timings_and_table(toy_default):
@@ -280,7 +277,7 @@ def test_bad_policy_config_raises_and_terminates(toy_pack, spawned):
             pack_dir=toy_pack,
             policy_config={"toy-small": {"maxSize": "big"}},
         )
-    assert spawned and spawned[0].poll() is not None and _gone(spawned[0].pid)
+    assert spawned and spawned[0].poll() is not None and process_gone(spawned[0].pid)
 
 
 def test_malformed_resource_is_rejected_before_start(spawned):
@@ -475,7 +472,7 @@ def test_real_pack_lists_every_rule_with_its_level(real_preview):
     expected = {r.name: ("mandatory" if r.level == MANDATORY else "advisory") for r in all_rules()}
     assert dict(real_preview.policies) == expected
     assert real_preview.pack == "appstack"
-    assert real_preview.pack_pid and _gone(real_preview.pack_pid)
+    assert real_preview.pack_pid and process_gone(real_preview.pack_pid)
 
 
 def test_real_ssh_from_internet(real_preview):
@@ -532,7 +529,7 @@ def test_real_exemption_through_grpc(real_up):
     ]
     (v,) = _mandatory_on(real_up, "old-bastion-sg", "network-no-ssh-from-internet")
     assert "expired on 2001-01-01" in v.message
-    assert real_up.pack_pid and _gone(real_up.pack_pid)
+    assert real_up.pack_pid and process_gone(real_up.pack_pid)
 
 
 def test_gate_cli_exits_1_on_mandatory_violation(tmp_path, toy_pack):
