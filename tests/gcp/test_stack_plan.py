@@ -386,7 +386,7 @@ def test_restricted_ingress_is_a_cloud_armor_allow_list():
             (
                 3000 + j,
                 "allow",
-                f"request.path == '/health' && ("
+                "request.path == '/health' && ("
                 + " || ".join(f"inIpRange(origin.ip, '{c}')" for c in checkers[j : j + 4])
                 + ")",
             )
